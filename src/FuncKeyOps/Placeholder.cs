@@ -1,0 +1,1 @@
+namespace FuncKeyOps; internal static class Placeholder {}
