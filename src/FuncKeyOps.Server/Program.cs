@@ -1,1 +1,3 @@
-var app = WebApplication.CreateBuilder(args).Build(); app.Run();
+using FuncKeyOps.Server;
+
+await ServerApp.Build(args).RunAsync();

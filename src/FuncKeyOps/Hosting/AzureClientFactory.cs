@@ -1,0 +1,61 @@
+using Azure.Core;
+using Azure.Core.Pipeline;
+using Azure.Data.Tables;
+using Azure.Identity;
+using Azure.Security.KeyVault.Secrets;
+using FuncKeyOps.Secrets;
+using FuncKeyOps.Storage;
+
+namespace FuncKeyOps.Hosting;
+
+/// <summary>Builds the Azure SDK clients from configuration: connection string locally, managed identity in Azure.</summary>
+public static class AzureClientFactory
+{
+    public static TableServiceClient CreateTableService(StorageOptions options, Func<TokenCredential> credential)
+    {
+        var clientOptions = new TableClientOptions();
+        ConfigureRetry(clientOptions);
+        if (!string.IsNullOrWhiteSpace(options.ConnectionString))
+            return new TableServiceClient(options.ConnectionString, clientOptions);
+        if (options.TableEndpoint is not null)
+            return new TableServiceClient(options.TableEndpoint, credential(), clientOptions);
+        throw new InvalidOperationException("Table Storage is not configured: set Storage:ConnectionString (local) or Storage:TableEndpoint (Azure).");
+    }
+
+    public static SecretClient CreateSecretClient(KeyVaultOptions options, Func<TokenCredential> credential)
+    {
+        if (options.Uri is null)
+            throw new InvalidOperationException("Key Vault is not configured: set KeyVault:Uri.");
+        var clientOptions = new SecretClientOptions();
+        ConfigureRetry(clientOptions);
+        if (options.TrustedCertificateThumbprint is { Length: > 0 } thumbprint)
+        {
+            // The local test vault's self-signed certificate: its authority is not the one in the challenge.
+            clientOptions.DisableChallengeResourceVerification = true;
+            clientOptions.Transport = new HttpClientTransport(PinnedCertificateHandler(thumbprint));
+        }
+        return new SecretClient(options.Uri, options.IsDevelopmentCredential ? new DevelopmentVaultCredential() : credential(), clientOptions);
+    }
+
+    public static TokenCredential CreateCredential(KeyVaultOptions options) =>
+        new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = options.ManagedIdentityClientId });
+
+    private static SocketsHttpHandler PinnedCertificateHandler(string thumbprint) => new()
+    {
+        SslOptions =
+        {
+            RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                certificate is not null
+                && string.Equals(certificate.GetCertHashString(), thumbprint, StringComparison.OrdinalIgnoreCase),
+        },
+    };
+
+    // Fail fast enough that health checks and cache refreshes answer in seconds while a dependency is down.
+    private static void ConfigureRetry(ClientOptions options)
+    {
+        options.Retry.MaxRetries = 2;
+        options.Retry.Delay = TimeSpan.FromMilliseconds(200);
+        options.Retry.MaxDelay = TimeSpan.FromSeconds(2);
+        options.Retry.NetworkTimeout = TimeSpan.FromSeconds(30);
+    }
+}

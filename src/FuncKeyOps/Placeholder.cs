@@ -1,1 +1,0 @@
-namespace FuncKeyOps; internal static class Placeholder {}

@@ -1,0 +1,38 @@
+using System.Globalization;
+
+namespace FuncKeyOps.Storage;
+
+/// <summary>Logical table names and key formats of DESIGN.md's storage layout, in one place.</summary>
+public static class TableNames
+{
+    public const string ClientKeys = "clientkeys";
+    public const string ProviderKeys = "providerkeys";
+    public const string Rotations = "rotations";
+    public const string Usage = "usage";
+    public const string Anomalies = "anomalies";
+    public const string Baselines = "baselines";
+
+    /// <summary>Monthly audit tables make retention a table drop.</summary>
+    public static string Audit(DateTimeOffset time) =>
+        "audit" + time.UtcDateTime.ToString("yyyyMM", CultureInfo.InvariantCulture);
+}
+
+/// <summary>Partition and row key formats shared by writers and readers.</summary>
+public static class TableKeys
+{
+    public const string ClientPartition = "client";
+    public const string ProviderPartition = "provider";
+
+    /// <summary>Minute partitions with a few shards keep writes under per-partition limits and let a sweep read exactly its window.</summary>
+    public static string AuditPartition(DateTimeOffset time, int shard) =>
+        time.UtcDateTime.ToString("yyyyMMddHHmm", CultureInfo.InvariantCulture) + "-" + shard.ToString(CultureInfo.InvariantCulture);
+
+    public static string DailyWindow(DateTimeOffset time) =>
+        "d" + time.UtcDateTime.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
+
+    public static string MonthlyWindow(DateTimeOffset time) =>
+        "m" + time.UtcDateTime.ToString("yyyyMM", CultureInfo.InvariantCulture);
+
+    public static string AnomalyPartition(DateTimeOffset time) =>
+        time.UtcDateTime.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
+}
