@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace FuncKeyOps.Testing.Storage;
+
+/// <summary>
+/// One Azurite Table service process on loopback with a temporary data folder. Can be stopped and started
+/// again on the same port with the same data, for "storage down mid-run" tests.
+/// </summary>
+public sealed class AzuriteInstance : IAsyncDisposable
+{
+    // Azurite's published development account; not a secret.
+    private const string AccountName = "devstoreaccount1";
+    private const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    private readonly string _executable;
+    private readonly string _location;
+    private Process? _process;
+
+    private AzuriteInstance(string executable, int port)
+    {
+        _executable = executable;
+        Port = port;
+        _location = Directory.CreateTempSubdirectory("fko-azurite-").FullName;
+    }
+
+    public int Port { get; }
+
+    public string ConnectionString => ConnectionStringFor(Port);
+
+    public static string ConnectionStringFor(int port) =>
+        $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};TableEndpoint=http://127.0.0.1:{port}/{AccountName};";
+
+    public static async Task<AzuriteInstance> StartAsync(CancellationToken cancellationToken = default)
+    {
+        var instance = new AzuriteInstance(FindExecutable(), FreePort());
+        await instance.StartAgainAsync(cancellationToken);
+        return instance;
+    }
+
+    /// <summary>Starts (or restarts) the process and returns once Azurite says it is listening.</summary>
+    public async Task StartAgainAsync(CancellationToken cancellationToken = default)
+    {
+        if (_process is { HasExited: false })
+            return;
+        var info = new ProcessStartInfo(_executable)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[]
+        {
+            "--tableHost", "127.0.0.1", "--tablePort", Port.ToString(),
+            "--location", _location, "--skipApiVersionCheck", "--disableTelemetry", "--silent", "--loose",
+        })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data?.Contains("successfully", StringComparison.OrdinalIgnoreCase) == true)
+                started.TrySetResult();
+        };
+        var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (!string.IsNullOrEmpty(e.Data))
+                errors.Enqueue(e.Data);
+        };
+        process.Exited += (_, _) => started.TrySetException(
+            new InvalidOperationException("Azurite exited during start-up: " + string.Join(Environment.NewLine, errors)));
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _process = process;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        await started.Task.WaitAsync(timeout.Token);
+    }
+
+    /// <summary>Kills the process; the data folder stays for <see cref="StartAgainAsync"/>.</summary>
+    public async Task StopAsync()
+    {
+        if (_process is not { } process)
+            return;
+        _process = null;
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+        process.Dispose();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        try
+        {
+            Directory.Delete(_location, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A temp folder left behind is harmless.
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>node_modules/.bin/azurite-table from the repository root (package.json, installed by `npm ci`).</summary>
+    private static string FindExecutable()
+    {
+        if (Environment.GetEnvironmentVariable("FKO_AZURITE_TABLE") is { Length: > 0 } configured)
+            return configured;
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "node_modules", ".bin", "azurite-table");
+            if (File.Exists(candidate))
+                return candidate;
+        }
+        throw new InvalidOperationException("Azurite not found: run `npm ci` at the repository root (./build.sh test does).");
+    }
+}
