@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# FuncKeyOps build entry point.
+#   ./build.sh test       install tools, start Azurite, build everything, run every test
+#   ./build.sh dev        run the Server host locally on http://127.0.0.1:7071 with Azurite and the test vault
+#   ./build.sh functions  compile the Azure Functions project
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$ROOT"
+ARTIFACTS="$ROOT/.artifacts"
+FEED="$ROOT/../shared/functions-feed"
+DEV_PORT="${FKO_DEV_PORT:-7071}"
+CONFIGURATION="${CONFIGURATION:-Debug}"
+
+PIDS=()
+log() { printf '[build] %s\n' "$*" >&2; }
+
+stop_started() {
+  local pid
+  for pid in "${PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${PIDS[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  PIDS=()
+}
+trap stop_started EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Azurite comes from package.json; `npm ci` only when node_modules is missing or older than the lock file.
+ensure_node_tools() {
+  if [[ -x node_modules/.bin/azurite-table && node_modules/.package-lock.json -nt package-lock.json ]]; then
+    return
+  fi
+  log "npm ci (Azurite)"
+  npm ci --no-audit --no-fund --loglevel=error >&2
+}
+
+# Starts Azurite Table on loopback with a temporary data folder; sets AZURITE_CONNECTION_STRING.
+start_azurite() {
+  local port location ready
+  port="$(free_port)"
+  location="$(mktemp -d "${TMPDIR:-/tmp}/fko-azurite-XXXXXX")"
+  mkdir -p "$ARTIFACTS"
+  node_modules/.bin/azurite-table --tableHost 127.0.0.1 --tablePort "$port" --location "$location" \
+    --skipApiVersionCheck --disableTelemetry --silent --loose >"$ARTIFACTS/azurite.log" 2>&1 &
+  PIDS+=("$!")
+  ready=0
+  for _ in $(seq 1 300); do
+    if grep -q "successfully started" "$ARTIFACTS/azurite.log" 2>/dev/null; then ready=1; break; fi
+    if ! kill -0 "${PIDS[-1]}" 2>/dev/null; then break; fi
+    sleep 0.2
+  done
+  if [[ $ready -ne 1 ]]; then
+    cat "$ARTIFACTS/azurite.log" >&2
+    log "Azurite did not start"
+    exit 1
+  fi
+  AZURITE_PORT="$port"
+  AZURITE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:$port/devstoreaccount1;"
+}
+
+# The Functions worker packages are not served on every machine. With ../shared/functions-feed they compile
+# from that folder (an extra restore source for this build only; the repo's NuGet.config never names it).
+build_functions() {
+  local project=src/FuncKeyOps.Functions
+  if [[ -f "$FEED/Microsoft.Azure.Functions.Worker.2.52.0.nupkg" ]]; then
+    log "building $project against $(cd "$FEED" && pwd)"
+    dotnet build "$project" -c "$CONFIGURATION" --nologo -v q \
+      -p:RestoreAdditionalProjectSources="$(cd "$FEED" && pwd)" -p:FunctionsOfflineCompile=true
+  elif dotnet restore "$project" --nologo -v q >/dev/null 2>&1; then
+    dotnet build "$project" -c "$CONFIGURATION" --nologo -v q --no-restore
+  else
+    echo "Skipped src/FuncKeyOps.Functions: its Azure Functions worker packages do not restore here and ../shared/functions-feed is absent."
+  fi
+}
+
+# Sums the trx counters of every test project into one line: N passed, N failed, N skipped.
+summarize() {
+  python3 - "$1" <<'PY'
+import glob, sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+passed = failed = skipped = 0
+for path in glob.glob(sys.argv[1] + "/*.trx"):
+    c = ET.parse(path).getroot().find("t:ResultSummary/t:Counters", ns)
+    passed += int(c.get("passed", 0))
+    failed += int(c.get("failed", 0)) + int(c.get("error", 0)) + int(c.get("timeout", 0)) + int(c.get("aborted", 0))
+    skipped += int(c.get("notExecuted", 0))
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+PY
+}
+
+cmd_test() {
+  ensure_node_tools
+  build_functions
+  log "building tests"
+  dotnet build tests/FuncKeyOps.Tests -c "$CONFIGURATION" --nologo -v q
+  start_azurite
+  log "Azurite on 127.0.0.1:$AZURITE_PORT"
+  local results="$ARTIFACTS/test-results" status=0
+  rm -rf "$results"
+  FKO_TEST_STORAGE_CONNECTION_STRING="$AZURITE_CONNECTION_STRING" \
+    dotnet test tests/FuncKeyOps.Tests -c "$CONFIGURATION" --no-build --nologo \
+      --logger "trx;LogFilePrefix=tests" --logger "console;verbosity=normal" --results-directory "$results" || status=$?
+  if ! ls "$results"/*.trx >/dev/null 2>&1; then
+    echo "0 passed, 1 failed, 0 skipped"
+    return 1
+  fi
+  summarize "$results"
+  return $status
+}
+
+# Reads KEY=VALUE lines a child prints until it prints READY, for at most 120 s.
+wait_for_ready() {
+  local file="$1" pid="$2"
+  for _ in $(seq 1 600); do
+    if grep -q '^READY$' "$file" 2>/dev/null; then return 0; fi
+    if ! kill -0 "$pid" 2>/dev/null; then cat "$file" >&2; return 1; fi
+    sleep 0.2
+  done
+  return 1
+}
+
+cmd_dev() {
+  local started=()
+  ensure_node_tools
+  log "building the Server host and the local test parts"
+  dotnet build src/FuncKeyOps.Server -c "$CONFIGURATION" --nologo -v q >&2
+  dotnet build tests/FuncKeyOps.Testing -c "$CONFIGURATION" --nologo -v q >&2
+  mkdir -p "$ARTIFACTS"
+
+  if [[ -z "${Storage__ConnectionString:-}" && -z "${Storage__TableEndpoint:-}" ]]; then
+    start_azurite
+    export Storage__ConnectionString="$AZURITE_CONNECTION_STRING"
+    started+=("Azurite (Table Storage)   http://127.0.0.1:$AZURITE_PORT/devstoreaccount1")
+  fi
+
+  if [[ -z "${KeyVault__Uri:-}" ]]; then
+    local parts="$ARTIFACTS/dev-parts.env"
+    rm -f "$parts"
+    dotnet "tests/FuncKeyOps.Testing/bin/$CONFIGURATION/net10.0/FuncKeyOps.Testing.dll" serve >"$parts" 2>"$ARTIFACTS/dev-parts.log" &
+    PIDS+=("$!")
+    wait_for_ready "$parts" "${PIDS[-1]}" || { log "the local test parts did not start"; exit 1; }
+    # shellcheck disable=SC1090
+    source <(grep -E '^[A-Za-z_][A-Za-z0-9_]*=' "$parts" | sed 's/^/export /')
+    export KeyVault__Uri="$FKO_VAULT_URI" KeyVault__Credential=Development KeyVault__TrustedCertificateThumbprint="$FKO_VAULT_THUMBPRINT"
+    started+=("Key Vault test vault      $FKO_VAULT_URI")
+  fi
+
+  ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}" \
+    dotnet "src/FuncKeyOps.Server/bin/$CONFIGURATION/net10.0/FuncKeyOps.Server.dll" --urls "http://127.0.0.1:$DEV_PORT" &
+  PIDS+=("$!")
+  local server="${PIDS[-1]}" up=0
+  for _ in $(seq 1 300); do
+    if curl -fs -o /dev/null "http://127.0.0.1:$DEV_PORT/api/health"; then up=1; break; fi
+    kill -0 "$server" 2>/dev/null || break
+    sleep 0.2
+  done
+  [[ $up -eq 1 ]] || { log "the Server host did not become healthy"; exit 1; }
+  started+=("FuncKeyOps Server host    http://127.0.0.1:$DEV_PORT  (health: /api/health)")
+
+  echo "FuncKeyOps dev is running. Started:"
+  printf '  %s\n' "${started[@]}"
+  echo "Ctrl-C stops everything."
+  wait "$server"
+}
+
+case "${1:-}" in
+  test) cmd_test ;;
+  dev) cmd_dev ;;
+  functions) build_functions ;;
+  *)
+    echo "usage: ./build.sh test | dev | functions" >&2
+    exit 2
+    ;;
+esac
