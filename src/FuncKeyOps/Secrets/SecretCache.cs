@@ -24,7 +24,7 @@ public sealed partial class SecretCache(ISecretStore store, IOptions<SecretCache
             return entry.Value;
         if (age < _options.TimeToLive)
         {
-            _ = RefreshInBackground(key);
+            LastBackgroundRefresh = RefreshInBackground(key);
             return entry.Value;
         }
         try
@@ -37,6 +37,9 @@ public sealed partial class SecretCache(ISecretStore store, IOptions<SecretCache
             return entry.Value;
         }
     }
+
+    /// <summary>The most recent refresh-ahead, so tests can wait on it instead of sleeping.</summary>
+    internal Task LastBackgroundRefresh { get; private set; } = Task.CompletedTask;
 
     /// <summary>Drops cached values of a secret, e.g. after a rotation step wrote a new version.</summary>
     public void Invalidate(string name)

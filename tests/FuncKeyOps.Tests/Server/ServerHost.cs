@@ -1,0 +1,65 @@
+using FuncKeyOps.Server;
+using FuncKeyOps.Testing;
+using FuncKeyOps.Testing.Logging;
+using FuncKeyOps.Testing.Storage;
+using FuncKeyOps.Testing.Vault;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace FuncKeyOps.Tests.Server;
+
+/// <summary>The real Server host on a loopback port, with its own vault, table prefix and captured logs.</summary>
+internal sealed class ServerHost : IAsyncDisposable
+{
+    private ServerHost(WebApplication app, TestVault vault, CapturingLoggerProvider logs)
+    {
+        App = app;
+        Vault = vault;
+        Logs = logs;
+        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
+        Client = new HttpClient { BaseAddress = new Uri(address) };
+    }
+
+    public WebApplication App { get; }
+    public TestVault Vault { get; }
+    public CapturingLoggerProvider Logs { get; }
+    public HttpClient Client { get; }
+
+    public static async Task<ServerHost> StartAsync(string? storageConnectionString = null, IDictionary<string, string?>? settings = null)
+    {
+        var vault = await TestVault.StartAsync();
+        var logs = new CapturingLoggerProvider();
+        var config = new Dictionary<string, string?>
+        {
+            ["Storage:ConnectionString"] = storageConnectionString ?? await SharedAzurite.GetConnectionStringAsync(),
+            ["Storage:TablePrefix"] = TestNames.NewTablePrefix(),
+            ["KeyVault:Uri"] = vault.VaultUri.ToString(),
+            ["KeyVault:Credential"] = "Development",
+            ["KeyVault:TrustedCertificateThumbprint"] = vault.CertificateThumbprint,
+            ["Logging:LogLevel:Default"] = "Debug",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+            config[key] = value;
+
+        var app = ServerApp.Build(["--urls", "http://127.0.0.1:0"], builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(config);
+            builder.Logging.ClearProviders();
+            builder.Logging.AddProvider(logs);
+        });
+        await app.StartAsync();
+        return new ServerHost(app, vault, logs);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await App.StopAsync();
+        await App.DisposeAsync();
+        await Vault.DisposeAsync();
+    }
+}
