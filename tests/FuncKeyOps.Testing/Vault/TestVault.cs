@@ -106,12 +106,30 @@ public sealed class TestVault : IAsyncDisposable
         bool enabled = true)
     {
         ArgumentNullException.ThrowIfNull(value);
-        return _store.Set(name, new VaultSecretWrite(value, contentType, tags, enabled, null, null)).Version;
+        if (!SecretName.IsValid(name))
+        {
+            throw new ArgumentException("Key Vault names are 1-127 characters of letters, digits and dashes.", nameof(name));
+        }
+
+        return Direct(() => _store.Set(name, new VaultSecretWrite(value, contentType, tags, enabled, null, null))).Version;
     }
 
     /// <summary>Enables or disables a version without going through HTTP, e.g. to simulate an operator's change.</summary>
     public void SetEnabledDirect(string name, string version, bool enabled) =>
-        _store.Update(name, version, new VaultSecretPatch(null, null, enabled, null, null));
+        Direct(() => _store.Update(name, version, new VaultSecretPatch(null, null, enabled, null, null)));
+
+    // The store speaks in HTTP errors; a direct caller gets an ordinary exception instead of an internal type.
+    private static T Direct<T>(Func<T> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (VaultException e)
+        {
+            throw new InvalidOperationException($"{e.Code}: {e.Message}");
+        }
+    }
 
     /// <summary>Stops listening: new connections are refused and open ones closed. The data is kept.</summary>
     public async Task StopAsync()

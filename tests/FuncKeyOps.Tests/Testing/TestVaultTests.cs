@@ -159,6 +159,44 @@ public sealed class TestVaultTests : IDisposable
     }
 
     [Fact]
+    public async Task Direct_seeding_and_disabling_are_seen_by_the_client_without_counting_as_requests()
+    {
+        await using var vault = await TestVault.StartAsync();
+        var client = vault.CreateSecretClient();
+        string version = vault.SetSecretDirect("seeded", "seed", new Dictionary<string, string> { ["state"] = "pending" }, "text/plain");
+
+        KeyVaultSecret got = await client.GetSecretAsync("seeded", cancellationToken: Ct);
+        vault.SetEnabledDirect("seeded", version, enabled: false);
+        var error = await Assert.ThrowsAsync<RequestFailedException>(() => client.GetSecretAsync("seeded", cancellationToken: Ct));
+
+        Assert.Equal("seed", got.Value);
+        Assert.Equal("pending", got.Properties.Tags["state"]);
+        Assert.Equal("text/plain", got.Properties.ContentType);
+        Assert.Equal(403, error.Status);
+        Assert.Equal(2, vault.RequestCount);
+        Assert.Throws<ArgumentException>(() => vault.SetSecretDirect("no_underscores", "x"));
+        Assert.Throws<InvalidOperationException>(() => vault.SetEnabledDirect("seeded", new string('f', 32), true));
+    }
+
+    [Fact]
+    public async Task Concurrent_writes_each_create_their_own_version()
+    {
+        await using var vault = await TestVault.StartAsync();
+        var client = vault.CreateSecretClient();
+
+        var sets = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => client.SetSecretAsync("busy", $"value-{i}", Ct)));
+
+        var versions = new HashSet<string>();
+        await foreach (var p in client.GetPropertiesOfSecretVersionsAsync("busy", Ct))
+        {
+            versions.Add(p.Version);
+        }
+
+        Assert.Equal(sets.Select(r => r.Value.Properties.Version).ToHashSet(), versions);
+        Assert.Equal(20, versions.Count);
+    }
+
+    [Fact]
     public async Task A_missing_secret_is_404_SecretNotFound()
     {
         await using var vault = await TestVault.StartAsync();
