@@ -22,7 +22,7 @@ internal sealed class RedactedState : IReadOnlyList<KeyValuePair<string, object?
         for (var i = 0; i < copy.Length; i++)
         {
             var (key, value) = values[i];
-            copy[i] = new(key, key == "{OriginalFormat}" ? value : RedactValue(value, redactor));
+            copy[i] = new(key, RedactValue(value, redactor)); // {OriginalFormat} too: an interpolated message is its own format
         }
         return new RedactedState(copy, message);
     }

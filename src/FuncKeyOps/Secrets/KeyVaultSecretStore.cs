@@ -32,7 +32,7 @@ public sealed class KeyVaultSecretStore(SecretClient client, SecretRedactor reda
             await foreach (var properties in client.GetPropertiesOfSecretVersionsAsync(name, cancellationToken).ConfigureAwait(false))
                 versions.Add(ToInfo(properties));
         }
-        catch (Exception e) when (e is RequestFailedException or HttpRequestException)
+        catch (Exception e) when (IsVaultFailure(e))
         {
             throw Translate(e, name, null, "list versions");
         }
@@ -62,7 +62,7 @@ public sealed class KeyVaultSecretStore(SecretClient client, SecretRedactor reda
             var operation = await client.StartDeleteSecretAsync(name, cancellationToken).ConfigureAwait(false);
             await operation.WaitForCompletionAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is RequestFailedException or HttpRequestException)
+        catch (Exception e) when (IsVaultFailure(e))
         {
             throw Translate(e, name, null, "delete");
         }
@@ -77,14 +77,20 @@ public sealed class KeyVaultSecretStore(SecretClient client, SecretRedactor reda
         {
             return (await call().ConfigureAwait(false)).Value;
         }
-        catch (Exception e) when (e is RequestFailedException or HttpRequestException)
+        catch (Exception e) when (IsVaultFailure(e))
         {
             throw Translate(e, name, version, operation);
         }
     }
 
+    // The SDK reports exhausted retries as an AggregateException of the attempts' failures.
+    private static bool IsVaultFailure(Exception e) =>
+        e is RequestFailedException or HttpRequestException
+        || (e is AggregateException a && a.InnerExceptions.All(IsVaultFailure));
+
     private static SecretStoreException Translate(Exception e, string name, string? version, string operation) => e switch
     {
+        AggregateException a => Translate(a.InnerExceptions[^1], name, version, operation),
         RequestFailedException { Status: 404 } => new SecretNotFoundException(name, version, e),
         RequestFailedException r when r.Status != 0 =>
             new SecretStoreException($"Key Vault {operation} of secret '{name}' failed: {r.Status} {r.ErrorCode}.", r.Status, e),

@@ -20,7 +20,7 @@ internal sealed class ServerHost : IAsyncDisposable
         App = app;
         Vault = vault;
         Logs = logs;
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         Client = new HttpClient { BaseAddress = new Uri(address) };
     }
 
