@@ -9,7 +9,8 @@ public static class ServerApp
     /// <param name="configure">Runs before the logging providers are put behind redaction, so anything added there is redacted too.</param>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // Content root is the app's own folder, so appsettings.json is found whatever the working directory.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Services.AddFuncKeyOps(builder.Configuration);
         configure?.Invoke(builder);
         builder.Services.AddSecretRedaction();

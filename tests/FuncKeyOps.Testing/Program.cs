@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using FuncKeyOps.Testing.Vault;
 
 // `build.sh dev` runs this to serve the local stand-ins for Azure and the providers, and reads the
@@ -9,12 +10,9 @@ if (args is not ["serve"])
 }
 
 using var stop = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
-{
-    e.Cancel = true;
-    stop.Cancel();
-};
-AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
+// The servers' own hosts also listen for these signals, but only stop themselves; this stops the process.
+using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
 await using var vault = await TestVault.StartAsync();
 Console.WriteLine($"FKO_VAULT_URI={vault.VaultUri}");
@@ -31,3 +29,9 @@ catch (OperationCanceledException)
     // Asked to stop.
 }
 return 0;
+
+void Stop(PosixSignalContext context)
+{
+    context.Cancel = true;
+    stop.Cancel();
+}
