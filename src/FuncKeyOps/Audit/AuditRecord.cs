@@ -1,0 +1,34 @@
+namespace FuncKeyOps.Audit;
+
+/// <summary>One relayed call. Never a secret or a prompt: the body is represented by its SHA-256 only.</summary>
+public sealed record AuditRecord
+{
+    public required string RequestId { get; init; }
+    public required DateTimeOffset Time { get; init; }
+    public string? Tenant { get; init; }
+    public string? RelayKeyId { get; init; }
+    public required string Provider { get; init; }
+    public string? ProviderKeyName { get; init; }
+    public string? ProviderKeyVersion { get; init; }
+    public string? Model { get; init; }
+    public required string Method { get; init; }
+    public required string Path { get; init; }
+    public int Status { get; init; }
+    public double LatencyMs { get; init; }
+    public long? InputTokens { get; init; }
+    public long? OutputTokens { get; init; }
+    public decimal? CostEstimateUsd { get; init; }
+    public string? SourceIp { get; init; }
+    public string? UserAgent { get; init; }
+    public string? BodySha256 { get; init; }
+    public long RequestBytes { get; init; }
+    public bool Streamed { get; init; }
+    /// <summary>Our error code when the relay answered itself (e.g. <c>invalid_relay_key</c>, <c>upstream_timeout</c>).</summary>
+    public string? ErrorCode { get; init; }
+}
+
+/// <summary>Where the relay hands audit rows; never blocks the request path.</summary>
+public interface IAuditSink
+{
+    void Enqueue(AuditRecord record);
+}

@@ -1,0 +1,72 @@
+using Microsoft.AspNetCore.Http;
+
+namespace FuncKeyOps.Providers;
+
+/// <summary>
+/// Everything the relay needs to know about one provider's wire format: where clients put their key, how the
+/// provider key goes upstream, where the model is, how usage is reported, and the provider's error shape.
+/// One stateless, thread-safe instance per provider.
+/// </summary>
+public interface IProviderAdapter
+{
+    /// <summary>Route name: <c>openai</c>, <c>anthropic</c>, <c>gemini</c> or <c>azure-openai</c>.</summary>
+    string Name { get; }
+
+    /// <summary>A cheap authenticated call that proves a key works (rotation's validate step), relative to the base URL.</summary>
+    string ValidationPath { get; }
+
+    /// <summary>The relay key as the client's SDK sends it where it would send the provider key; null when absent.</summary>
+    string? ReadClientKey(HttpRequest request);
+
+    /// <summary>True for headers that carry client credentials; they are never forwarded.</summary>
+    bool IsCredentialHeader(string headerName);
+
+    /// <summary>True for query parameters that carry client credentials (Gemini's <c>key</c>); never forwarded.</summary>
+    bool IsCredentialQueryParameter(string name);
+
+    /// <summary>Puts the provider key on the upstream request the way the provider expects it.</summary>
+    void ApplyProviderKey(HttpRequestMessage upstream, string providerKey);
+
+    /// <summary>
+    /// Reads the request: model (from the JSON body or the path), whether it streams, and the body to send
+    /// upstream (an adapter may change it, e.g. OpenAI asks for stream usage the client did not ask for).
+    /// Never throws on malformed JSON: a body it cannot read is forwarded unchanged with no model.
+    /// </summary>
+    RequestPlan PlanRequest(string method, string path, ReadOnlyMemory<byte> body);
+
+    /// <summary>A fresh reader for one response; fed the response as it streams through.</summary>
+    IUsageReader CreateUsageReader(RequestPlan plan);
+
+    /// <summary>The provider's own error JSON, so SDKs surface our errors like the provider's.</summary>
+    byte[] FormatError(int status, string code, string message);
+}
+
+/// <param name="UpstreamBody">The bytes to forward (the client's, or rewritten).</param>
+/// <param name="Model">Requested model or deployment, if it could be read.</param>
+/// <param name="Streaming">The client asked for a stream.</param>
+/// <param name="StripUsageOnlyChunk">The relay added stream usage the client did not ask for: drop that extra chunk on the way back.</param>
+public sealed record RequestPlan(ReadOnlyMemory<byte> UpstreamBody, string? Model, bool Streaming, bool StripUsageOnlyChunk);
+
+/// <summary>Usage reported by the provider. Null members were not reported.</summary>
+public readonly record struct TokenUsage(long? InputTokens, long? OutputTokens)
+{
+    public long Total => (InputTokens ?? 0) + (OutputTokens ?? 0);
+}
+
+/// <summary>
+/// Reads usage from one response while it streams to the client, with bounded memory.
+/// The relay calls <see cref="OnSseEvent"/> for each complete SSE event of a <c>text/event-stream</c> response,
+/// or <see cref="OnJsonBody"/> once with the whole body of any other response (only when it is at most
+/// <see cref="MaxJsonBodyBytes"/>; larger bodies are streamed without usage).
+/// </summary>
+public interface IUsageReader
+{
+    const int MaxJsonBodyBytes = 4 * 1024 * 1024;
+
+    /// <summary>One complete SSE event (its raw lines, without the blank line that ends it). False drops it from the client stream.</summary>
+    bool OnSseEvent(ReadOnlySpan<byte> rawEvent);
+
+    void OnJsonBody(ReadOnlySpan<byte> body);
+
+    TokenUsage Usage { get; }
+}
