@@ -1,0 +1,19 @@
+namespace FuncKeyOps.ProviderKeys;
+
+/// <summary>
+/// A named provider key: which provider, the fixed upstream it is sent to, the vault secret holding its versions,
+/// and how traffic is split between versions. An empty <see cref="Weights"/> sends everything to the latest version.
+/// </summary>
+public sealed record ProviderKeyConfig
+{
+    public required string Name { get; init; }
+    public required string Provider { get; init; }
+    public required Uri BaseUrl { get; init; }
+    public required string SecretName { get; init; }
+    /// <summary>How rotation creates and revokes keys at the provider: openai, anthropic, gemini, azure-openai, manual.</summary>
+    public string Connector { get; init; } = "manual";
+    /// <summary>Rotation policy (strategy and period), kept as given for the rotation capability.</summary>
+    public string? Policy { get; init; }
+    /// <summary>Routing weights by secret version; they sum to 100 when set.</summary>
+    public IReadOnlyDictionary<string, int> Weights { get; init; } = new Dictionary<string, int>();
+}

@@ -1,0 +1,45 @@
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using FuncKeyOps.Storage;
+
+namespace FuncKeyOps.ProviderKeys;
+
+/// <summary>Row of the <c>providerkeys</c> table: PartitionKey <c>provider</c>, RowKey the key name.</summary>
+internal sealed class ProviderKeyEntity : ITableEntity
+{
+    public string PartitionKey { get; set; } = TableKeys.ProviderPartition;
+    public string RowKey { get; set; } = "";
+    public DateTimeOffset? Timestamp { get; set; }
+    public ETag ETag { get; set; }
+
+    public string Provider { get; set; } = "";
+    public string BaseUrl { get; set; } = "";
+    public string SecretName { get; set; } = "";
+    public string Connector { get; set; } = "manual";
+    public string? Policy { get; set; }
+    /// <summary>JSON object version -> weight.</summary>
+    public string Weights { get; set; } = "{}";
+
+    public ProviderKeyConfig ToConfig() => new()
+    {
+        Name = RowKey,
+        Provider = Provider,
+        BaseUrl = new Uri(BaseUrl),
+        SecretName = SecretName,
+        Connector = Connector,
+        Policy = Policy,
+        Weights = JsonSerializer.Deserialize<Dictionary<string, int>>(Weights) ?? [],
+    };
+
+    public static ProviderKeyEntity From(ProviderKeyConfig config) => new()
+    {
+        RowKey = config.Name,
+        Provider = config.Provider,
+        BaseUrl = config.BaseUrl.ToString(),
+        SecretName = config.SecretName,
+        Connector = config.Connector,
+        Policy = config.Policy,
+        Weights = JsonSerializer.Serialize(config.Weights),
+    };
+}

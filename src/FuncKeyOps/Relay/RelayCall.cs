@@ -1,0 +1,51 @@
+using FuncKeyOps.Audit;
+
+namespace FuncKeyOps.Relay;
+
+/// <summary>What one relayed call has learnt so far; becomes its audit row however the call ends.</summary>
+internal sealed class RelayCall
+{
+    public required string RequestId { get; init; }
+    public required DateTimeOffset Time { get; init; }
+    public required string Provider { get; init; }
+    public required string Method { get; init; }
+    public required string Path { get; init; }
+    public string? SourceIp { get; set; }
+    public string? UserAgent { get; set; }
+    public string? Tenant { get; set; }
+    public string? RelayKeyId { get; set; }
+    public string? ProviderKeyName { get; set; }
+    public string? ProviderKeyVersion { get; set; }
+    public string? Model { get; set; }
+    public int Status { get; set; }
+    public long? InputTokens { get; set; }
+    public long? OutputTokens { get; set; }
+    public string? BodySha256 { get; set; }
+    public long RequestBytes { get; set; }
+    public bool Streamed { get; set; }
+    public string? ErrorCode { get; set; }
+
+    public AuditRecord ToRecord(TimeSpan latency) => new()
+    {
+        RequestId = RequestId,
+        Time = Time,
+        Tenant = Tenant,
+        RelayKeyId = RelayKeyId,
+        Provider = Provider,
+        ProviderKeyName = ProviderKeyName,
+        ProviderKeyVersion = ProviderKeyVersion,
+        Model = Model,
+        Method = Method,
+        Path = Path,
+        Status = Status,
+        LatencyMs = Math.Round(latency.TotalMilliseconds, 3),
+        InputTokens = InputTokens,
+        OutputTokens = OutputTokens,
+        SourceIp = SourceIp,
+        UserAgent = UserAgent,
+        BodySha256 = BodySha256,
+        RequestBytes = RequestBytes,
+        Streamed = Streamed,
+        ErrorCode = ErrorCode,
+    };
+}

@@ -1,0 +1,84 @@
+using System.Buffers;
+using FuncKeyOps.Providers;
+
+namespace FuncKeyOps.Relay;
+
+/// <summary>
+/// Copies the provider's response body to the client as it arrives (each read written and flushed at once, no
+/// buffering) while a usage reader looks at it: SSE event by event, JSON once complete if it is small enough.
+/// When the plan asks to drop the usage-only chunk, SSE is forwarded at event boundaries so an event can be held back.
+/// </summary>
+public static class ResponseStreamer
+{
+    private const int ReadBufferSize = 16 * 1024;
+
+    // An SSE event larger than this is not parsed: the stream is passed through unchanged from there on.
+    private const int MaxEventBytes = 1024 * 1024;
+
+    public static async Task<long> CopyAsync(Stream upstream, Stream client, bool isEventStream, bool filterEvents, IUsageReader usage, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(ReadBufferSize);
+        try
+        {
+            if (isEventStream)
+                return await CopyEventStreamAsync(upstream, client, buffer, filterEvents, usage, cancellationToken).ConfigureAwait(false);
+            return await CopyBodyAsync(upstream, client, buffer, usage, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static async Task<long> CopyBodyAsync(Stream upstream, Stream client, byte[] buffer, IUsageReader usage, CancellationToken cancellationToken)
+    {
+        long total = 0;
+        var tee = new ArrayBufferWriter<byte>();
+        var teeing = true;
+        int read;
+        while ((read = await upstream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            await client.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+            total += read;
+            if (teeing && total <= IUsageReader.MaxJsonBodyBytes)
+                tee.Write(buffer.AsSpan(0, read));
+            else
+                teeing = false;
+        }
+        if (teeing && tee.WrittenCount > 0)
+            usage.OnJsonBody(tee.WrittenSpan);
+        return total;
+    }
+
+    private static async Task<long> CopyEventStreamAsync(Stream upstream, Stream client, byte[] buffer, bool filterEvents, IUsageReader usage, CancellationToken cancellationToken)
+    {
+        long total = 0;
+        var splitter = new SseEventSplitter(MaxEventBytes);
+        var held = new ArrayBufferWriter<byte>();
+        int read;
+        while ((read = await upstream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            total += read;
+            var chunk = buffer.AsMemory(0, read);
+            if (!filterEvents || splitter.Overflowed)
+            {
+                await client.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
+                await client.FlushAsync(cancellationToken).ConfigureAwait(false);
+                splitter.Feed(chunk.Span, usage, keptEvents: null);
+                continue;
+            }
+            held.ResetWrittenCount();
+            splitter.Feed(chunk.Span, usage, held);
+            if (held.WrittenCount > 0)
+            {
+                await client.WriteAsync(held.WrittenMemory, cancellationToken).ConfigureAwait(false);
+                await client.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        // A stream that ended mid-event: pass the remainder through as it came.
+        var rest = splitter.TakeRemainder();
+        if (filterEvents && !splitter.Overflowed && rest.Length > 0)
+            await client.WriteAsync(rest, cancellationToken).ConfigureAwait(false);
+        return total;
+    }
+}

@@ -1,0 +1,63 @@
+using System.Net;
+using Microsoft.AspNetCore.Http;
+
+namespace FuncKeyOps.Relay;
+
+/// <summary>
+/// The client's address: the TCP peer, unless the peer is a trusted proxy, in which case the right-most
+/// X-Forwarded-For entry that is not itself a trusted proxy. A header from an untrusted peer is ignored,
+/// so a client cannot choose its own address.
+/// </summary>
+public sealed class SourceAddress(IReadOnlyList<IPNetwork> trustedProxies)
+{
+    public static SourceAddress From(IEnumerable<string> cidrs) => new(cidrs.Select(ParseNetwork).ToArray());
+
+    public IPAddress? Resolve(HttpContext context)
+    {
+        var peer = Normalize(context.Connection.RemoteIpAddress);
+        if (peer is null || !IsTrusted(peer))
+            return peer;
+        var forwarded = context.Request.Headers["X-Forwarded-For"];
+        for (var h = forwarded.Count - 1; h >= 0; h--)
+        {
+            var entries = (forwarded[h] ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            for (var i = entries.Length - 1; i >= 0; i--)
+            {
+                if (!TryParseEntry(entries[i], out var address))
+                    return peer; // garbage in the chain: stop believing it
+                if (!IsTrusted(address))
+                    return address;
+            }
+        }
+        return peer;
+    }
+
+    private bool IsTrusted(IPAddress address)
+    {
+        foreach (var network in trustedProxies)
+        {
+            if (network.Contains(address))
+                return true;
+        }
+        return false;
+    }
+
+    private static IPAddress? Normalize(IPAddress? address) =>
+        address is { IsIPv4MappedToIPv6: true } ? address.MapToIPv4() : address;
+
+    // Entries may carry a port ("1.2.3.4:5678", "[::1]:80").
+    private static bool TryParseEntry(string entry, out IPAddress address)
+    {
+        if (IPEndPoint.TryParse(entry, out var endpoint))
+        {
+            address = Normalize(endpoint.Address)!;
+            return true;
+        }
+        address = IPAddress.None;
+        return false;
+    }
+
+    /// <summary>CIDR, or a bare address meaning just that host.</summary>
+    public static IPNetwork ParseNetwork(string value) =>
+        value.Contains('/') ? IPNetwork.Parse(value) : new IPNetwork(IPAddress.Parse(value), IPAddress.Parse(value).AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128);
+}

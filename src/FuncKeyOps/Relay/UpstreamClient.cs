@@ -1,0 +1,88 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace FuncKeyOps.Relay;
+
+/// <summary>
+/// Sends relayed requests upstream over one pooled <see cref="SocketsHttpHandler"/>, with jittered retries that honour
+/// Retry-After. It returns as soon as response headers arrive, so every retry happens before the client sees a byte.
+/// </summary>
+public sealed class UpstreamClient : IDisposable
+{
+    private readonly HttpMessageInvoker _invoker;
+    private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
+
+    public UpstreamClient(IOptions<RelayOptions> options, TimeProvider time, HttpMessageHandler? handler = null)
+    {
+        var relay = options.Value;
+        _invoker = new HttpMessageInvoker(handler ?? CreateHandler(), disposeHandler: true);
+        _pipeline = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time }
+            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            {
+                MaxRetryAttempts = Math.Max(relay.MaxRetries, 1), // Polly needs one; MaxRetries 0 is honoured by ShouldHandle
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = relay.RetryBaseDelay,
+                ShouldHandle = args => ValueTask.FromResult(relay.MaxRetries > 0 && ShouldRetry(args.Outcome, relay.MaxRetryAfter)),
+                DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result)),
+            })
+            .AddTimeout(relay.UpstreamTimeout)
+            .Build();
+    }
+
+    /// <summary>
+    /// Sends the request <paramref name="build"/> makes (called once per attempt, since a request message cannot be sent twice).
+    /// Throws <see cref="TimeoutRejectedException"/> when headers did not arrive in time, <see cref="HttpRequestException"/>
+    /// when the provider could not be reached.
+    /// </summary>
+    public ValueTask<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> build, CancellationToken cancellationToken) =>
+        _pipeline.ExecuteAsync(
+            static async (state, token) =>
+            {
+                using var request = state.build();
+                return await state.invoker.SendAsync(request, token).ConfigureAwait(false);
+            },
+            (build, invoker: _invoker),
+            cancellationToken);
+
+    public void Dispose() => _invoker.Dispose();
+
+    private static bool ShouldRetry(Outcome<HttpResponseMessage> outcome, TimeSpan maxRetryAfter) => outcome switch
+    {
+        { Exception: HttpRequestException } => true,
+        { Result: { } response } when IsTransient(response.StatusCode) =>
+            RetryAfter(response) is not { } wait || wait <= maxRetryAfter,
+        _ => false,
+    };
+
+    private static bool IsTransient(HttpStatusCode status) =>
+        status is HttpStatusCode.TooManyRequests or HttpStatusCode.InternalServerError or HttpStatusCode.BadGateway
+            or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout || (int)status == 529;
+
+    // Null lets the strategy use its own jittered backoff.
+    private static TimeSpan? RetryAfter(HttpResponseMessage? response)
+    {
+        if (response?.Headers.RetryAfter is not { } header)
+            return null;
+        if (header.Delta is { } delta)
+            return delta;
+        if (header.Date is { } date)
+            return date - DateTimeOffset.UtcNow is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+        return null;
+    }
+
+    private static SocketsHttpHandler CreateHandler() => new()
+    {
+        AllowAutoRedirect = false,
+        UseCookies = false,
+        UseProxy = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+        ConnectTimeout = TimeSpan.FromSeconds(10),
+        EnableMultipleHttp2Connections = true,
+    };
+}
