@@ -1,8 +1,11 @@
 using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using FuncKeyOps.Testing.Providers;
 using FuncKeyOps.Testing.Vault;
 
-// `build.sh dev` runs this to serve the local stand-ins for Azure and the providers, and reads the
-// KEY=VALUE lines it prints (then READY) to point the Server host at them.
+// `build.sh dev` runs this to serve the local stand-ins for Key Vault and the four providers, and reads the
+// KEY=VALUE lines it prints (then READY) to point the Server host at them. The vault starts seeded with an
+// admin key and one provider key per fake provider, each accepted by its fake.
 if (args is not ["serve"])
 {
     Console.Error.WriteLine("usage: FuncKeyOps.Testing serve");
@@ -15,8 +18,29 @@ using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop)
 using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
 await using var vault = await TestVault.StartAsync();
+var adminKey = "fko-admin-" + RandomNumberGenerator.GetHexString(32, lowercase: true);
+vault.SetSecretDirect("fko-admin-key", adminKey);
+
 Console.WriteLine($"FKO_VAULT_URI={vault.VaultUri}");
 Console.WriteLine($"FKO_VAULT_THUMBPRINT={vault.CertificateThumbprint}");
+Console.WriteLine($"FKO_ADMIN_KEY={adminKey}");
+
+var fakes = new List<FakeProvider>();
+foreach (var (name, start) in new (string, Func<string, Task<FakeProvider>>)[]
+{
+    ("openai", async key => await FakeOpenAI.StartAsync(key)),
+    ("anthropic", async key => await FakeAnthropic.StartAsync(key)),
+    ("gemini", async key => await FakeGemini.StartAsync(key)),
+    ("azure-openai", async key => await FakeAzureOpenAI.StartAsync(key)),
+})
+{
+    var providerKey = $"fake-{name}-" + RandomNumberGenerator.GetHexString(24, lowercase: true);
+    var fake = await start(providerKey);
+    fakes.Add(fake);
+    vault.SetSecretDirect($"{name}-dev", providerKey, new Dictionary<string, string> { ["state"] = "active" });
+    var variable = name.Replace('-', '_').ToUpperInvariant();
+    Console.WriteLine($"FKO_FAKE_{variable}_URL={fake.BaseUri}");
+}
 Console.WriteLine("READY");
 await Console.Out.FlushAsync();
 
@@ -28,6 +52,8 @@ catch (OperationCanceledException)
 {
     // Asked to stop.
 }
+foreach (var fake in fakes)
+    await fake.DisposeAsync();
 return 0;
 
 void Stop(PosixSignalContext context)
