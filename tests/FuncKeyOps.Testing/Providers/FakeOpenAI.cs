@@ -39,17 +39,17 @@ public sealed class FakeOpenAI : FakeProvider
 
     private protected override string? ReadKey(HttpRequest request) => ReadBearer(request);
 
-    private protected override (int StatusCode, JsonNode Body) Unauthorized(bool keyMissing) => keyMissing
+    private protected override (int StatusCode, JsonNode Body) Unauthorized(FakeExchange exchange, bool keyMissing) => keyMissing
         ? (401, Error(
             "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if you're accessing the API from your browser and are prompted for a username and password. You can obtain an API key from https://platform.openai.com/account/api-keys.",
             "invalid_request_error"))
         // The real message quotes a masked key; this one quotes nothing so no part of a key can leak through a test.
         : (401, Error("Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.", "invalid_request_error", code: "invalid_api_key"));
 
-    private protected override JsonNode FailureBody(int statusCode) => statusCode switch
+    private protected override JsonNode FailureBody(FakeExchange exchange, int statusCode) => statusCode switch
     {
         400 => Error("Invalid request.", "invalid_request_error"),
-        401 => Unauthorized(keyMissing: false).Body,
+        401 => Unauthorized(exchange, keyMissing: false).Body,
         403 => Error("You are not allowed to sample from this model.", "invalid_request_error", code: "model_not_found"),
         404 => Error("The model does not exist or you do not have access to it.", "invalid_request_error", code: "model_not_found"),
         429 => Error("Rate limit reached for requests. Please try again later.", "requests", code: "rate_limit_exceeded"),

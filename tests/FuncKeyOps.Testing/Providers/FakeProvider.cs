@@ -170,10 +170,10 @@ public abstract class FakeProvider : IAsyncDisposable
     private protected abstract string? ReadKey(HttpRequest request);
 
     /// <summary>The provider's answer to a missing, unknown or revoked key.</summary>
-    private protected abstract (int StatusCode, JsonNode Body) Unauthorized(bool keyMissing);
+    private protected abstract (int StatusCode, JsonNode Body) Unauthorized(FakeExchange exchange, bool keyMissing);
 
     /// <summary>The provider's error body for a status the test asked for with <see cref="FailNext"/>.</summary>
-    private protected abstract JsonNode FailureBody(int statusCode);
+    private protected abstract JsonNode FailureBody(FakeExchange exchange, int statusCode);
 
     /// <summary>Answers an authenticated request.</summary>
     private protected abstract Task ServeAsync(FakeExchange exchange);
@@ -238,7 +238,7 @@ public abstract class FakeProvider : IAsyncDisposable
             var key = ReadKey(context.Request);
             if (string.IsNullOrEmpty(key) || !_acceptedKeys.ContainsKey(key))
             {
-                var (status, body) = Unauthorized(string.IsNullOrEmpty(key));
+                var (status, body) = Unauthorized(exchange, string.IsNullOrEmpty(key));
                 await exchange.WriteJsonAsync(status, body);
                 return;
             }
@@ -266,7 +266,7 @@ public abstract class FakeProvider : IAsyncDisposable
                     AddRetryAfter(exchange.Context.Response, retryAfter);
                 }
 
-                await exchange.WriteJsonAsync(fail.StatusCode, FailureBody(fail.StatusCode));
+                await exchange.WriteJsonAsync(fail.StatusCode, FailureBody(exchange, fail.StatusCode));
                 return false;
 
             case Fault.Hang:
