@@ -5,7 +5,7 @@ namespace FuncKeyOps.Testing.Providers;
 
 /// <summary>
 /// api.anthropic.com: <c>POST /v1/messages</c> (JSON or SSE) and <c>GET /v1/models</c>.
-/// Auth is <c>x-api-key</c>; like the real API, a request without <c>anthropic-version</c> is a 400.
+/// Auth is <c>x-api-key</c> or <c>Authorization: Bearer</c>; like the real API, a request without <c>anthropic-version</c> is a 400.
 /// </summary>
 public sealed class FakeAnthropic : FakeProvider
 {
@@ -34,7 +34,12 @@ public sealed class FakeAnthropic : FakeProvider
         response.Headers["anthropic-organization-id"] = "00000000-0000-4000-8000-00000000f4ce";
     }
 
-    private protected override string? ReadKey(HttpRequest request) => request.Headers["x-api-key"].ToString();
+    // The official C# SDK (13.x) sends its ApiKey as Authorization: Bearer; older SDKs and curl use x-api-key.
+    private protected override string? ReadKey(HttpRequest request)
+    {
+        var apiKey = request.Headers["x-api-key"].ToString();
+        return apiKey.Length > 0 ? apiKey : FakeOpenAI.ReadBearer(request);
+    }
 
     private protected override (int StatusCode, JsonNode Body) Unauthorized(FakeExchange exchange, bool keyMissing) =>
         (401, Error(exchange, "authentication_error", keyMissing ? "x-api-key header is required" : "invalid x-api-key"));

@@ -58,6 +58,7 @@ internal sealed class FakeExchange
         // A mid-stream drop queued for a request that turns out not to stream cuts it before any byte.
         if (DropAfterChunks is not null && statusCode is >= 200 and < 300)
         {
+            Recorded.MarkAborted();
             Context.Abort();
             throw new OperationCanceledException("Response dropped on purpose by the fake.");
         }
@@ -75,8 +76,10 @@ internal sealed class FakeExchange
         response.Headers.CacheControl = "no-cache";
         Context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
 
-        // Headers go out now, as the real APIs do, so the client sees the stream open before the first chunk.
+        // Headers go out now, as the real APIs do, so the client sees the stream open before the first chunk
+        // (StartAsync alone only commits them; the flush puts them on the wire).
         await response.StartAsync(Aborted);
+        await response.Body.FlushAsync(Aborted);
         return new StreamingResponse(this, newline);
     }
 }

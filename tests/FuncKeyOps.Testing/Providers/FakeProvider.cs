@@ -114,9 +114,14 @@ public abstract class FakeProvider : IAsyncDisposable
     public void DropNext(int times = 1) => _faults.Enqueue(new Fault.Drop(), times);
 
     /// <summary>
-    /// The next requests start streaming normally and have their connection aborted after
-    /// <paramref name="chunks"/> text deltas; a non-streaming request is aborted before any byte.
+    /// The next requests start streaming normally and have their connection aborted in place of text delta
+    /// <paramref name="chunks"/> + 1; a non-streaming request is aborted before any byte.
     /// </summary>
+    /// <remarks>
+    /// An abort resets the connection, and a reset can discard bytes the client has not read yet.
+    /// With a <see cref="Pacer"/> the abort waits for the release of that chunk, so a test can read the
+    /// earlier chunks first and then release the drop.
+    /// </remarks>
     public void DropNextStreamAfter(int chunks, int times = 1)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(chunks);
@@ -275,6 +280,8 @@ public abstract class FakeProvider : IAsyncDisposable
                 return true;
 
             case Fault.Drop:
+                // Kestrel may signal RequestAborted after this handler has returned, so record the abort here.
+                exchange.Recorded.MarkAborted();
                 exchange.Context.Abort();
                 return false;
 

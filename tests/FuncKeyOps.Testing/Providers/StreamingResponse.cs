@@ -22,19 +22,20 @@ internal sealed class StreamingResponse
     /// <summary>Writes a piece that is not a text delta; never paced.</summary>
     public Task WriteAsync(string text) => WriteAndFlushAsync(text);
 
-    /// <summary>Writes one text-delta piece: waits for the pacer first, signals it after the flush, and honours a queued mid-stream drop.</summary>
+    /// <summary>Writes one text-delta piece: waits for the pacer first, signals it after the flush; a queued mid-stream drop takes the place of a piece.</summary>
     public async Task WriteChunkAsync(string text)
     {
-        if (_exchange.DropAfterChunks is { } limit && _chunksWritten >= limit)
-        {
-            _exchange.Context.Abort();
-            throw new OperationCanceledException("Stream dropped on purpose by the fake.");
-        }
-
         var pacer = _exchange.Pacer;
         if (pacer is not null)
         {
             await pacer.WaitForPermissionAsync(_exchange.Aborted);
+        }
+
+        if (_exchange.DropAfterChunks is { } limit && _chunksWritten >= limit)
+        {
+            _exchange.Recorded.MarkAborted();
+            _exchange.Context.Abort();
+            throw new OperationCanceledException("Stream dropped on purpose by the fake.");
         }
 
         await WriteAndFlushAsync(text);
