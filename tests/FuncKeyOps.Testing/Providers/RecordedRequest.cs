@@ -45,7 +45,11 @@ public sealed class RecordedRequest
     public string? Header(string name) => Headers.TryGetValue(name, out var value) ? value : null;
 
     /// <summary>The body parsed as JSON; throws if it is not JSON, which in a test is a finding.</summary>
-    public JsonElement Json() => JsonDocument.Parse(Body).RootElement.Clone();
+    public JsonElement Json()
+    {
+        using var document = JsonDocument.Parse(Body);
+        return document.RootElement.Clone();
+    }
 
     internal void MarkAborted() => _aborted.TrySetResult();
 

@@ -95,7 +95,7 @@ public sealed class FakeProviderTests
         var events = await ReadAllEventsAsync(http, ValidRequest(fake, Key, stream: true));
 
         Assert.Equal("[DONE]", events[^1].Data);
-        Assert.All(events.SkipLast(1), e => Assert.False(JsonDocument.Parse(e.Data).RootElement.TryGetProperty("usage", out _)));
+        Assert.All(events.SkipLast(1), e => Assert.False(Parse(e.Data).TryGetProperty("usage", out _)));
         Assert.All(events.SkipLast(1), e => Assert.Equal("chat.completion.chunk", Parse(e.Data).GetProperty("object").GetString()));
     }
 
@@ -801,7 +801,11 @@ public sealed class FakeProviderTests
         }),
     };
 
-    private static JsonElement Parse(string json) => JsonDocument.Parse(json).RootElement.Clone();
+    private static JsonElement Parse(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.Clone();
+    }
 
     private static async Task<JsonElement> ReadJsonAsync(HttpResponseMessage response, bool expectSuccess = true)
     {
