@@ -15,6 +15,8 @@ public static class UpstreamRequestFactory
         // Hop-by-hop (RFC 9110 7.6.1) and what the connection to us, not to the provider, is about.
         "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization", "TE", "Trailer",
         "Transfer-Encoding", "Upgrade", "Host", "Content-Length", "Expect",
+        // Identity responses only: usage is read from the bytes as they pass (SDKs ask for gzip).
+        "Accept-Encoding",
         // Credentials of any provider's style, whatever provider this is.
         "Authorization", "x-api-key", "api-key", "x-goog-api-key", "Cookie",
         // Where the client is: the provider does not need it.
