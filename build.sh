@@ -128,11 +128,13 @@ wait_for_ready() {
 }
 
 cmd_dev() {
-  local started=()
-  ensure_node_tools
-  log "building the Server host and the local test parts"
-  dotnet build src/FuncKeyOps.Server -c "$CONFIGURATION" --nologo -v q >&2
-  dotnet build tests/FuncKeyOps.Testing -c "$CONFIGURATION" --nologo -v q >&2
+  local started=() tools
+  # npm and the build do not depend on each other: run them side by side to start sooner.
+  ensure_node_tools &
+  tools=$!
+  log "building the Server host and the local test parts (dev.slnf)"
+  dotnet build dev.slnf -c "$CONFIGURATION" --nologo -v q >&2
+  wait "$tools" || { log "npm ci failed"; exit 1; }
   mkdir -p "$ARTIFACTS"
 
   if [[ -z "${Storage__ConnectionString:-}" && -z "${Storage__TableEndpoint:-}" ]]; then
