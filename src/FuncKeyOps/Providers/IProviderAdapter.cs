@@ -34,6 +34,13 @@ public interface IProviderAdapter
     /// </summary>
     RequestPlan PlanRequest(string method, string path, ReadOnlyMemory<byte> body);
 
+    /// <summary>
+    /// As <see cref="PlanRequest(string, string, ReadOnlyMemory{byte})"/>, also given the request's raw query string
+    /// (<c>?a=b</c> or empty). The relay should call this one: Azure OpenAI only accepts <c>stream_options</c> from
+    /// api-version 2024-08-01-preview on, so the adapter must see <c>api-version</c> before it adds stream usage.
+    /// </summary>
+    RequestPlan PlanRequest(string method, string path, string? query, ReadOnlyMemory<byte> body) => PlanRequest(method, path, body);
+
     /// <summary>A fresh reader for one response; fed the response as it streams through.</summary>
     IUsageReader CreateUsageReader(RequestPlan plan);
 

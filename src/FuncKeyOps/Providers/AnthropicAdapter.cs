@@ -1,0 +1,68 @@
+using Microsoft.AspNetCore.Http;
+
+namespace FuncKeyOps.Providers;
+
+/// <summary>
+/// api.anthropic.com. The official SDKs send an API key as <c>x-api-key</c> and an auth token as
+/// <c>Authorization: Bearer</c>, with the paths under the base URL (<c>v1/messages</c>, <c>v1/models</c>).
+/// </summary>
+public sealed class AnthropicAdapter : IProviderAdapter
+{
+    public string Name => "anthropic";
+
+    public string ValidationPath => "v1/models";
+
+    // x-api-key first: the SDKs prefer ANTHROPIC_API_KEY when both it and ANTHROPIC_AUTH_TOKEN are set.
+    public string? ReadClientKey(HttpRequest request) =>
+        ClientCredentials.ReadHeader(request, "x-api-key") ?? ClientCredentials.ReadBearer(request);
+
+    public bool IsCredentialHeader(string headerName) => ClientCredentials.IsHeader(headerName);
+
+    public bool IsCredentialQueryParameter(string name) => ClientCredentials.IsQueryParameter(name);
+
+    public void ApplyProviderKey(HttpRequestMessage upstream, string providerKey)
+    {
+        upstream.Headers.Remove("x-api-key");
+        upstream.Headers.TryAddWithoutValidation("x-api-key", providerKey);
+    }
+
+    public RequestPlan PlanRequest(string method, string path, ReadOnlyMemory<byte> body)
+    {
+        var request = RequestBody.Read(body.Span);
+        return request.IsObject
+            ? new RequestPlan(body, request.Model, request.Stream, StripUsageOnlyChunk: false)
+            : new RequestPlan(body, Model: null, Streaming: false, StripUsageOnlyChunk: false);
+    }
+
+    public IUsageReader CreateUsageReader(RequestPlan plan) => new AnthropicUsageReader();
+
+    /// <summary>
+    /// <c>{"type":"error","error":{"type","message"}}</c>. Anthropic's shape has no code member, so the type comes
+    /// from the status and the relay's code is not sent (the SDKs pick their exception class from the status too).
+    /// </summary>
+    public byte[] FormatError(int status, string code, string message) => ErrorJson.Write((status, message), static (writer, error) =>
+    {
+        writer.WriteStartObject();
+        writer.WriteString("type", "error");
+        writer.WriteStartObject("error");
+        writer.WriteString("type", Type(error.status));
+        writer.WriteString("message", error.message);
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    });
+
+    // Anthropic's documented types per status; 503 is reported as overloaded, like its own 529.
+    internal static string Type(int status) => status switch
+    {
+        401 => "authentication_error",
+        402 => "billing_error",
+        403 => "permission_error",
+        404 => "not_found_error",
+        413 => "request_too_large",
+        429 => "rate_limit_error",
+        503 or 529 => "overloaded_error",
+        504 => "timeout_error",
+        >= 500 => "api_error",
+        _ => "invalid_request_error",
+    };
+}
