@@ -21,6 +21,8 @@ public static class UpstreamRequestFactory
         "Authorization", "x-api-key", "api-key", "x-goog-api-key", "Cookie",
         // Where the client is: the provider does not need it.
         "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "Forwarded", "X-Real-IP",
+        // The provider key's account decides organisation and project, not the client.
+        "OpenAI-Organization", "OpenAI-Project",
     };
 
     public static HttpRequestMessage Create(HttpRequest request, IProviderAdapter adapter, Uri upstreamUri, ReadOnlyMemory<byte> body, string providerKey)
