@@ -1,0 +1,23 @@
+using FuncKeyOps.ProviderKeys;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+
+namespace FuncKeyOps.Functions.Admin;
+
+public sealed class ProviderKeyFunctions
+{
+    private const string Keys = ManageRoutes.Prefix + "provider-keys";
+
+    [Function("ProviderKeysList")]
+    public Task<IActionResult> List([HttpTrigger(AuthorizationLevel.Function, "get", Route = Keys)] HttpRequest request) =>
+        RelayKeyFunctions.Run(request, ProviderKeyAdminHandlers.ListAsync);
+
+    [Function("ProviderKeysRegister")]
+    public Task<IActionResult> Register([HttpTrigger(AuthorizationLevel.Function, "put", Route = Keys + "/{name}")] HttpRequest request, string name) =>
+        RelayKeyFunctions.Run(request, context => ProviderKeyAdminHandlers.RegisterAsync(context, name));
+
+    [Function("ProviderKeysStageVersion")]
+    public Task<IActionResult> StageVersion([HttpTrigger(AuthorizationLevel.Function, "post", Route = Keys + "/{name}/versions")] HttpRequest request, string name) =>
+        RelayKeyFunctions.Run(request, context => ProviderKeyAdminHandlers.StageVersionAsync(context, name));
+}
