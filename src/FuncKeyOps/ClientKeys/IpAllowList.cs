@@ -1,0 +1,59 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Net;
+
+namespace FuncKeyOps.ClientKeys;
+
+/// <summary>Parses allow-list entries and answers whether a source address is allowed.</summary>
+public static class IpAllowList
+{
+    /// <summary>A CIDR block, or a bare address meaning that address alone (/32 or /128).</summary>
+    public static bool TryParse(string? text, out IPNetwork network, [NotNullWhen(false)] out string? error)
+    {
+        network = default;
+        error = null;
+        var trimmed = text?.Trim();
+        if (string.IsNullOrEmpty(trimmed))
+        {
+            error = "an allowed IP entry is empty";
+            return false;
+        }
+        if (!trimmed.Contains('/'))
+        {
+            if (!IPAddress.TryParse(trimmed, out var address) || !LooksLikeAddress(trimmed))
+            {
+                error = $"{RelayKeySpecValidator.Quote(trimmed)} is not an IP address or CIDR block";
+                return false;
+            }
+            network = new IPNetwork(address, address.GetAddressBytes().Length * 8);
+            return true;
+        }
+        if (!IPNetwork.TryParse(trimmed, out var parsed))
+        {
+            error = $"{RelayKeySpecValidator.Quote(trimmed)} is not a valid CIDR block (an address, '/', a prefix length, and no bits set after the prefix)";
+            return false;
+        }
+        network = parsed;
+        return true;
+    }
+
+    /// <summary>True when the list is empty (any source) or one of its blocks contains the address.</summary>
+    public static bool Allows(IReadOnlyList<IPNetwork> allowed, IPAddress? source)
+    {
+        if (allowed.Count == 0)
+            return true;
+        if (source is null)
+            return false;
+        if (source.IsIPv4MappedToIPv6)
+            source = source.MapToIPv4();
+        foreach (var network in allowed)
+        {
+            if (network.Contains(source))
+                return true;
+        }
+        return false;
+    }
+
+    // IPAddress.TryParse accepts shorthands such as "10" or "10.1" (classful forms) that nobody means in an allow-list.
+    private static bool LooksLikeAddress(string text) =>
+        text.Contains(':') || text.Count(c => c == '.') == 3;
+}
