@@ -27,9 +27,16 @@ public static class IpAllowList
             network = new IPNetwork(address, address.GetAddressBytes().Length * 8);
             return true;
         }
-        if (!IPNetwork.TryParse(trimmed, out var parsed))
+        var slash = trimmed.IndexOf('/');
+        if (!IPNetwork.TryParse(trimmed, out var parsed) || !LooksLikeAddress(trimmed[..slash]))
         {
-            error = $"{RelayKeySpecValidator.Quote(trimmed)} is not a valid CIDR block (an address, '/', a prefix length, and no bits set after the prefix)";
+            error = $"{RelayKeySpecValidator.Quote(trimmed)} is not a valid CIDR block (an address, '/', then a prefix length)";
+            return false;
+        }
+        // IPNetwork quietly clears bits after the prefix; an entry like 10.0.0.1/8 is more likely a typo than a wish for 10.0.0.0/8.
+        if (!parsed.BaseAddress.Equals(IPAddress.Parse(trimmed[..slash])))
+        {
+            error = $"{RelayKeySpecValidator.Quote(trimmed)} is not a valid CIDR block: bits are set after the prefix (the block would be {parsed})";
             return false;
         }
         network = parsed;

@@ -1,9 +1,10 @@
+using FuncKeyOps.Secrets;
+
 namespace FuncKeyOps.ClientKeys;
 
 /// <summary>
 /// The relay's check of a presented key. No storage or vault call on the usual request: rows come from
-/// <see cref="RelayKeyCache"/> and the pepper from the secret cache. Throws only when a dependency is down and
-/// nothing usable is cached (the relay answers 503 then, not 401).
+/// <see cref="RelayKeyCache"/> and the pepper from the secret cache.
 /// </summary>
 public sealed class RelayKeyAuthenticator
 {
@@ -16,6 +17,7 @@ public sealed class RelayKeyAuthenticator
         _pepper = pepper;
     }
 
+    /// <exception cref="RelayKeyUnavailableException">Storage or the vault failed and nothing usable was cached (503, not 401).</exception>
     public async ValueTask<RelayKeyAuthentication> AuthenticateAsync(string? presented, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrEmpty(presented))
@@ -27,7 +29,15 @@ public sealed class RelayKeyAuthenticator
         if (row is null)
             return RelayKeyAuthentication.Failed(RelayKeyFailure.Unknown);
 
-        var pepper = await _pepper.GetAsync(row.PepperVersion, cancellationToken).ConfigureAwait(false);
+        SecretValue pepper;
+        try
+        {
+            pepper = await _pepper.GetAsync(row.PepperVersion, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SecretStoreException e)
+        {
+            throw new RelayKeyUnavailableException($"The pepper version of relay key '{id}' could not be read from Key Vault.", e);
+        }
         if (!RelayKeyPepper.Verify(pepper, secret, row.Hash))
             return RelayKeyAuthentication.Failed(RelayKeyFailure.WrongSecret);
 

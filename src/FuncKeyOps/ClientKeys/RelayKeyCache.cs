@@ -37,10 +37,14 @@ internal sealed partial class RelayKeyCache(TableStore tables, IOptions<ClientKe
         {
             return await LoadAsync(id, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (found && IsTransientStorageFailure(e) && now - entry!.LoadedAt < _options.CacheTtl + _options.MaxStale)
+        catch (Exception e) when (IsStorageFailure(e))
         {
-            LogServingStale(logger, id, now - entry.LoadedAt);
-            return entry.Row;
+            if (found && now - entry!.LoadedAt < _options.CacheTtl + _options.MaxStale)
+            {
+                LogServingStale(logger, id, now - entry.LoadedAt);
+                return entry.Row;
+            }
+            throw new RelayKeyUnavailableException($"Table Storage could not be read for relay key '{id}'.", e);
         }
     }
 
@@ -116,11 +120,11 @@ internal sealed partial class RelayKeyCache(TableStore tables, IOptions<ClientKe
             _unknownUntil.Clear();
     }
 
-    private static bool IsTransientStorageFailure(Exception e) => e switch
+    // The SDK reports exhausted retries as an AggregateException of the attempts' failures.
+    private static bool IsStorageFailure(Exception e) => e switch
     {
-        RequestFailedException r => r.Status is 0 or 408 or 429 or >= 500,
-        HttpRequestException => true,
-        AggregateException a => a.InnerExceptions.All(IsTransientStorageFailure),
+        RequestFailedException or HttpRequestException => true,
+        AggregateException a => a.InnerExceptions.All(IsStorageFailure),
         _ => false,
     };
 
