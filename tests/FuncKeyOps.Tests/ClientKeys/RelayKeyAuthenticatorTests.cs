@@ -1,8 +1,8 @@
 using Azure.Data.Tables;
 using FuncKeyOps.ClientKeys;
 using FuncKeyOps.Storage;
-using FuncKeyOps.Testing.Vault;
 using FuncKeyOps.Testing;
+using FuncKeyOps.Testing.Vault;
 
 namespace FuncKeyOps.Tests.ClientKeys;
 

@@ -3,8 +3,8 @@ using Azure.Data.Tables;
 using FuncKeyOps.ClientKeys;
 using FuncKeyOps.Secrets;
 using FuncKeyOps.Storage;
-using FuncKeyOps.Testing.Vault;
 using FuncKeyOps.Testing;
+using FuncKeyOps.Testing.Vault;
 
 namespace FuncKeyOps.Tests.ClientKeys;
 
