@@ -17,6 +17,12 @@ public static class IpAllowList
             error = "an allowed IP entry is empty";
             return false;
         }
+        // A zone id names an interface of one machine; it means nothing in a source allow-list.
+        if (trimmed.Contains('%'))
+        {
+            error = $"{RelayKeySpecValidator.Quote(trimmed)} has an IPv6 zone id ('%'), which an allow-list cannot use";
+            return false;
+        }
         if (!trimmed.Contains('/'))
         {
             if (!IPAddress.TryParse(trimmed, out var address) || !LooksLikeAddress(trimmed))

@@ -27,6 +27,8 @@ public class IpAllowListTests
     [InlineData("10")]
     [InlineData("10.1/16")]
     [InlineData("2001:db8::1/32")]
+    [InlineData("fe80::1%eth0")]
+    [InlineData("fe80::%2/64")]
     [InlineData("")]
     [InlineData(null)]
     public void Anything_else_is_refused_with_a_reason(string? text)
