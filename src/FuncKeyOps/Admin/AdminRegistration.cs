@@ -1,0 +1,18 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace FuncKeyOps.Admin;
+
+public static class AdminRegistration
+{
+    /// <summary>Services behind <see cref="AdminEndpoint"/>. Idempotent, so every capability with admin routes may call it.</summary>
+    public static IServiceCollection AddFuncKeyOpsAdmin(this IServiceCollection services, IConfiguration configuration)
+    {
+        if (services.Any(d => d.ServiceType == typeof(AdminAuth)))
+            return services;
+        services.AddOptions<AdminOptions>().Bind(configuration.GetSection(AdminOptions.Section));
+        services.TryAddSingleton<AdminAuth>();
+        return services;
+    }
+}

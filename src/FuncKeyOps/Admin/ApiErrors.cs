@@ -1,0 +1,16 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+
+namespace FuncKeyOps.Admin;
+
+/// <summary>The admin API's error shape, <c>{"error":{"code","message"}}</c>. Messages never carry a secret.</summary>
+public static class ApiErrors
+{
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static Task WriteAsync(HttpContext context, int status, string code, string message)
+    {
+        context.Response.StatusCode = status;
+        return context.Response.WriteAsJsonAsync(new { error = new { code, message } }, Json, context.RequestAborted);
+    }
+}

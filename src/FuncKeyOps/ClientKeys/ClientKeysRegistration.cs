@@ -1,0 +1,64 @@
+using FuncKeyOps.Admin;
+using FuncKeyOps.Secrets;
+using FuncKeyOps.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FuncKeyOps.ClientKeys;
+
+public static class ClientKeysRegistration
+{
+    /// <summary>
+    /// Relay keys: <see cref="RelayKeyService"/>, <see cref="RelayKeyAuthenticator"/> and the admin gate. Needs the
+    /// storage and secret services of <c>AddFuncKeyOps</c>. The service and the authenticator share one row cache,
+    /// which is what lets a status change here take effect at once on this instance.
+    /// </summary>
+    public static IServiceCollection AddClientKeys(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddFuncKeyOpsAdmin(configuration);
+        services.AddOptions<ClientKeysOptions>()
+            .Bind(configuration.GetSection(ClientKeysOptions.Section))
+            .Validate(o => o.CacheTtl > TimeSpan.Zero && o.NegativeCacheTtl >= TimeSpan.Zero && o.MaxStale >= TimeSpan.Zero,
+                "ClientKeys:CacheTtl must be positive; NegativeCacheTtl and MaxStale must not be negative.")
+            .Validate(o => o.NegativeCacheCapacity > 0, "ClientKeys:NegativeCacheCapacity must be positive.")
+            .Validate(o => !string.IsNullOrWhiteSpace(o.PepperSecretName), "ClientKeys:PepperSecretName is required.");
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => new RelayKeyCache(
+            sp.GetRequiredService<TableStore>(),
+            sp.GetRequiredService<IOptions<ClientKeysOptions>>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<RelayKeyCache>>()));
+        services.TryAddSingleton(sp => new RelayKeyPepper(
+            sp.GetRequiredService<SecretCache>(),
+            sp.GetRequiredService<ISecretStore>(),
+            sp.GetRequiredService<IOptions<ClientKeysOptions>>()));
+        services.TryAddSingleton(sp => new RelayKeyService(
+            sp.GetRequiredService<TableStore>(),
+            sp.GetRequiredService<RelayKeyPepper>(),
+            sp.GetRequiredService<RelayKeyCache>(),
+            sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(sp => new RelayKeyAuthenticator(
+            sp.GetRequiredService<RelayKeyCache>(),
+            sp.GetRequiredService<RelayKeyPepper>()));
+        return services;
+    }
+
+    /// <summary>The relay-key admin routes, each behind <see cref="AdminEndpoint"/>. Call on the <c>/api/admin</c> group.</summary>
+    public static RouteGroupBuilder MapRelayKeyAdmin(this RouteGroupBuilder admin)
+    {
+        admin.MapPost("relay-keys", (HttpContext c) => AdminEndpoint.RunAsync(c, RelayKeyAdminHandlers.CreateAsync));
+        admin.MapGet("relay-keys", (HttpContext c) => AdminEndpoint.RunAsync(c, RelayKeyAdminHandlers.ListAsync));
+        admin.MapGet("relay-keys/{id}", (HttpContext c, string id) => AdminEndpoint.RunAsync(c, h => RelayKeyAdminHandlers.GetAsync(h, id)));
+        admin.MapPost("relay-keys/{id}/suspend", (HttpContext c, string id) => AdminEndpoint.RunAsync(c, h => RelayKeyAdminHandlers.SuspendAsync(h, id)));
+        admin.MapPost("relay-keys/{id}/resume", (HttpContext c, string id) => AdminEndpoint.RunAsync(c, h => RelayKeyAdminHandlers.ResumeAsync(h, id)));
+        admin.MapDelete("relay-keys/{id}", (HttpContext c, string id) => AdminEndpoint.RunAsync(c, h => RelayKeyAdminHandlers.RevokeAsync(h, id)));
+        return admin;
+    }
+}

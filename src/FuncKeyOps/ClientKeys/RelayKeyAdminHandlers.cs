@@ -1,0 +1,103 @@
+using System.Text.Json;
+using FuncKeyOps.Admin;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FuncKeyOps.ClientKeys;
+
+/// <summary>
+/// The admin API's relay-key calls, written against <see cref="HttpContext"/> so both hosts call them.
+/// Run them behind <see cref="AdminEndpoint.RunAsync"/>; they assume the caller is an administrator.
+/// </summary>
+public static class RelayKeyAdminHandlers
+{
+    /// <summary><c>POST relay-keys</c>: 201 with the key's fields and <c>key</c>, shown this once.</summary>
+    public static async Task CreateAsync(HttpContext context)
+    {
+        RelayKeySpec? spec;
+        try
+        {
+            spec = await JsonSerializer.DeserializeAsync<RelayKeySpec>(context.Request.Body, ApiErrors.Json, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (JsonException e)
+        {
+            // The path names the field; the exception's own message could quote the body.
+            await BadRequest(context, "invalid_json", $"The body is not a valid relay key request (at {e.Path ?? "$"}).").ConfigureAwait(false);
+            return;
+        }
+        if (spec is null)
+        {
+            await BadRequest(context, "invalid_json", "The body must be a JSON object.").ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            var (key, secret) = await Service(context).CreateAsync(spec, context.RequestAborted).ConfigureAwait(false);
+            context.Response.StatusCode = StatusCodes.Status201Created;
+            context.Response.Headers.Location = $"{context.Request.PathBase}{context.Request.Path.Value?.TrimEnd('/')}/{key.Id}";
+            await Write(context, RelayKeyView.From(key, secret)).ConfigureAwait(false);
+        }
+        catch (RelayKeyValidationException e)
+        {
+            await BadRequest(context, "invalid_request", e.Message).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary><c>GET relay-keys</c>: <c>{"relayKeys":[...]}</c>.</summary>
+    public static async Task ListAsync(HttpContext context)
+    {
+        var keys = await Service(context).ListAsync(context.RequestAborted).ConfigureAwait(false);
+        await Write(context, new { relayKeys = keys.Select(k => RelayKeyView.From(k)) }).ConfigureAwait(false);
+    }
+
+    /// <summary><c>GET relay-keys/{id}</c>: the key, or 404.</summary>
+    public static async Task GetAsync(HttpContext context, string id)
+    {
+        var key = await Service(context).GetAsync(id, context.RequestAborted).ConfigureAwait(false);
+        await WriteKeyOrNotFound(context, id, key).ConfigureAwait(false);
+    }
+
+    /// <summary><c>POST relay-keys/{id}/suspend</c>: 200 with the key, 404, or 409 when revoked.</summary>
+    public static Task SuspendAsync(HttpContext context, string id) =>
+        ChangeStatus(context, id, static (service, id, ct) => service.SuspendAsync(id, ct));
+
+    /// <summary><c>POST relay-keys/{id}/resume</c>: 200 with the key, 404, or 409 when revoked (revocation is final).</summary>
+    public static Task ResumeAsync(HttpContext context, string id) =>
+        ChangeStatus(context, id, static (service, id, ct) => service.ResumeAsync(id, ct));
+
+    /// <summary><c>DELETE relay-keys/{id}</c>: revokes; 200 with the key, or 404.</summary>
+    public static Task RevokeAsync(HttpContext context, string id) =>
+        ChangeStatus(context, id, static (service, id, ct) => service.RevokeAsync(id, ct));
+
+    private static async Task ChangeStatus(HttpContext context, string id, Func<RelayKeyService, string, CancellationToken, Task<RelayKey?>> change)
+    {
+        try
+        {
+            var key = await change(Service(context), id, context.RequestAborted).ConfigureAwait(false);
+            await WriteKeyOrNotFound(context, id, key).ConfigureAwait(false);
+        }
+        catch (RelayKeyConflictException e)
+        {
+            await ApiErrors.WriteAsync(context, StatusCodes.Status409Conflict, "conflict", e.Message).ConfigureAwait(false);
+        }
+    }
+
+    private static Task WriteKeyOrNotFound(HttpContext context, string id, RelayKey? key)
+    {
+        if (key is not null)
+            return Write(context, RelayKeyView.From(key));
+        // Only a well-formed id is echoed: someone may paste a whole key into the URL.
+        var message = RelayKeyFormat.IsId(id) ? $"No relay key has id '{id}'." : "No relay key has this id.";
+        return ApiErrors.WriteAsync(context, StatusCodes.Status404NotFound, "not_found", message);
+    }
+
+    private static Task BadRequest(HttpContext context, string code, string message) =>
+        ApiErrors.WriteAsync(context, StatusCodes.Status400BadRequest, code, message);
+
+    private static Task Write<T>(HttpContext context, T body) =>
+        context.Response.WriteAsJsonAsync(body, ApiErrors.Json, context.RequestAborted);
+
+    private static RelayKeyService Service(HttpContext context) =>
+        context.RequestServices.GetRequiredService<RelayKeyService>();
+}

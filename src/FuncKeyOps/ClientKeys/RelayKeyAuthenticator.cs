@@ -1,0 +1,54 @@
+using FuncKeyOps.Secrets;
+
+namespace FuncKeyOps.ClientKeys;
+
+/// <summary>
+/// The relay's check of a presented key. No storage or vault call on the usual request: rows come from
+/// <see cref="RelayKeyCache"/> and the pepper from the secret cache.
+/// </summary>
+public sealed class RelayKeyAuthenticator
+{
+    private readonly RelayKeyCache _rows;
+    private readonly RelayKeyPepper _pepper;
+
+    internal RelayKeyAuthenticator(RelayKeyCache rows, RelayKeyPepper pepper)
+    {
+        _rows = rows;
+        _pepper = pepper;
+    }
+
+    /// <exception cref="RelayKeyUnavailableException">Storage or the vault failed and nothing usable was cached (503, not 401).</exception>
+    public async ValueTask<RelayKeyAuthentication> AuthenticateAsync(string? presented, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrEmpty(presented))
+            return RelayKeyAuthentication.Failed(RelayKeyFailure.Missing);
+        if (!RelayKeyFormat.TryParse(presented, out var id, out var secret))
+            return RelayKeyAuthentication.Failed(RelayKeyFailure.Malformed);
+
+        var row = await _rows.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        if (row is null)
+            return RelayKeyAuthentication.Failed(RelayKeyFailure.Unknown);
+
+        SecretValue pepper;
+        try
+        {
+            pepper = await _pepper.GetAsync(row.PepperVersion, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SecretStoreException e)
+        {
+            throw new RelayKeyUnavailableException($"The pepper version of relay key '{id}' could not be read from Key Vault.", e);
+        }
+        if (!RelayKeyPepper.Verify(pepper, secret, row.Hash))
+            return RelayKeyAuthentication.Failed(RelayKeyFailure.WrongSecret);
+
+        // Status is told only to a caller who holds the secret.
+        var key = row.Key;
+        if (key.Status == RelayKeyStatus.Revoked)
+            return RelayKeyAuthentication.Failed(RelayKeyFailure.Revoked);
+        if (key.Status == RelayKeyStatus.Suspended)
+            return RelayKeyAuthentication.Failed(RelayKeyFailure.Suspended);
+        if (key.ExpiresAt <= now)
+            return RelayKeyAuthentication.Failed(RelayKeyFailure.Expired);
+        return RelayKeyAuthentication.Authenticated(key);
+    }
+}

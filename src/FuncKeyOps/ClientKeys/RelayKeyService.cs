@@ -1,0 +1,110 @@
+using Azure.Data.Tables;
+using FuncKeyOps.Storage;
+
+namespace FuncKeyOps.ClientKeys;
+
+/// <summary>Creates relay keys and changes their status. Every change is seen at once by this instance's authenticator.</summary>
+public sealed class RelayKeyService
+{
+    private readonly TableStore _tables;
+    private readonly RelayKeyPepper _pepper;
+    private readonly RelayKeyCache _cache;
+    private readonly TimeProvider _time;
+
+    internal RelayKeyService(TableStore tables, RelayKeyPepper pepper, RelayKeyCache cache, TimeProvider time)
+    {
+        _tables = tables;
+        _pepper = pepper;
+        _cache = cache;
+        _time = time;
+    }
+
+    /// <summary>Stores a new key. <c>Secret</c> is the whole <c>fko_…</c> key: this is the only time it exists outside the client.</summary>
+    /// <exception cref="RelayKeyValidationException">The spec is invalid.</exception>
+    public async Task<(RelayKey Key, string Secret)> CreateAsync(RelayKeySpec spec, CancellationToken cancellationToken = default)
+    {
+        var now = _time.GetUtcNow();
+        // Validated before the vault or storage is touched.
+        var template = RelayKeySpecValidator.ToKey(spec, RelayKeyFormat.NewId(), now);
+        var pepper = await _pepper.GetCurrentAsync(cancellationToken).ConfigureAwait(false);
+        var table = await Table(cancellationToken).ConfigureAwait(false);
+        while (true)
+        {
+            // 36^12 ids make a collision rare, but an insert never overwrites another key's row.
+            var key = template with { Id = RelayKeyFormat.NewId() };
+            var secret = RelayKeyFormat.NewSecret();
+            var entity = RelayKeyEntity.From(key, RelayKeyPepper.Hash(pepper, secret), pepper.Version);
+            if (await table.TryInsertAsync(entity, cancellationToken).ConfigureAwait(false))
+            {
+                _cache.Invalidate(key.Id);
+                return (key, RelayKeyFormat.Compose(key.Id, secret));
+            }
+        }
+    }
+
+    public async Task<IReadOnlyList<RelayKey>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        var table = await Table(cancellationToken).ConfigureAwait(false);
+        var keys = new List<RelayKey>();
+        await foreach (var entity in table.QueryAsync<RelayKeyEntity>(e => e.PartitionKey == TableKeys.ClientPartition, cancellationToken: cancellationToken).ConfigureAwait(false))
+            keys.Add(entity.ToRelayKey());
+        return keys;
+    }
+
+    /// <summary>The key, or null when no key has this id.</summary>
+    public async Task<RelayKey?> GetAsync(string id, CancellationToken cancellationToken = default) =>
+        (await ReadAsync(id, cancellationToken).ConfigureAwait(false))?.ToRelayKey();
+
+    /// <summary>Null when absent. Suspending a suspended key changes nothing.</summary>
+    /// <exception cref="RelayKeyConflictException">The key is revoked.</exception>
+    public Task<RelayKey?> SuspendAsync(string id, CancellationToken cancellationToken = default) =>
+        ChangeStatusAsync(id, RelayKeyStatus.Suspended, "suspended", cancellationToken);
+
+    /// <summary>Null when absent. Resuming an active key changes nothing.</summary>
+    /// <exception cref="RelayKeyConflictException">The key is revoked: revocation is final.</exception>
+    public Task<RelayKey?> ResumeAsync(string id, CancellationToken cancellationToken = default) =>
+        ChangeStatusAsync(id, RelayKeyStatus.Active, "resumed", cancellationToken);
+
+    /// <summary>Null when absent. The row stays, so the key is reported as revoked rather than unknown.</summary>
+    public Task<RelayKey?> RevokeAsync(string id, CancellationToken cancellationToken = default) =>
+        ChangeStatusAsync(id, RelayKeyStatus.Revoked, "revoked", cancellationToken);
+
+    private async Task<RelayKey?> ChangeStatusAsync(string id, RelayKeyStatus target, string verb, CancellationToken cancellationToken)
+    {
+        var table = await Table(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // ETag-guarded read-modify-write: a concurrent change (say a revoke) is never overwritten.
+            while (true)
+            {
+                var entity = await ReadAsync(id, cancellationToken).ConfigureAwait(false);
+                if (entity is null)
+                    return null;
+                var key = entity.ToRelayKey();
+                if (key.Status == target)
+                    return key;
+                if (key.Status == RelayKeyStatus.Revoked)
+                    throw new RelayKeyConflictException(id, key.Status, verb);
+                entity.Status = RelayKeyEntity.StatusText(target);
+                if (await table.TryReplaceAsync(entity, cancellationToken).ConfigureAwait(false))
+                    return key with { Status = target };
+            }
+        }
+        finally
+        {
+            _cache.Invalidate(id);
+        }
+    }
+
+    private async Task<RelayKeyEntity?> ReadAsync(string id, CancellationToken cancellationToken)
+    {
+        // An id that cannot exist is not worth a storage call, and is never a valid RowKey anyway.
+        if (!RelayKeyFormat.IsId(id))
+            return null;
+        var table = await Table(cancellationToken).ConfigureAwait(false);
+        return await table.TryGetAsync<RelayKeyEntity>(TableKeys.ClientPartition, id, cancellationToken).ConfigureAwait(false);
+    }
+
+    private Task<TableClient> Table(CancellationToken cancellationToken) =>
+        _tables.GetTableAsync(TableNames.ClientKeys, cancellationToken);
+}

@@ -1,0 +1,118 @@
+using System.Net;
+
+namespace FuncKeyOps.ClientKeys;
+
+/// <summary>Checks a <see cref="RelayKeySpec"/> and normalises it (trimmed, lowercase providers, parsed networks, no duplicates).</summary>
+public static class RelayKeySpecValidator
+{
+    /// <summary>Route names of the relay's providers.</summary>
+    public static readonly IReadOnlySet<string> KnownProviders =
+        new HashSet<string>(["openai", "anthropic", "gemini", "azure-openai"], StringComparer.Ordinal);
+
+    public const int MaxTextLength = 200;
+    public const int MaxListLength = 100;
+
+    /// <summary>The key the spec describes, status active; or <see cref="RelayKeyValidationException"/> listing every problem.</summary>
+    public static RelayKey ToKey(RelayKeySpec spec, string id, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var errors = new List<string>();
+
+        var tenant = RequiredText(spec.Tenant, "tenant", errors);
+        var name = RequiredText(spec.Name, "name", errors);
+        var providers = Providers(spec.Providers, errors);
+        var models = Models(spec.Models, errors);
+        var networks = Networks(spec.AllowedIps, errors);
+
+        if (spec.ExpiresAt is { } expires && expires <= now)
+            errors.Add($"expiresAt {expires:O} is not in the future.");
+        NotNegative(spec.Rpm, "rpm", errors);
+        NotNegative(spec.DailyTokens, "dailyTokens", errors);
+        NotNegative(spec.MonthlyTokens, "monthlyTokens", errors);
+
+        if (errors.Count > 0)
+            throw new RelayKeyValidationException(errors);
+        return new RelayKey
+        {
+            Id = id,
+            Tenant = tenant!,
+            Name = name!,
+            Providers = providers,
+            Models = models,
+            AllowedIps = networks,
+            ExpiresAt = spec.ExpiresAt,
+            Rpm = spec.Rpm,
+            DailyTokens = spec.DailyTokens,
+            MonthlyTokens = spec.MonthlyTokens,
+            Status = RelayKeyStatus.Active,
+            CreatedAt = now,
+        };
+    }
+
+    private static string? RequiredText(string? value, string field, List<string> errors)
+    {
+        var trimmed = value?.Trim();
+        if (string.IsNullOrEmpty(trimmed))
+            errors.Add($"{field} is required.");
+        else if (trimmed.Length > MaxTextLength)
+            errors.Add($"{field} is longer than {MaxTextLength} characters.");
+        return trimmed;
+    }
+
+    private static string[] Providers(IReadOnlyList<string>? values, List<string> errors)
+    {
+        var result = new List<string>();
+        foreach (var value in values ?? [])
+        {
+            var provider = value?.Trim().ToLowerInvariant() ?? "";
+            if (!KnownProviders.Contains(provider))
+                errors.Add($"providers: {Quote(value)} is not a provider; use {string.Join(", ", KnownProviders)}.");
+            else if (!result.Contains(provider))
+                result.Add(provider);
+        }
+        return [.. result];
+    }
+
+    private static string[] Models(IReadOnlyList<string>? values, List<string> errors)
+    {
+        if (values is { Count: > MaxListLength })
+            errors.Add($"models has more than {MaxListLength} entries.");
+        var result = new List<string>();
+        foreach (var value in values ?? [])
+        {
+            var model = value?.Trim() ?? "";
+            if (model.Length == 0)
+                errors.Add("models: an entry is empty.");
+            else if (model.Length > MaxTextLength)
+                errors.Add($"models: an entry is longer than {MaxTextLength} characters.");
+            else if (!result.Contains(model, StringComparer.Ordinal))
+                result.Add(model);
+        }
+        return [.. result];
+    }
+
+    private static IPNetwork[] Networks(IReadOnlyList<string>? values, List<string> errors)
+    {
+        if (values is { Count: > MaxListLength })
+            errors.Add($"allowedIps has more than {MaxListLength} entries.");
+        var result = new List<IPNetwork>();
+        foreach (var value in values ?? [])
+        {
+            if (!IpAllowList.TryParse(value, out var network, out var error))
+                errors.Add($"allowedIps: {error}.");
+            else if (!result.Contains(network))
+                result.Add(network);
+        }
+        return [.. result];
+    }
+
+    // Input is echoed to help the operator, but cut short: a pasted credential should not come back whole.
+    internal static string Quote(string? value) =>
+        value is null ? "null" : value.Length <= 40 ? $"'{value}'" : $"'{value[..16]}…' ({value.Length} characters)";
+
+    private static void NotNegative(long? value, string field, List<string> errors)
+    {
+        if (value < 0)
+            errors.Add($"{field} must not be negative.");
+    }
+}

@@ -1,0 +1,71 @@
+using FuncKeyOps.ClientKeys;
+using FuncKeyOps.Hosting;
+using FuncKeyOps.Secrets;
+using FuncKeyOps.Storage;
+using FuncKeyOps.Testing.Storage;
+using FuncKeyOps.Testing.Vault;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace FuncKeyOps.Tests.ClientKeys;
+
+/// <summary>
+/// One app instance's relay-key services, composed the way the hosts compose them (AddFuncKeyOps + AddClientKeys),
+/// on a given vault and table prefix with a clock of its own. Two of them on one prefix are two instances.
+/// </summary>
+internal sealed class ClientKeysInstance : IAsyncDisposable
+{
+    public static readonly DateTimeOffset Start = new(2026, 11, 23, 8, 0, 0, TimeSpan.Zero);
+
+    private readonly ServiceProvider _services;
+
+    private ClientKeysInstance(ServiceProvider services, FakeTimeProvider time)
+    {
+        _services = services;
+        Time = time;
+    }
+
+    public FakeTimeProvider Time { get; }
+    public IServiceProvider Services => _services;
+    public RelayKeyService Keys => _services.GetRequiredService<RelayKeyService>();
+    public RelayKeyAuthenticator Authenticator => _services.GetRequiredService<RelayKeyAuthenticator>();
+    public ISecretStore Secrets => _services.GetRequiredService<ISecretStore>();
+    public TableStore Tables => _services.GetRequiredService<TableStore>();
+    internal RelayKeyCache Cache => _services.GetRequiredService<RelayKeyCache>();
+
+    public string PepperSecretName => _services.GetRequiredService<RelayKeyPepper>().SecretName;
+
+    /// <param name="secretStore">Replaces the product's store, e.g. to wrap it; receives the product's store.</param>
+    public static async Task<ClientKeysInstance> StartAsync(
+        TestVault vault,
+        string tablePrefix,
+        string? storageConnectionString = null,
+        IDictionary<string, string?>? settings = null,
+        Func<ISecretStore, ISecretStore>? secretStore = null)
+    {
+        var config = new Dictionary<string, string?>
+        {
+            ["Storage:ConnectionString"] = storageConnectionString ?? await SharedAzurite.GetConnectionStringAsync(),
+            ["Storage:TablePrefix"] = tablePrefix,
+            ["KeyVault:Uri"] = vault.VaultUri.ToString(),
+            ["KeyVault:Credential"] = "Development",
+            ["KeyVault:TrustedCertificateThumbprint"] = vault.CertificateThumbprint,
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+            config[key] = value;
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(config).Build();
+
+        var time = new FakeTimeProvider(Start);
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton<TimeProvider>(time);
+        if (secretStore is not null)
+            services.AddSingleton(sp => secretStore(ActivatorUtilities.CreateInstance<KeyVaultSecretStore>(sp)));
+        services.AddFuncKeyOps(configuration);
+        services.AddClientKeys(configuration);
+        return new ClientKeysInstance(services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true }), time);
+    }
+
+    public ValueTask DisposeAsync() => _services.DisposeAsync();
+}
