@@ -3,27 +3,21 @@ using Microsoft.AspNetCore.Http;
 
 namespace FuncKeyOps.Admin;
 
-/// <summary>JSON in and out of admin handlers: camelCase, errors as <c>{"error":{"code","message"}}</c>.</summary>
+/// <summary>JSON in and out of admin handlers (camelCase); errors go through <see cref="ApiErrors"/>.</summary>
 public static class AdminJson
 {
-    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
-
     public static Task WriteAsync(HttpContext context, int status, object body)
     {
         context.Response.StatusCode = status;
-        context.Response.Headers.CacheControl = "no-store";
-        return context.Response.WriteAsJsonAsync(body, Options, context.RequestAborted);
+        return context.Response.WriteAsJsonAsync(body, ApiErrors.Json, context.RequestAborted);
     }
-
-    public static Task WriteErrorAsync(HttpContext context, int status, string code, string message) =>
-        WriteAsync(context, status, new { error = new { code, message } });
 
     /// <summary>The body as <typeparamref name="T"/>, or null (after a 400 was written) when it is not valid JSON.</summary>
     public static async Task<T?> ReadAsync<T>(HttpContext context) where T : class
     {
         try
         {
-            var value = await context.Request.ReadFromJsonAsync<T>(Options, context.RequestAborted).ConfigureAwait(false);
+            var value = await context.Request.ReadFromJsonAsync<T>(ApiErrors.Json, context.RequestAborted).ConfigureAwait(false);
             if (value is not null)
                 return value;
         }
@@ -31,7 +25,7 @@ public static class AdminJson
         {
             // Falls through to the 400 below; the parser's message may quote the body, so it is not echoed.
         }
-        await WriteErrorAsync(context, StatusCodes.Status400BadRequest, "invalid_request", "The body must be a JSON object of the documented shape.").ConfigureAwait(false);
+        await ApiErrors.WriteAsync(context, StatusCodes.Status400BadRequest, "invalid_request", "The body must be a JSON object of the documented shape.").ConfigureAwait(false);
         return null;
     }
 }

@@ -6,8 +6,7 @@ namespace FuncKeyOps.ClientKeys;
 public static class RelayKeySpecValidator
 {
     /// <summary>Route names of the relay's providers.</summary>
-    public static readonly IReadOnlySet<string> KnownProviders =
-        new HashSet<string>(["openai", "anthropic", "gemini", "azure-openai"], StringComparer.Ordinal);
+    public static IReadOnlySet<string> KnownProviders => FuncKeyOps.Providers.ProviderNames.All;
 
     public const int MaxTextLength = 200;
     public const int MaxListLength = 100;

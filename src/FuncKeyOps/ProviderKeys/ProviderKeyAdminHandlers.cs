@@ -1,4 +1,5 @@
 using FuncKeyOps.Admin;
+using FuncKeyOps.Providers;
 using FuncKeyOps.Secrets;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -26,7 +27,7 @@ public static class ProviderKeyAdminHandlers
         var error = Validate(name, body, out var baseUrl);
         if (error is not null)
         {
-            await AdminJson.WriteErrorAsync(context, StatusCodes.Status400BadRequest, "invalid_request", error).ConfigureAwait(false);
+            await ApiErrors.WriteAsync(context, StatusCodes.Status400BadRequest, "invalid_request", error).ConfigureAwait(false);
             return;
         }
         var registry = context.RequestServices.GetRequiredService<ProviderKeyRegistry>();
@@ -52,14 +53,14 @@ public static class ProviderKeyAdminHandlers
         var registry = context.RequestServices.GetRequiredService<ProviderKeyRegistry>();
         if (await registry.GetAsync(name, context.RequestAborted).ConfigureAwait(false) is not { } config)
         {
-            await AdminJson.WriteErrorAsync(context, StatusCodes.Status404NotFound, "not_found", $"No provider key named '{name}'.").ConfigureAwait(false);
+            await ApiErrors.WriteAsync(context, StatusCodes.Status404NotFound, "not_found", $"No provider key named '{name}'.").ConfigureAwait(false);
             return;
         }
         if (await AdminJson.ReadAsync<StageRequest>(context).ConfigureAwait(false) is not { } body)
             return;
         if (string.IsNullOrWhiteSpace(body.Value))
         {
-            await AdminJson.WriteErrorAsync(context, StatusCodes.Status400BadRequest, "invalid_request", "'value' is required.").ConfigureAwait(false);
+            await ApiErrors.WriteAsync(context, StatusCodes.Status400BadRequest, "invalid_request", "'value' is required.").ConfigureAwait(false);
             return;
         }
         var tags = new Dictionary<string, string> { [SecretTags.State] = SecretVersionState.Pending.ToTag() };
@@ -70,16 +71,15 @@ public static class ProviderKeyAdminHandlers
         await AdminJson.WriteAsync(context, StatusCodes.Status201Created, new { name, version = version.Version, state = "pending" }).ConfigureAwait(false);
     }
 
-    private static readonly HashSet<string> Providers = ["openai", "anthropic", "gemini", "azure-openai"];
-    private static readonly HashSet<string> Connectors = ["openai", "anthropic", "gemini", "azure-openai", "manual"];
+    private static readonly HashSet<string> Connectors = [.. ProviderNames.All, "manual"];
 
     private static string? Validate(string name, RegisterRequest body, out Uri? baseUrl)
     {
         baseUrl = null;
         if (name.Length is 0 or > 127 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
             return "The name must be 1-127 letters, digits or '-'.";
-        if (body.Provider is null || !Providers.Contains(body.Provider))
-            return $"'provider' must be one of: {string.Join(", ", Providers)}.";
+        if (body.Provider is null || !ProviderNames.All.Contains(body.Provider))
+            return $"'provider' must be one of: {string.Join(", ", ProviderNames.All)}.";
         if (!Uri.TryCreate(body.BaseUrl, UriKind.Absolute, out baseUrl) || baseUrl.Scheme is not ("https" or "http")
             || !string.IsNullOrEmpty(baseUrl.Query) || !string.IsNullOrEmpty(baseUrl.UserInfo))
             return "'baseUrl' must be an absolute http(s) URL without query or credentials.";

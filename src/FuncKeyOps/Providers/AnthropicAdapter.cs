@@ -8,7 +8,7 @@ namespace FuncKeyOps.Providers;
 /// </summary>
 public sealed class AnthropicAdapter : IProviderAdapter
 {
-    public string Name => "anthropic";
+    public string Name => ProviderNames.Anthropic;
 
     public string ValidationPath => "v1/models";
 

@@ -12,7 +12,7 @@ public sealed class AzureOpenAIAdapter : IProviderAdapter
 {
     private static readonly DateOnly FirstVersionWithStreamOptions = new(2024, 8, 1);
 
-    public string Name => "azure-openai";
+    public string Name => ProviderNames.AzureOpenAI;
 
     public string ValidationPath => "openai/models?api-version=2024-10-21";
 

@@ -9,7 +9,7 @@ namespace FuncKeyOps.Providers;
 /// </summary>
 public sealed class GeminiAdapter : IProviderAdapter
 {
-    public string Name => "gemini";
+    public string Name => ProviderNames.Gemini;
 
     public string ValidationPath => "v1beta/models";
 

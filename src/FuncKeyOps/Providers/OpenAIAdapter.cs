@@ -10,7 +10,7 @@ namespace FuncKeyOps.Providers;
 /// </summary>
 public sealed class OpenAIAdapter : IProviderAdapter
 {
-    public string Name => "openai";
+    public string Name => ProviderNames.OpenAI;
 
     public string ValidationPath => "v1/models";
 

@@ -30,7 +30,7 @@ public sealed class ProviderCatalog
     public IEnumerable<string> Names => All.Select(a => a.Name);
 
     /// <summary>The error shape for a route naming no known provider: OpenAI's, the one most clients parse.</summary>
-    public IProviderAdapter Fallback => _byName.GetValueOrDefault("openai") ?? All[0];
+    public IProviderAdapter Fallback => _byName.GetValueOrDefault(ProviderNames.OpenAI) ?? All[0];
 
     public bool TryGet(string name, [MaybeNullWhen(false)] out IProviderAdapter adapter) => _byName.TryGetValue(name, out adapter);
 }

@@ -83,7 +83,10 @@ public sealed class AzuriteInstance : IAsyncDisposable
         await started.Task.WaitAsync(timeout.Token);
     }
 
-    /// <summary>Kills the process; the data folder stays for <see cref="StartAgainAsync"/>.</summary>
+    /// <summary>
+    /// Stops the process the way Ctrl-C would, so Azurite saves its data first (a hard kill can lose the last
+    /// seconds of writes); the data folder stays for <see cref="StartAgainAsync"/>.
+    /// </summary>
     public async Task StopAsync()
     {
         if (_process is not { } process)
@@ -91,11 +94,27 @@ public sealed class AzuriteInstance : IAsyncDisposable
         _process = null;
         if (!process.HasExited)
         {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
+            SendInterrupt(process.Id);
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+            try
+            {
+                await process.WaitForExitAsync(grace.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync();
+            }
         }
         process.Dispose();
     }
+
+    private const int SigInt = 2;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+
+    private static void SendInterrupt(int pid) => _ = Kill(pid, SigInt);
 
     public async ValueTask DisposeAsync()
     {

@@ -1,0 +1,267 @@
+using System.Diagnostics;
+using FuncKeyOps.Audit;
+using FuncKeyOps.ClientKeys;
+using FuncKeyOps.ProviderKeys;
+using FuncKeyOps.Providers;
+using FuncKeyOps.Quotas;
+using FuncKeyOps.Secrets;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Polly.Timeout;
+
+namespace FuncKeyOps.Relay;
+
+/// <summary>
+/// <c>/api/relay/{provider}/{*path}</c>, written once against HttpContext for both hosts:
+/// adapter (404) -> relay key (401) -> provider and source IP (403) -> quota (429) -> body limit (413) -> model (403)
+/// -> provider key by weight -> forward with retries -> stream back -> audit + usage. Every outcome is audited.
+/// </summary>
+public sealed partial class RelayHandler(
+    ProviderCatalog catalog,
+    RelayKeyAuthenticator authenticator,
+    IQuotaGate quotas,
+    ProviderKeyResolver providerKeys,
+    UpstreamClient upstream,
+    IAuditSink audit,
+    IOptions<RelayOptions> options,
+    TimeProvider time,
+    ILogger<RelayHandler> logger)
+{
+    public const string Route = "relay/{provider}/{**path}";
+    public const string RequestIdHeader = "x-fko-request-id";
+
+    private readonly RelayOptions _options = options.Value;
+    private readonly SourceAddress _sourceAddress = SourceAddress.From(options.Value.TrustedProxies);
+
+    public async Task HandleAsync(HttpContext context, string provider, string? path)
+    {
+        var started = time.GetTimestamp();
+        var sourceIp = _sourceAddress.Resolve(context);
+        var call = new RelayCall
+        {
+            RequestId = Guid.CreateVersion7().ToString("N"),
+            Time = time.GetUtcNow(),
+            Provider = Truncate(provider, 64),
+            Method = context.Request.Method,
+            Path = Truncate(path ?? "", 512),
+            SourceIp = sourceIp?.ToString(),
+            UserAgent = Truncate(context.Request.Headers.UserAgent.ToString(), 256),
+        };
+        context.Response.Headers[RequestIdHeader] = call.RequestId;
+        RelayKey? key = null;
+        try
+        {
+            key = await RelayAsync(context, call, path ?? "", sourceIp).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            call.Status = 499;
+            call.ErrorCode = "client_closed_request";
+        }
+        catch (Exception e)
+        {
+            LogRelayFailed(logger, call.RequestId, e);
+            call.ErrorCode ??= "relay_error";
+            if (context.Response.HasStarted)
+                context.Abort(); // the client must see a broken stream, not a clean end
+            else if (catalog.TryGet(provider, out var adapter))
+                await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status502BadGateway, "relay_error", "The relay failed to complete the call.").ConfigureAwait(false);
+        }
+        finally
+        {
+            if (key is not null && (call.InputTokens is not null || call.OutputTokens is not null))
+                quotas.RecordUsage(key, new TokenUsage(call.InputTokens, call.OutputTokens));
+            audit.Enqueue(call.ToRecord(time.GetElapsedTime(started)));
+        }
+    }
+
+    private async Task<RelayKey?> RelayAsync(HttpContext context, RelayCall call, string path, System.Net.IPAddress? sourceIp)
+    {
+        var request = context.Request;
+        var aborted = context.RequestAborted;
+        if (!catalog.TryGet(call.Provider, out var adapter))
+        {
+            await RelayErrors.WriteAsync(context, catalog.Fallback, call, StatusCodes.Status404NotFound, "unknown_provider",
+                $"Unknown provider. Use one of: {string.Join(", ", catalog.Names)}.").ConfigureAwait(false);
+            return null;
+        }
+
+        RelayKeyAuthentication auth;
+        try
+        {
+            auth = await authenticator.AuthenticateAsync(adapter.ReadClientKey(request), time.GetUtcNow(), aborted).ConfigureAwait(false);
+        }
+        catch (RelayKeyUnavailableException)
+        {
+            await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status503ServiceUnavailable, "relay_key_unavailable",
+                "Relay keys cannot be checked right now; try again shortly.", TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            return null;
+        }
+        if (auth.Key is not { } key)
+        {
+            await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status401Unauthorized, "invalid_relay_key",
+                auth.Message ?? "The relay key is not valid.").ConfigureAwait(false);
+            return null;
+        }
+        call.RelayKeyId = key.Id;
+        call.Tenant = key.Tenant;
+
+        if (key.Providers.Count > 0 && !key.Providers.Contains(adapter.Name))
+        {
+            await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status403Forbidden, "provider_not_allowed",
+                "This relay key may not call this provider.").ConfigureAwait(false);
+            return key;
+        }
+        if (key.AllowedIps.Count > 0 && !IpAllowList.Allows(key.AllowedIps, sourceIp))
+        {
+            await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status403Forbidden, "ip_not_allowed",
+                "This relay key may not be used from this address.").ConfigureAwait(false);
+            return key;
+        }
+        if (!UpstreamPath.IsSafeRawTarget(context.Features.Get<IHttpRequestFeature>()?.RawTarget))
+        {
+            await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status400BadRequest, "invalid_path",
+                "The path is not a plain provider path.").ConfigureAwait(false);
+            return key;
+        }
+
+        var quota = await quotas.TryAcquireAsync(key, aborted).ConfigureAwait(false);
+        if (!quota.Allowed)
+        {
+            await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status429TooManyRequests, quota.Reason ?? "rate_limited",
+                QuotaMessage(quota.Reason), quota.RetryAfter ?? TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+            return key;
+        }
+
+        using var body = await RequestBody.ReadAsync(request, _options.MaxRequestBodyBytes, aborted).ConfigureAwait(false);
+        if (body is null)
+        {
+            call.RequestBytes = request.ContentLength ?? _options.MaxRequestBodyBytes + 1;
+            await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status413PayloadTooLarge, "request_too_large",
+                $"The request body is larger than {_options.MaxRequestBodyBytes} bytes.").ConfigureAwait(false);
+            return key;
+        }
+        call.RequestBytes = body.Length;
+        call.BodySha256 = body.Length > 0 ? body.Sha256 : null;
+
+        var plan = adapter.PlanRequest(request.Method, path, request.QueryString.Value, body.Memory);
+        call.Model = plan.Model is null ? null : Truncate(plan.Model, 128);
+        call.Streamed = plan.Streaming;
+        if (key.Models.Count > 0 && plan.Model is not null && !key.Models.Contains(plan.Model))
+        {
+            await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status403Forbidden, "model_not_allowed",
+                "This relay key may not use this model.").ConfigureAwait(false);
+            return key;
+        }
+
+        ResolvedProviderKey? providerKey;
+        try
+        {
+            providerKey = await providerKeys.ResolveAsync(adapter.Name, aborted).ConfigureAwait(false);
+        }
+        catch (SecretStoreException e)
+        {
+            LogProviderKeyUnavailable(logger, call.RequestId, e.Status);
+            await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status502BadGateway, "provider_key_unavailable",
+                "The provider key could not be read from Key Vault.").ConfigureAwait(false);
+            return key;
+        }
+        if (providerKey is null)
+        {
+            await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status502BadGateway, "no_provider_key",
+                "No provider key is registered for this provider.").ConfigureAwait(false);
+            return key;
+        }
+        call.ProviderKeyName = providerKey.Config.Name;
+        call.ProviderKeyVersion = providerKey.Version;
+
+        if (!UpstreamPath.TryBuild(providerKey.Config.BaseUrl, path, UpstreamRequestFactory.FilterQuery(request, adapter), out var upstreamUri))
+        {
+            await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status400BadRequest, "invalid_path",
+                "The path is not a plain provider path.").ConfigureAwait(false);
+            return key;
+        }
+
+        await ForwardAsync(context, adapter, call, plan, upstreamUri!, providerKey.Value).ConfigureAwait(false);
+        return key;
+    }
+
+    private async Task ForwardAsync(HttpContext context, IProviderAdapter adapter, RelayCall call, RequestPlan plan, Uri upstreamUri, string providerKey)
+    {
+        HttpResponseMessage response;
+        try
+        {
+            response = await upstream.SendAsync(
+                () => UpstreamRequestFactory.Create(context.Request, adapter, upstreamUri, plan.UpstreamBody, providerKey),
+                context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (TimeoutRejectedException)
+        {
+            await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status504GatewayTimeout, "upstream_timeout",
+                "The provider did not answer in time.").ConfigureAwait(false);
+            return;
+        }
+        catch (HttpRequestException e)
+        {
+            LogUpstreamUnreachable(logger, call.RequestId, e.HttpRequestError);
+            await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status502BadGateway, "upstream_unreachable",
+                "The provider could not be reached.").ConfigureAwait(false);
+            return;
+        }
+
+        using (response)
+        {
+            call.Status = (int)response.StatusCode;
+            if (call.Status == StatusCodes.Status401Unauthorized)
+                call.ErrorCode = "upstream_unauthorized"; // a provider key revoked elsewhere: the anomaly sweep looks for these
+            var isEventStream = response.Content.Headers.ContentType?.MediaType == "text/event-stream";
+            if (call.Status >= 400 && !isEventStream)
+            {
+                // Some providers quote the rejected key in error details: never let ours reach the client.
+                await UpstreamErrorBody.CopyRedactedAsync(response, context.Response, providerKey, context.RequestAborted).ConfigureAwait(false);
+                return;
+            }
+            var filter = isEventStream && plan.StripUsageOnlyChunk;
+            ResponseHeaders.Copy(response, context.Response, dropContentLength: filter);
+            context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+            await context.Response.StartAsync(context.RequestAborted).ConfigureAwait(false);
+
+            var usage = adapter.CreateUsageReader(plan);
+            await using var stream = await response.Content.ReadAsStreamAsync(context.RequestAborted).ConfigureAwait(false);
+            try
+            {
+                await ResponseStreamer.CopyAsync(stream, context.Response.Body, isEventStream, filter, usage, context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException && !context.RequestAborted.IsCancellationRequested)
+            {
+                call.ErrorCode = "upstream_stream_broken";
+                throw;
+            }
+            finally
+            {
+                call.InputTokens = usage.Usage.InputTokens;
+                call.OutputTokens = usage.Usage.OutputTokens;
+            }
+        }
+    }
+
+    private static string QuotaMessage(string? reason) => reason switch
+    {
+        "daily_tokens" => "This relay key's daily token budget is used up.",
+        "monthly_tokens" => "This relay key's monthly token budget is used up.",
+        _ => "This relay key's request rate limit was exceeded.",
+    };
+
+    private static string Truncate(string value, int max) => value.Length <= max ? value : value[..max];
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Relay call {RequestId} failed")]
+    private static partial void LogRelayFailed(ILogger logger, string requestId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Relay call {RequestId}: provider key unavailable (vault status {Status})")]
+    private static partial void LogProviderKeyUnavailable(ILogger logger, string requestId, int? status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Relay call {RequestId}: provider unreachable ({Error})")]
+    private static partial void LogUpstreamUnreachable(ILogger logger, string requestId, HttpRequestError error);
+}
