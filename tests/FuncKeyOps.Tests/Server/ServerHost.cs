@@ -29,9 +29,9 @@ internal sealed class ServerHost : IAsyncDisposable
     public CapturingLoggerProvider Logs { get; }
     public HttpClient Client { get; }
 
-    public static async Task<ServerHost> StartAsync(string? storageConnectionString = null, IDictionary<string, string?>? settings = null)
+    public static async Task<ServerHost> StartAsync(string? storageConnectionString = null, IDictionary<string, string?>? settings = null, TestVault? vault = null)
     {
-        var vault = await TestVault.StartAsync();
+        vault ??= await TestVault.StartAsync();
         var logs = new CapturingLoggerProvider();
         var config = new Dictionary<string, string?>
         {

@@ -1,0 +1,89 @@
+using FuncKeyOps.ClientKeys;
+using FuncKeyOps.ProviderKeys;
+using FuncKeyOps.Testing.Providers;
+using FuncKeyOps.Testing.Vault;
+using FuncKeyOps.Tests.Server;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FuncKeyOps.Tests.Relay;
+
+/// <summary>
+/// The Server host relaying to the four fake providers: a vault seeded with one provider key per provider and the
+/// admin key, the provider keys registered, and a relay key allowed on every provider.
+/// </summary>
+internal sealed class RelayHost : IAsyncDisposable
+{
+    public const string AdminKey = "fake-admin-key-0123456789abcdef";
+
+    private RelayHost(ServerHost server, FakeOpenAI openAI, FakeAnthropic anthropic, FakeGemini gemini, FakeAzureOpenAI azure, IReadOnlyDictionary<string, string> providerKeys)
+    {
+        Server = server;
+        OpenAI = openAI;
+        Anthropic = anthropic;
+        Gemini = gemini;
+        Azure = azure;
+        ProviderKeyValues = providerKeys;
+    }
+
+    public ServerHost Server { get; }
+    public FakeOpenAI OpenAI { get; }
+    public FakeAnthropic Anthropic { get; }
+    public FakeGemini Gemini { get; }
+    public FakeAzureOpenAI Azure { get; }
+    public IReadOnlyDictionary<string, string> ProviderKeyValues { get; }
+    public HttpClient Client => Server.Client;
+    public Uri BaseUri => Server.Client.BaseAddress!;
+    public IServiceProvider Services => Server.App.Services;
+
+    /// <summary>The relay base URL an SDK is pointed at for a provider.</summary>
+    public Uri RelayBase(string provider) => new(BaseUri, $"api/relay/{provider}/");
+
+    public static async Task<RelayHost> StartAsync(string? storageConnectionString = null, IDictionary<string, string?>? settings = null)
+    {
+        var keys = new Dictionary<string, string>
+        {
+            ["openai"] = "fake-openai-" + Guid.NewGuid().ToString("N"),
+            ["anthropic"] = "fake-anthropic-" + Guid.NewGuid().ToString("N"),
+            ["gemini"] = "fake-gemini-" + Guid.NewGuid().ToString("N"),
+            ["azure-openai"] = "fake-azure-" + Guid.NewGuid().ToString("N"),
+        };
+        var openAI = await FakeOpenAI.StartAsync(keys["openai"]);
+        var anthropic = await FakeAnthropic.StartAsync(keys["anthropic"]);
+        var gemini = await FakeGemini.StartAsync(keys["gemini"]);
+        var azure = await FakeAzureOpenAI.StartAsync(keys["azure-openai"]);
+
+        var vault = await TestVault.StartAsync();
+        vault.SetSecretDirect("fko-admin-key", AdminKey);
+        var config = new Dictionary<string, string?>
+        {
+            ["Relay:RetryBaseDelay"] = "00:00:00.001",
+            ["Audit:FlushInterval"] = "00:00:00.050",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+            config[key] = value;
+        var server = await ServerHost.StartAsync(storageConnectionString, config, vault);
+
+        var registry = server.App.Services.GetRequiredService<ProviderKeyRegistry>();
+        foreach (var (provider, fake) in new (string, FakeProvider)[] { ("openai", openAI), ("anthropic", anthropic), ("gemini", gemini), ("azure-openai", azure) })
+        {
+            vault.SetSecretDirect($"{provider}-main", keys[provider], new Dictionary<string, string> { ["state"] = "active" });
+            await registry.PutAsync(new ProviderKeyConfig { Name = $"{provider}-main", Provider = provider, BaseUrl = fake.BaseUri, SecretName = $"{provider}-main" });
+        }
+        return new RelayHost(server, openAI, anthropic, gemini, azure, keys);
+    }
+
+    public async Task<(RelayKey Key, string Secret)> CreateRelayKeyAsync(RelayKeySpec? spec = null)
+    {
+        var service = Services.GetRequiredService<RelayKeyService>();
+        return await service.CreateAsync(spec ?? new RelayKeySpec { Tenant = "tests", Name = "everything" });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        await OpenAI.DisposeAsync();
+        await Anthropic.DisposeAsync();
+        await Gemini.DisposeAsync();
+        await Azure.DisposeAsync();
+    }
+}

@@ -1,0 +1,197 @@
+using System.ClientModel;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Anthropic;
+using Anthropic.Core;
+using Anthropic.Models.Messages;
+using FuncKeyOps.Testing.Providers;
+using OpenAI;
+using OpenAI.Chat;
+
+namespace FuncKeyOps.Tests.Relay;
+
+/// <summary>The official SDKs work against the relay by changing only the base URL and the key.</summary>
+public class SdkRelayTests
+{
+    private static ChatClient OpenAIChat(RelayHost host, string relayKey) =>
+        new("gpt-4o-mini", new ApiKeyCredential(relayKey), new OpenAIClientOptions { Endpoint = new Uri(host.RelayBase("openai"), "v1") });
+
+    private static AnthropicClient AnthropicSdk(RelayHost host, string relayKey) =>
+        new(new ClientOptions { BaseUrl = host.RelayBase("anthropic").ToString().TrimEnd('/'), ApiKey = relayKey, MaxRetries = 0 });
+
+    private static MessageCreateParams AnthropicParams() => new()
+    {
+        MaxTokens = 64,
+        Model = "claude-sonnet-4-5-20250929",
+        Messages = [new UserMessageParam("hi")],
+    };
+
+    [Fact]
+    public async Task OpenAI_SDK_chat_through_the_relay_is_answered_and_audited_with_usage()
+    {
+        await using var host = await RelayHost.StartAsync();
+        var (key, secret) = await host.CreateRelayKeyAsync();
+        host.OpenAI.Usage = new FakeUsage(23, 5);
+
+        var completion = (await OpenAIChat(host, secret).CompleteChatAsync([new UserChatMessage("hi")])).Value;
+
+        Assert.Equal(host.OpenAI.ReplyText, completion.Content[0].Text);
+        Assert.Equal(23, completion.Usage.InputTokenCount);
+        var upstream = Assert.Single(host.OpenAI.Requests);
+        Assert.Equal("Bearer " + host.ProviderKeyValues["openai"], upstream.Header("authorization"));
+        Assert.DoesNotContain(secret, string.Join("\n", upstream.Headers.Values));
+
+        var row = Assert.Single(await host.RowsAsync(key.Id));
+        Assert.Equal(200, row.Status);
+        Assert.Equal("openai", row.Provider);
+        Assert.Equal("gpt-4o-mini", row.Model);
+        Assert.Equal("v1/chat/completions", row.Path);
+        Assert.Equal(23, row.InputTokens);
+        Assert.Equal(5, row.OutputTokens);
+        Assert.Equal("openai-main", row.ProviderKeyName);
+        Assert.NotNull(row.ProviderKeyVersion);
+        Assert.Equal(64, row.BodySha256!.Length);
+        Assert.Equal("tests", row.Tenant);
+    }
+
+    [Fact]
+    public async Task OpenAI_SDK_streaming_through_the_relay_keeps_the_usage_it_asked_for()
+    {
+        await using var host = await RelayHost.StartAsync();
+        var (key, secret) = await host.CreateRelayKeyAsync();
+        host.OpenAI.StreamChunks = 4;
+
+        var text = new StringBuilder();
+        ChatTokenUsage? usage = null;
+        await foreach (var update in OpenAIChat(host, secret).CompleteChatStreamingAsync([new UserChatMessage("hi")]))
+        {
+            foreach (var part in update.ContentUpdate)
+                text.Append(part.Text);
+            usage = update.Usage ?? usage;
+        }
+
+        Assert.Equal(host.OpenAI.ReplyText, text.ToString());
+        Assert.NotNull(usage); // the SDK asked for it, so the relay must not strip it
+        Assert.Equal(host.OpenAI.Usage.InputTokens, usage.InputTokenCount);
+        var row = Assert.Single(await host.RowsAsync(key.Id));
+        Assert.True(row.Streamed);
+        Assert.Equal(host.OpenAI.Usage.InputTokens, row.InputTokens);
+        Assert.Equal(host.OpenAI.Usage.OutputTokens, row.OutputTokens);
+    }
+
+    [Fact]
+    public async Task A_stream_without_include_usage_is_counted_and_the_extra_usage_chunk_is_not_shown()
+    {
+        await using var host = await RelayHost.StartAsync();
+        var (key, secret) = await host.CreateRelayKeyAsync();
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/relay/openai/v1/chat/completions")
+        {
+            Content = new StringContent("""{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", secret);
+        using var response = await host.Client.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.DoesNotContain("\"usage\":{", body);
+        Assert.Contains("data: [DONE]", body);
+        var upstream = Assert.Single(host.OpenAI.Requests).Json();
+        Assert.True(upstream.GetProperty("stream_options").GetProperty("include_usage").GetBoolean());
+        var row = Assert.Single(await host.RowsAsync(key.Id));
+        Assert.Equal(host.OpenAI.Usage.InputTokens, row.InputTokens);
+        Assert.Equal(host.OpenAI.Usage.OutputTokens, row.OutputTokens);
+    }
+
+    [Fact]
+    public async Task Anthropic_SDK_through_the_relay_is_answered_and_audited_with_usage()
+    {
+        await using var host = await RelayHost.StartAsync();
+        var (key, secret) = await host.CreateRelayKeyAsync();
+        host.Anthropic.Usage = new FakeUsage(17, 4);
+        using var client = AnthropicSdk(host, secret);
+
+        var message = await client.Messages.Create(AnthropicParams());
+
+        Assert.True(message.Content[0].TryPickText(out var text));
+        Assert.Equal(host.Anthropic.ReplyText, text.Text);
+        var upstream = Assert.Single(host.Anthropic.Requests);
+        Assert.Equal(host.ProviderKeyValues["anthropic"], upstream.Header("x-api-key"));
+        Assert.Null(upstream.Header("authorization"));
+        var row = Assert.Single(await host.RowsAsync(key.Id));
+        Assert.Equal((200, 17L, 4L), (row.Status, row.InputTokens, row.OutputTokens));
+        Assert.Equal("claude-sonnet-4-5-20250929", row.Model);
+    }
+
+    [Fact]
+    public async Task Anthropic_SDK_streaming_through_the_relay_is_audited_with_usage()
+    {
+        await using var host = await RelayHost.StartAsync();
+        var (key, secret) = await host.CreateRelayKeyAsync();
+        host.Anthropic.StreamChunks = 5;
+        using var client = AnthropicSdk(host, secret);
+
+        var text = new StringBuilder();
+        await foreach (var streamEvent in client.Messages.CreateStreaming(AnthropicParams()))
+        {
+            if (streamEvent.TryPickContentBlockDelta(out var delta) && delta.Delta.TryPickText(out var part))
+                text.Append(part.Text);
+        }
+
+        Assert.Equal(host.Anthropic.ReplyText, text.ToString());
+        var row = Assert.Single(await host.RowsAsync(key.Id));
+        Assert.True(row.Streamed);
+        Assert.Equal(host.Anthropic.Usage.InputTokens, row.InputTokens);
+        Assert.Equal(host.Anthropic.Usage.OutputTokens, row.OutputTokens);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Gemini_in_its_own_format_with_the_key_in_the_query(bool stream)
+    {
+        await using var host = await RelayHost.StartAsync();
+        var (key, secret) = await host.CreateRelayKeyAsync();
+        var path = stream
+            ? $"api/relay/gemini/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse&key={secret}"
+            : $"api/relay/gemini/v1beta/models/gemini-2.0-flash:generateContent?key={secret}";
+        using var response = await host.Client.PostAsync(path,
+            new StringContent("""{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}""", Encoding.UTF8, "application/json"));
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.Contains("usageMetadata", body);
+        var upstream = Assert.Single(host.Gemini.Requests);
+        Assert.DoesNotContain(secret, upstream.PathAndQuery);
+        Assert.DoesNotContain("key=", upstream.Query);
+        Assert.Equal(host.ProviderKeyValues["gemini"], upstream.Header("x-goog-api-key"));
+        var row = Assert.Single(await host.RowsAsync(key.Id));
+        Assert.Equal(("gemini-2.0-flash", stream), (row.Model, row.Streamed));
+        Assert.Equal(host.Gemini.Usage.InputTokens, row.InputTokens);
+        Assert.Equal(host.Gemini.Usage.OutputTokens, row.OutputTokens);
+    }
+
+    [Fact]
+    public async Task Azure_OpenAI_in_its_own_format_with_the_api_key_header()
+    {
+        await using var host = await RelayHost.StartAsync();
+        var (key, secret) = await host.CreateRelayKeyAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/relay/azure-openai/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21")
+        {
+            Content = new StringContent("""{"messages":[{"role":"user","content":"hi"}],"stream":true}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("api-key", secret);
+        using var response = await host.Client.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.Contains("data: [DONE]", body);
+        var upstream = Assert.Single(host.Azure.Requests);
+        Assert.Equal(host.ProviderKeyValues["azure-openai"], upstream.Header("api-key"));
+        Assert.Equal("?api-version=2024-10-21", upstream.Query);
+        var row = Assert.Single(await host.RowsAsync(key.Id));
+        Assert.Equal("gpt-4o-mini", row.Model);
+        Assert.Equal(host.Azure.Usage.InputTokens, row.InputTokens);
+    }
+}
