@@ -31,6 +31,7 @@ public sealed partial class AuditWriter : BackgroundService, IAuditSink
     private long _pending;
     private long _dropped;
     private long _droppedBeforeBurst;
+    private long _abandoned;
     private int _inDropBurst;
     private volatile bool _closed;
     private TaskCompletionSource _wake = NewSignal();
@@ -90,7 +91,7 @@ public sealed partial class AuditWriter : BackgroundService, IAuditSink
             // Stopping: the loop writes what is queued and then ends.
             if (ExecuteTask is { } loop)
                 await loop.WaitAsync(cancellationToken).ConfigureAwait(false);
-            if (PendingCount is > 0 and var left)
+            if (PendingCount + Interlocked.Read(ref _abandoned) is > 0 and var left)
                 throw new InvalidOperationException($"The audit writer has stopped with {left} rows not stored.");
             return;
         }
@@ -221,6 +222,7 @@ public sealed partial class AuditWriter : BackgroundService, IAuditSink
         var lost = Interlocked.Exchange(ref _pending, 0);
         if (lost > 0)
         {
+            Interlocked.Add(ref _abandoned, lost);
             Drop("shutdown", lost);
             LogLost(_logger, lost);
         }
