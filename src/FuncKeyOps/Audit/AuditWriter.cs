@@ -139,10 +139,10 @@ public sealed partial class AuditWriter : BackgroundService, IAuditSink
                 }
                 await StoreAsync(batch, stoppingToken).ConfigureAwait(false);
                 batch.Clear();
+                EndDropBurstIfRoom();
                 foreach (var flush in flushes)
                     flush.TrySetResult();
                 flushes.Clear();
-                EndDropBurstIfRoom();
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

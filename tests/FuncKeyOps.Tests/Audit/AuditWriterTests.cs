@@ -115,6 +115,14 @@ public class AuditWriterTests
         await audit.Writer.FlushAsync().WaitAsync(AuditHarness.Timeout);
         var stored = await audit.Query.QueryAsync(EndOfJanuary, EndOfJanuary.AddMinutes(1));
         Assert.Equal(records.Take(10), stored);
+        Assert.Contains(audit.Logs.Lines, l => l.StartsWith("Warning ", StringComparison.Ordinal) && l.Contains("15 audit rows were dropped", StringComparison.Ordinal));
+
+        // The burst has ended, so the next one (rows refused after shutdown) logs its own single error.
+        await audit.Writer.StopAsync(CancellationToken.None);
+        for (var i = 0; i < 3; i++)
+            audit.Writer.Enqueue(AuditRecords.Minimal($"late-{i}", EndOfJanuary));
+        Assert.Equal(18, audit.Writer.DroppedCount);
+        Assert.Equal(2, audit.Logs.Lines.Count(l => l.StartsWith("Error ", StringComparison.Ordinal)));
     }
 
     [Fact]
