@@ -240,7 +240,14 @@ public sealed partial class AuditWriter : BackgroundService, IAuditSink
         if (reason is "full" or "stopped" && Interlocked.CompareExchange(ref _inDropBurst, 1, 0) == 0)
         {
             Interlocked.Exchange(ref _droppedBeforeBurst, total - rows);
-            LogDropping(_logger, reason, _options.Capacity);
+            try
+            {
+                LogDropping(_logger, reason, _options.Capacity);
+            }
+            catch (Exception)
+            {
+                // Logger rethrows its providers' failures; Enqueue runs on the request path and must not throw.
+            }
         }
     }
 
