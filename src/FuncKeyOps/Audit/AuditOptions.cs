@@ -1,0 +1,27 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace FuncKeyOps.Audit;
+
+public sealed class AuditOptions
+{
+    public const string Section = "Audit";
+
+    /// <summary>
+    /// Rows held in memory while Table Storage is slow or down (queued plus in flight). Beyond it new rows are
+    /// dropped and counted, so an outage costs bounded memory instead of the process.
+    /// </summary>
+    [Range(1, 10_000_000)]
+    public int Capacity { get; set; } = 100_000;
+
+    /// <summary>Partitions per minute. Changing it is safe: readers scan minute ranges, not single partitions.</summary>
+    [Range(1, 64)]
+    public int Shards { get; set; } = 4;
+
+    /// <summary>First wait after a failed write; doubles per failure up to <see cref="MaxRetryDelay"/>.</summary>
+    public TimeSpan InitialRetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    internal bool HasValidDelays =>
+        InitialRetryDelay > TimeSpan.Zero && MaxRetryDelay >= InitialRetryDelay;
+}

@@ -1,0 +1,39 @@
+using FuncKeyOps.Logging;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace FuncKeyOps.Audit;
+
+public static class AuditRegistration
+{
+    /// <summary>
+    /// The audit writer (one instance: the <see cref="IAuditSink"/> and the hosted service that drains it),
+    /// the query and their options. Needs a <see cref="Storage.TableStore"/> (AddFuncKeyOps registers it).
+    /// </summary>
+    public static IServiceCollection AddAudit(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<SecretRedactor>();
+        services.AddMetrics();
+        services.AddOptions<AuditOptions>()
+            .Bind(configuration.GetSection(AuditOptions.Section))
+            .ValidateDataAnnotations()
+            .Validate(o => o.HasValidDelays, "Audit:InitialRetryDelay must be positive and not above Audit:MaxRetryDelay.")
+            .ValidateOnStart();
+        services.TryAddSingleton<AuditWriter>();
+        services.TryAddSingleton<IAuditSink>(sp => sp.GetRequiredService<AuditWriter>());
+        services.AddHostedService(sp => sp.GetRequiredService<AuditWriter>());
+        services.TryAddSingleton<AuditQuery>();
+        return services;
+    }
+
+    /// <summary>Maps <c>GET audit</c> on the admin group (which carries the admin authentication).</summary>
+    public static RouteGroupBuilder MapAuditAdmin(this RouteGroupBuilder admin)
+    {
+        admin.MapGet(AuditAdminHandlers.Route, AuditAdminHandlers.QueryAsync);
+        return admin;
+    }
+}
