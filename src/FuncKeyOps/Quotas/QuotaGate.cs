@@ -33,6 +33,7 @@ public sealed partial class QuotaGate : IQuotaGate
 {
     // Bounds the storage calls one flush has in flight, whatever the number of keys.
     private const int MaxParallelMerges = 4;
+    private const string TableNotFound = "TableNotFound";
 
     private readonly TableStore _tables;
     private readonly QuotaOptions _options;
@@ -152,25 +153,39 @@ public sealed partial class QuotaGate : IQuotaGate
     {
         try
         {
-            var attempt = state.BeginMerge(counter, NewMergeToken, out var resumed);
-            if (attempt is null)
+            try
             {
-                state.Refresh(counter, await UsageRowMerger.ReadAsync(usage, state.KeyId, counter.RowKey, cancellationToken).ConfigureAwait(false));
-                return true;
+                return await FlushCounterOnceAsync(usage, state, counter, cancellationToken).ConfigureAwait(false);
             }
-            if (!await MergeAsync(usage, state, counter, attempt, cancellationToken).ConfigureAwait(false))
-                return false;
-            // An attempt left unconfirmed by a failed flush carries only the usage of back then: store the rest now.
-            if (resumed && state.BeginMerge(counter, NewMergeToken, out _) is { } rest)
-                return await MergeAsync(usage, state, counter, rest, cancellationToken).ConfigureAwait(false);
-            return true;
+            catch (RequestFailedException e) when (e.ErrorCode == TableNotFound)
+            {
+                // The table went away under the cached client (deleted, or storage lost its data): make it again.
+                await usage.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+                return await FlushCounterOnceAsync(usage, state, counter, cancellationToken).ConfigureAwait(false);
+            }
         }
-        catch (RequestFailedException e) when (e.Status is >= 400 and < 500 and not 408 and not 429)
+        catch (RequestFailedException e) when (e.Status is >= 400 and < 500 and not 408 and not 429 && e.ErrorCode != TableNotFound)
         {
             // This row is refused (not storage being down): keep its usage pending, let the other rows through.
             LogRowRefused(_logger, state.KeyId, counter.RowKey, e.Status, e.ErrorCode);
             return false;
         }
+    }
+
+    private async Task<bool> FlushCounterOnceAsync(TableClient usage, KeyQuotaState state, UsageCounter counter, CancellationToken cancellationToken)
+    {
+        var attempt = state.BeginMerge(counter, NewMergeToken, out var resumed);
+        if (attempt is null)
+        {
+            state.Refresh(counter, await UsageRowMerger.ReadAsync(usage, state.KeyId, counter.RowKey, cancellationToken).ConfigureAwait(false));
+            return true;
+        }
+        if (!await MergeAsync(usage, state, counter, attempt, cancellationToken).ConfigureAwait(false))
+            return false;
+        // An attempt left unconfirmed by a failed flush carries only the usage of back then: store the rest now.
+        if (resumed && state.BeginMerge(counter, NewMergeToken, out _) is { } rest)
+            return await MergeAsync(usage, state, counter, rest, cancellationToken).ConfigureAwait(false);
+        return true;
     }
 
     private async Task<bool> MergeAsync(TableClient usage, KeyQuotaState state, UsageCounter counter, MergeAttempt attempt, CancellationToken cancellationToken)

@@ -22,7 +22,7 @@ internal sealed class UsageRow : ITableEntity
     /// <summary>Tokens of the latest merges, oldest first, space-separated.</summary>
     public string? Merges { get; set; }
 
-    public UsageTotals Totals => new(Tokens, Requests);
+    public UsageTotals ToTotals() => new(Tokens, Requests);
 
     public bool HasMerge(string token) => Merges is not null && Merges.Split(' ').Contains(token, StringComparer.Ordinal);
 

@@ -21,19 +21,19 @@ internal static class UsageRowMerger
         {
             var row = await table.TryGetAsync<UsageRow>(partitionKey, rowKey, cancellationToken).ConfigureAwait(false);
             if (row is not null && row.HasMerge(attempt.Token))
-                return row.Totals;
+                return row.ToTotals();
             if (row is null)
             {
                 row = new UsageRow { PartitionKey = partitionKey, RowKey = rowKey };
                 row.Add(attempt);
                 if (await table.TryInsertAsync(row, cancellationToken).ConfigureAwait(false))
-                    return row.Totals;
+                    return row.ToTotals();
             }
             else
             {
                 row.Add(attempt);
                 if (await table.TryReplaceAsync(row, cancellationToken).ConfigureAwait(false))
-                    return row.Totals;
+                    return row.ToTotals();
             }
             onConflict();
         }
@@ -43,6 +43,6 @@ internal static class UsageRowMerger
     public static async Task<UsageTotals> ReadAsync(TableClient table, string partitionKey, string rowKey, CancellationToken cancellationToken)
     {
         var row = await table.TryGetAsync<UsageRow>(partitionKey, rowKey, cancellationToken).ConfigureAwait(false);
-        return row?.Totals ?? default;
+        return row?.ToTotals() ?? default;
     }
 }

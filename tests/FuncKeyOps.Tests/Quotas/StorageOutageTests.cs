@@ -1,4 +1,5 @@
 using FuncKeyOps.Quotas;
+using FuncKeyOps.Storage;
 using FuncKeyOps.Testing.Logging;
 using FuncKeyOps.Testing.Storage;
 using FuncKeyOps.Tests.Storage;
@@ -21,11 +22,13 @@ public class StorageOutageTests
         var options = new QuotaOptions();
         var gate = Gate(tables, time, loggers, options);
         var key = Key(rpm: 100, daily: 1_000, monthly: 100_000);
-        gate.RecordUsage(key, Tokens(100));
-        Assert.True(await gate.FlushAsync());
+        // The table exists and its client is cached when storage goes away, as in a running app. (No rows yet:
+        // a killed Azurite keeps only what it had saved to disk, so rows written just before could vanish.)
+        await tables.GetTableAsync(TableNames.Usage);
 
         await azurite.StopAsync();
         Assert.True((await gate.TryAcquireAsync(key)).Allowed);
+        gate.RecordUsage(key, Tokens(100));
         gate.RecordUsage(key, Tokens(200));
         gate.RecordUsage(key, Tokens(300));
         Assert.False(await gate.FlushAsync());
