@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using FuncKeyOps.Logging;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
@@ -30,10 +31,10 @@ public static class AuditRegistration
         return services;
     }
 
-    /// <summary>Maps <c>GET audit</c> on the admin group (which carries the admin authentication).</summary>
+    /// <summary>Maps <c>GET audit</c> on the admin group, behind <see cref="Admin.AdminEndpoint"/>.</summary>
     public static RouteGroupBuilder MapAuditAdmin(this RouteGroupBuilder admin)
     {
-        admin.MapGet(AuditAdminHandlers.Route, AuditAdminHandlers.QueryAsync);
+        admin.MapGet(AuditAdminHandlers.Route, (HttpContext c) => Admin.AdminEndpoint.RunAsync(c, AuditAdminHandlers.QueryAsync));
         return admin;
     }
 }

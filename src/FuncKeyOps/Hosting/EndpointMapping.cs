@@ -1,6 +1,12 @@
+using FuncKeyOps.Audit;
+using FuncKeyOps.ClientKeys;
 using FuncKeyOps.Health;
+using FuncKeyOps.ProviderKeys;
+using FuncKeyOps.Relay;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FuncKeyOps.Hosting;
 
@@ -11,6 +17,17 @@ public static class EndpointMapping
     {
         var api = endpoints.MapGroup("/api");
         api.MapGet("/" + HealthEndpoint.Route, HealthEndpoint.WriteAsync);
+        api.Map("/" + RelayHandler.Route, (HttpContext context, string provider, string? path) =>
+            context.RequestServices.GetRequiredService<RelayHandler>().HandleAsync(context, provider, path));
+
+        // /api/admin as designed; /api/manage too, because the Functions host reserves routes starting with "admin".
+        foreach (var prefix in new[] { "/admin", "/manage" })
+        {
+            api.MapGroup(prefix)
+                .MapRelayKeyAdmin()
+                .MapProviderKeyAdmin()
+                .MapAuditAdmin();
+        }
         return endpoints;
     }
 }

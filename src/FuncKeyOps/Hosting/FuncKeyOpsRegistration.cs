@@ -1,8 +1,14 @@
 using Azure.Core;
 using Azure.Data.Tables;
 using Azure.Security.KeyVault.Secrets;
+using FuncKeyOps.Audit;
+using FuncKeyOps.ClientKeys;
 using FuncKeyOps.Health;
 using FuncKeyOps.Logging;
+using FuncKeyOps.ProviderKeys;
+using FuncKeyOps.Providers;
+using FuncKeyOps.Quotas;
+using FuncKeyOps.Relay;
 using FuncKeyOps.Secrets;
 using FuncKeyOps.Storage;
 using Microsoft.Extensions.Configuration;
@@ -35,6 +41,13 @@ public static class FuncKeyOpsRegistration
         services.TryAddSingleton<TableStore>();
         services.TryAddSingleton<ISecretStore, KeyVaultSecretStore>();
         services.TryAddSingleton<SecretCache>();
+
+        services.AddProviders();
+        services.AddClientKeys(configuration);
+        services.AddProviderKeys(configuration);
+        services.AddQuotas(configuration);
+        services.AddAudit(configuration);
+        services.AddRelay(configuration);
 
         services.AddHealthChecks()
             .AddCheck<StorageHealthCheck>("storage", timeout: HealthCheckTimeout)

@@ -1,0 +1,29 @@
+using FuncKeyOps.Admin;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace FuncKeyOps.ProviderKeys;
+
+public static class ProviderKeysRegistration
+{
+    public static IServiceCollection AddProviderKeys(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<ProviderKeyOptions>().Bind(configuration.GetSection(ProviderKeyOptions.Section));
+        services.TryAddSingleton<ProviderKeyRegistry>();
+        services.TryAddSingleton<ProviderKeyResolver>();
+        return services;
+    }
+
+    /// <summary>The provider-key admin routes, each behind <see cref="AdminEndpoint"/>.</summary>
+    public static RouteGroupBuilder MapProviderKeyAdmin(this RouteGroupBuilder admin)
+    {
+        admin.MapGet("provider-keys", (HttpContext c) => AdminEndpoint.RunAsync(c, ProviderKeyAdminHandlers.ListAsync));
+        admin.MapPut("provider-keys/{name}", (HttpContext c, string name) => AdminEndpoint.RunAsync(c, h => ProviderKeyAdminHandlers.RegisterAsync(h, name)));
+        admin.MapPost("provider-keys/{name}/versions", (HttpContext c, string name) => AdminEndpoint.RunAsync(c, h => ProviderKeyAdminHandlers.StageVersionAsync(h, name)));
+        return admin;
+    }
+}
