@@ -81,6 +81,14 @@ public sealed partial class RelayHandler(
     {
         var request = context.Request;
         var aborted = context.RequestAborted;
+        // Checked on the target as sent: the server folds dot segments away before routing, so an escape
+        // attempt may otherwise arrive as a harmless-looking route under another provider name.
+        if (!UpstreamPath.IsSafeRawTarget(context.Features.Get<IHttpRequestFeature>()?.RawTarget))
+        {
+            await RelayErrors.WriteAsync(context, catalog.TryGet(call.Provider, out var shape) ? shape : catalog.Fallback, call,
+                StatusCodes.Status400BadRequest, "invalid_path", "The path is not a plain provider path.").ConfigureAwait(false);
+            return null;
+        }
         if (!catalog.TryGet(call.Provider, out var adapter))
         {
             await RelayErrors.WriteAsync(context, catalog.Fallback, call, StatusCodes.Status404NotFound, "unknown_provider",
@@ -118,12 +126,6 @@ public sealed partial class RelayHandler(
         {
             await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status403Forbidden, "ip_not_allowed",
                 "This relay key may not be used from this address.").ConfigureAwait(false);
-            return key;
-        }
-        if (!UpstreamPath.IsSafeRawTarget(context.Features.Get<IHttpRequestFeature>()?.RawTarget))
-        {
-            await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status400BadRequest, "invalid_path",
-                "The path is not a plain provider path.").ConfigureAwait(false);
             return key;
         }
 
@@ -217,6 +219,13 @@ public sealed partial class RelayHandler(
             if (call.Status == StatusCodes.Status401Unauthorized)
                 call.ErrorCode = "upstream_unauthorized"; // a provider key revoked elsewhere: the anomaly sweep looks for these
             var isEventStream = response.Content.Headers.ContentType?.MediaType == "text/event-stream";
+            if (call.Status >= 500)
+            {
+                // Retries are spent: one clear gateway error rather than whatever the provider's failure page was.
+                await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status502BadGateway, "upstream_error",
+                    $"The provider failed with status {call.Status}.").ConfigureAwait(false);
+                return;
+            }
             if (call.Status >= 400 && !isEventStream)
             {
                 // Some providers quote the rejected key in error details: never let ours reach the client.

@@ -29,7 +29,7 @@ internal sealed class ServerHost : IAsyncDisposable
     public CapturingLoggerProvider Logs { get; }
     public HttpClient Client { get; }
 
-    public static async Task<ServerHost> StartAsync(string? storageConnectionString = null, IDictionary<string, string?>? settings = null, TestVault? vault = null)
+    public static async Task<ServerHost> StartAsync(string? storageConnectionString = null, IDictionary<string, string?>? settings = null, TestVault? vault = null, TimeProvider? time = null)
     {
         vault ??= await TestVault.StartAsync();
         var logs = new CapturingLoggerProvider();
@@ -50,6 +50,8 @@ internal sealed class ServerHost : IAsyncDisposable
             builder.Configuration.AddInMemoryCollection(config);
             builder.Logging.ClearProviders();
             builder.Logging.AddProvider(logs);
+            if (time is not null)
+                builder.Services.AddSingleton(time);
         });
         await app.StartAsync();
         return new ServerHost(app, vault, logs);
