@@ -127,6 +127,22 @@ wait_for_ready() {
   return 1
 }
 
+# Calls the admin API of the dev Server host: admin METHOD PATH [JSON].
+admin() {
+  curl -fsS -X "$1" "http://127.0.0.1:$DEV_PORT/api/admin/$2" -H "x-fko-admin-key: $FKO_ADMIN_KEY" \
+    -H 'Content-Type: application/json' ${3:+--data "$3"}
+}
+
+# Points every provider at its fake server; `serve` put each fake's accepted key in the vault as <provider>-dev.
+register_fake_providers() {
+  local provider url
+  for provider in openai anthropic gemini azure-openai; do
+    url="FKO_FAKE_$(echo "$provider" | tr 'a-z-' 'A-Z_')_URL"
+    admin PUT "provider-keys/$provider-dev" \
+      "{\"provider\":\"$provider\",\"baseUrl\":\"${!url}\",\"secretName\":\"$provider-dev\"}" >/dev/null
+  done
+}
+
 cmd_dev() {
   local started=() tools
   # npm and the build do not depend on each other: run them side by side to start sooner.
@@ -166,9 +182,24 @@ cmd_dev() {
   done
   [[ $up -eq 1 ]] || { log "the Server host did not become healthy"; exit 1; }
   started+=("FuncKeyOps Server host    http://127.0.0.1:$DEV_PORT  (health: /api/health)")
+  if [[ -n "${FKO_FAKE_OPENAI_URL:-}" ]]; then
+    register_fake_providers
+    started+=("fake providers            openai $FKO_FAKE_OPENAI_URL, anthropic $FKO_FAKE_ANTHROPIC_URL, gemini $FKO_FAKE_GEMINI_URL, azure-openai $FKO_FAKE_AZURE_OPENAI_URL")
+  fi
+  local relay_key=""
+  if [[ -n "${FKO_ADMIN_KEY:-}" ]]; then
+    relay_key="$(admin POST relay-keys '{"tenant":"dev","name":"demo"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')"
+  fi
 
   echo "FuncKeyOps dev is running. Started:"
   printf '  %s\n' "${started[@]}"
+  if [[ -n "${FKO_ADMIN_KEY:-}" ]]; then
+    echo "FKO_ADMIN_KEY=$FKO_ADMIN_KEY"
+    echo "FKO_RELAY_KEY=$relay_key"
+    echo "Try: curl -s http://127.0.0.1:$DEV_PORT/api/relay/openai/v1/chat/completions -H \"Authorization: Bearer \$FKO_RELAY_KEY\" -H 'Content-Type: application/json' -d '{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}'"
+  else
+    echo "Set FKO_ADMIN_KEY (the vault's fko-admin-key secret) to have dev create a demo relay key."
+  fi
   echo "Ctrl-C stops everything."
   wait "$server"
 }
