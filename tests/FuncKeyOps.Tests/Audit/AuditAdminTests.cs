@@ -29,7 +29,8 @@ public sealed class AuditAdminTests : IAsyncLifetime
         builder.Services.AddSingleton<TimeProvider>(new FakeTimeProvider(Now));
         builder.Services.AddAudit(builder.Configuration);
         _app = builder.Build();
-        _app.MapGroup("/api/admin").MapAuditAdmin();
+        // The handler alone: the admin key gate in front of it is tested with the admin endpoints.
+        _app.MapGet("/api/admin/" + AuditAdminHandlers.Route, AuditAdminHandlers.QueryAsync);
         await _app.StartAsync();
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         _client = new HttpClient { BaseAddress = new Uri(address) };

@@ -1,0 +1,75 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using FuncKeyOps.ProviderKeys;
+using FuncKeyOps.Secrets;
+using FuncKeyOps.Tests.Relay;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FuncKeyOps.Tests.ProviderKeys;
+
+public class ProviderKeyAdminTests
+{
+    private static HttpRequestMessage Admin(HttpMethod method, string path, object? body = null)
+    {
+        var request = new HttpRequestMessage(method, "api/admin/" + path);
+        request.Headers.Add("x-fko-admin-key", RelayHost.AdminKey);
+        if (body is not null)
+            request.Content = JsonContent.Create(body);
+        return request;
+    }
+
+    [Fact]
+    public async Task Register_list_and_stage_a_pending_version()
+    {
+        await using var host = await RelayHost.StartAsync();
+        var registry = host.Services.GetRequiredService<ProviderKeyRegistry>();
+
+        using (var created = await host.Client.SendAsync(Admin(HttpMethod.Put, "provider-keys/openai-backup",
+            new { provider = "openai", baseUrl = "https://api.openai.example/", secretName = "openai-backup", connector = "manual" })))
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+
+        await registry.PutAsync((await registry.GetAsync("openai-backup"))! with { Weights = new Dictionary<string, int> { ["v1"] = 100 } });
+        using (var again = await host.Client.SendAsync(Admin(HttpMethod.Put, "provider-keys/openai-backup",
+            new { provider = "openai", baseUrl = "https://api2.openai.example/" })))
+            Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        var stored = (await registry.GetAsync("openai-backup"))!;
+        Assert.Equal(100, stored.Weights["v1"]); // re-registering never resets traffic weights
+        Assert.Equal("openai-backup", stored.SecretName);
+
+        using var staged = await host.Client.SendAsync(Admin(HttpMethod.Post, "provider-keys/openai-backup/versions", new { value = "fake-staged-value-123" }));
+        Assert.Equal(HttpStatusCode.Created, staged.StatusCode);
+        var body = await staged.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("fake-staged-value-123", body);
+        var version = JsonDocument.Parse(body).RootElement.GetProperty("version").GetString();
+        var secret = await host.Services.GetRequiredService<ISecretStore>().GetAsync("openai-backup", version);
+        Assert.Equal(SecretVersionState.Pending, secret.Info.State);
+
+        using var list = await host.Client.SendAsync(Admin(HttpMethod.Get, "provider-keys"));
+        Assert.Contains("openai-backup", await list.Content.ReadAsStringAsync());
+    }
+
+    [Theory]
+    [InlineData("""{"provider":"mistral","baseUrl":"https://x.example/"}""")]
+    [InlineData("""{"provider":"openai","baseUrl":"ftp://x.example/"}""")]
+    [InlineData("""{"provider":"openai","baseUrl":"https://user:pw@x.example/"}""")]
+    [InlineData("""{"provider":"openai","baseUrl":"https://x.example/","connector":"magic"}""")]
+    [InlineData("""not json""")]
+    public async Task Bad_registrations_are_400(string json)
+    {
+        await using var host = await RelayHost.StartAsync();
+        using var request = Admin(HttpMethod.Put, "provider-keys/bad");
+        request.Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
+        using var response = await host.Client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("invalid_request", JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task Staging_for_an_unknown_key_is_404()
+    {
+        await using var host = await RelayHost.StartAsync();
+        using var response = await host.Client.SendAsync(Admin(HttpMethod.Post, "provider-keys/nope/versions", new { value = "fake-x" }));
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+}
