@@ -57,7 +57,6 @@ internal sealed class RelayHost : IAsyncDisposable
         var config = new Dictionary<string, string?>
         {
             ["Relay:RetryBaseDelay"] = "00:00:00.001",
-            ["Audit:FlushInterval"] = "00:00:00.050",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             config[key] = value;
