@@ -25,6 +25,8 @@ var app = ServerApp.Build(args, builder =>
     if (variant is not ("full" or "no-audit" or "audit-linger" or "no-quota" or "no-audit-no-quota"))
         throw new ArgumentException($"Unknown BENCH_RELAY_VARIANT '{variant}'.");
 });
+// What the audit writer holds: read by run.sh right after a load run ends.
+app.MapGet("/bench/audit", (AuditWriter writer) => $"audit_pending={writer.PendingCount} audit_dropped={writer.DroppedCount}");
 await app.RunAsync();
 
 internal sealed class DroppingAuditSink : IAuditSink

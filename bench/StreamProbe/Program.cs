@@ -10,10 +10,13 @@ using System.Text;
 //     between the first --chunks events, the content chunks).
 //   StreamProbe --json --url URL [--header ...] [--count 2000] [--warmup 200]
 //     non-streaming: the latency of each whole call, as measured (no coordinated-omission correction, unlike wrk).
-//     Prints RESULT count=.. p50_us=.. p90_us=.. p99_us=.. mean_us=..
+//     Prints RESULT count=.. p50_us=.. p90_us=.. p99_us=.. mean_us=.. max_us=..; with --slow-ms X, first one line
+//     per call slower than X: SLOW at_s=<seconds since the first measured call> ms=<latency>
+//     --duration-s S stops after S seconds even if --count calls were not made
 // Exits 1 with the reason when a call fails.
 string? url = null;
 var json = false;
+double slowMs = double.PositiveInfinity, durationS = double.PositiveInfinity;
 var headers = new List<(string Name, string Value)>();
 int count = 40, warmup = 5, chunks = 5;
 var includeUsage = false;
@@ -32,6 +35,8 @@ for (var i = 0; i < args.Length; i++)
         case "--chunks": chunks = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--include-usage": includeUsage = true; break;
         case "--json": json = true; break;
+        case "--slow-ms": slowMs = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
+        case "--duration-s": durationS = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
         default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
     }
 }
@@ -50,7 +55,7 @@ using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false, Aut
 };
 
 if (json)
-    return await MeasureJsonAsync(client, url, headers, count, warmup);
+    return await MeasureJsonAsync(client, url, headers, count, warmup, slowMs, durationS);
 
 var ttfbs = new List<double>();
 var gaps = new List<double>();
@@ -105,8 +110,9 @@ Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"RESULT count={count} ttfb_p50_ms={Percentile(ttfbs, 50):F3} ttfb_p90_ms={Percentile(ttfbs, 90):F3} gap_p50_ms={Percentile(gaps, 50):F3} gap_p90_ms={Percentile(gaps, 90):F3}"));
 return 0;
 
-static async Task<int> MeasureJsonAsync(HttpClient client, string url, List<(string Name, string Value)> headers, int count, int warmup)
+static async Task<int> MeasureJsonAsync(HttpClient client, string url, List<(string Name, string Value)> headers, int count, int warmup, double slowMs, double durationS)
 {
+    long measuring = 0;
     var body = """{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Say hello."}],"max_tokens":16}"""u8.ToArray();
     var latencies = new List<double>(count);
     for (var n = 0; n < warmup + count; n++)
@@ -123,11 +129,20 @@ static async Task<int> MeasureJsonAsync(HttpClient client, string url, List<(str
             Console.Error.WriteLine($"request {n}: HTTP {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
             return 1;
         }
-        if (n >= warmup)
-            latencies.Add(elapsed);
+        if (n < warmup)
+            continue;
+        if (n == warmup)
+            measuring = started;
+        latencies.Add(elapsed);
+        var at = Stopwatch.GetElapsedTime(measuring).TotalSeconds;
+        if (elapsed / 1000 > slowMs)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"SLOW at_s={at:F3} ms={elapsed / 1000:F1}"));
+        if (at > durationS)
+            break;
     }
+    count = latencies.Count;
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"RESULT count={count} p50_us={Percentile(latencies, 50):F0} p90_us={Percentile(latencies, 90):F0} p99_us={Percentile(latencies, 99):F0} mean_us={latencies.Average():F0}"));
+        $"RESULT count={count} p50_us={Percentile(latencies, 50):F0} p90_us={Percentile(latencies, 90):F0} p99_us={Percentile(latencies, 99):F0} mean_us={latencies.Average():F0} max_us={latencies.Max():F0}"));
     return 0;
 }
 

@@ -23,6 +23,8 @@ DURATION="${BENCH_DURATION:-10s}"
 WARMUP="${BENCH_WARMUP:-5s}"
 STREAM_COUNT="${BENCH_STREAM_COUNT:-40}"
 RAW_COUNT="${BENCH_RAW_COUNT:-2000}"
+AZURITE_STORE="${BENCH_AZURITE_STORE:-disk}"   # disk: --location <tmp>, as build.sh; memory: --inMemoryPersistence
+QUIET_MAX_S="${BENCH_QUIET_MAX_S:-60}"
 CHUNKS="${BENCH_CHUNKS:-5}"
 CHUNK_DELAY_MS="${BENCH_CHUNK_DELAY_MS:-20}"
 TARGETS="${BENCH_TARGETS:-direct bare relay portkey}"
@@ -35,10 +37,17 @@ TMP_DIRS=()
 log() { printf '[bench] %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 
+# Newest first, so the relay hosts stop (and flush what they buffer) while Azurite and the vault still run;
+# each gets 15 s before it is killed.
 stop_started() {
-  local pid dir
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  local pid dir i
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+    pid="${PIDS[$i]}"
+    kill "$pid" 2>/dev/null || continue
+    for _ in $(seq 1 75); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
   PIDS=()
   for dir in "${TMP_DIRS[@]}"; do rm -rf "$dir"; done
   TMP_DIRS=()
@@ -109,9 +118,15 @@ start_upstream() {
 start_azurite() {
   local port location
   port="$(free_port)"
-  location="$(mktemp -d "${TMPDIR:-/tmp}/fko-bench-azurite-XXXXXX")"
-  TMP_DIRS+=("$location")
-  "$ROOT/node_modules/.bin/azurite-table" --tableHost 127.0.0.1 --tablePort "$port" --location "$location" \
+  local store=()
+  if [[ "$AZURITE_STORE" == memory ]]; then
+    store=(--inMemoryPersistence)
+  else
+    location="$(mktemp -d "${TMPDIR:-/tmp}/fko-bench-azurite-XXXXXX")"
+    TMP_DIRS+=("$location")
+    store=(--location "$location")
+  fi
+  "$ROOT/node_modules/.bin/azurite-table" --tableHost 127.0.0.1 --tablePort "$port" "${store[@]}" \
     --skipApiVersionCheck --disableTelemetry --silent --loose >"$RUN_DIR/azurite.log" 2>&1 &
   PIDS+=("$!"); AZURITE_PID=$!
   for _ in $(seq 1 300); do
@@ -121,7 +136,7 @@ start_azurite() {
   done
   grep -q "successfully started" "$RUN_DIR/azurite.log" || { cat "$RUN_DIR/azurite.log" >&2; die "Azurite did not start"; }
   STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:$port/devstoreaccount1;"
-  log "Azurite (tables)  http://127.0.0.1:$port"
+  log "Azurite (tables)  http://127.0.0.1:$port  (store: $AZURITE_STORE)"
 }
 
 # The test vault from FuncKeyOps.Testing `serve` (its fake providers also start; they are not used here).
@@ -157,7 +172,7 @@ start_server() {
 admin() { # method path [json]
   local out status
   out="$RUN_DIR/admin-response.json"
-  status="$(curl -s -o "$out" -w '%{http_code}' -X "$1" "$SERVER_URL/api/admin/$2" -H "x-fko-admin-key: $ADMIN_KEY" \
+  status="$(curl -s -o "$out" -w '%{http_code}' -X "$1" "${ADMIN_BASE:-$SERVER_URL}/api/admin/$2" -H "x-fko-admin-key: $ADMIN_KEY" \
     -H 'Content-Type: application/json' ${3:+--data "$3"})"
   [[ "$status" == 2* ]] || { cat "$out" >&2; echo >&2; die "admin $1 $2 answered $status"; }
   cat "$out"
@@ -260,10 +275,10 @@ machine_busy_ms() {
   awk -v tck="$(getconf CLK_TCK)" '/^cpu / {printf "%d\n", ($2 + $3 + $4) * 1000 / tck}' /proc/stat
 }
 
-# CPU of every process this script keeps running (ms).
+# CPU of every process this script keeps running, plus the kernel's softirq threads (loopback TCP under load), in ms.
 ours_cpu_ms() {
   local pid total=0
-  for pid in "${PIDS[@]}"; do total=$((total + $(cpu_ms "$pid"))); done
+  for pid in "${PIDS[@]}" $(pgrep ksoftirqd || true); do total=$((total + $(cpu_ms "$pid"))); done
   echo "$total"
 }
 
@@ -291,14 +306,38 @@ wrk_once() {
   log "$label c$conc: $line (other load on the machine: $foreign%)"
 }
 
-# warm-up, then 1 and 32 connections
+# Waits (at most BENCH_QUIET_MAX_S) until the process in between and Azurite are idle (under 5% of a core for 1 s), so work
+# left over from one run (the relay's audit backlog) does not load the next. Prints the seconds it waited.
+wait_quiet() {
+  local pid="$1" start now before after quiet=0
+  start="$(date +%s%N)"
+  before=$(( $( [[ -n $pid ]] && cpu_ms "$pid" || echo 0) + $(cpu_ms "$AZURITE_PID") ))
+  for _ in $(seq 1 $((QUIET_MAX_S * 2))); do
+    sleep 0.5
+    after=$(( $( [[ -n $pid ]] && cpu_ms "$pid" || echo 0) + $(cpu_ms "$AZURITE_PID") ))
+    if (( after - before < 25 )); then quiet=$((quiet + 1)); else quiet=0; fi
+    before=$after
+    (( quiet >= 2 )) && break
+  done
+  now="$(date +%s%N)"
+  awk -v ns="$((now - start))" 'BEGIN {printf "%.1f", ns / 1e9 - 1}'
+}
+
+# warm-up, then 1 and 32 connections, each from a quiet machine; drain_s: how long the process in between and
+# Azurite stayed busy after the 32-connection run ended (the relay writing its audit backlog)
 run_wrk() {
-  local label="$1" url="$2" headers="$3" pid="$4"
+  local label="$1" url="$2" headers="$3" pid="$4" drain extra
   log "$label: warm-up $WARMUP at 32 connections"
   WRK_HEADERS="$headers" timeout 120 wrk -t2 -c32 -d"$WARMUP" -s "$BENCH_DIR/chat.lua" "$url" >"$RUN_DIR/wrk-$label-warmup.log" 2>&1 \
     || { cat "$RUN_DIR/wrk-$label-warmup.log" >&2; die "$label: wrk warm-up failed"; }
+  wait_quiet "$pid" >/dev/null
   wrk_once "$label" "$url" "$headers" "$pid" 1
+  wait_quiet "$pid" >/dev/null
   wrk_once "$label" "$url" "$headers" "$pid" 32
+  extra="$( [[ -n "${AFTER_C32_HOOK:-}" ]] && "$AFTER_C32_HOOK" "$label" || true)"
+  drain="$(wait_quiet "$pid")"
+  sed -i "\$s/\$/ drain_s=$drain${extra:+ $extra}/" "$RAW"
+  log "$label: busy for $drain s after the 32-connection run"
 }
 
 # Sequential non-streaming calls timed one by one, without wrk's coordinated-omission correction.
@@ -365,6 +404,11 @@ for conc in ("1", "32"):
         cpu = "-" if t == "direct" else f"{r['proxy_cpu_ms'] * 1000 / max(r['requests'], 1):.0f}"
         errors = int(r["non2xx"] + r["socket_errors"])
         w(f"{names[t]:<20}{conc:>6}{r['rps']:>10.0f}{ms(r['p50_us']):>9}{ms(r['p99_us']):>9}{add50:>9}{add99:>9}{cpu:>12}{errors:>8}{r['foreign_pct']:>11.0f}%")
+if ("relay", "32") in rows and rows[("relay", "32")].get("drain_s", 0) > 1:
+    r = rows[("relay", "32")]
+    dur = r["requests"] / r["rps"]
+    w(f"after the relay's 32-connection run it and Azurite stayed busy {r['drain_s']:.1f} s more (audit rows written late);"
+      f" counting that time, the relay sustained {r['requests'] / (dur + r['drain_s']):.0f} req/s")
 for conc in ("1", "32"):
     if ("relay", conc) in rows:
         r = rows[("relay", conc)]
@@ -468,9 +512,9 @@ serve() {
 
 # ---------------------------------------------------------------- ablation
 # A variant is "name" or "name+VAR=value+VAR=value": bench/RelayVariants with BENCH_RELAY_VARIANT=name and the
-# extra environment. It shares the Server host's Azurite tables and vault, so the relay key and provider key are
-# the ones configure_relay made.
-ABLATION="${BENCH_ABLATION:-full no-audit audit-linger no-quota no-audit-no-quota full+DOTNET_gcServer=1 full+DOTNET_TieredPGO=0 full+DOTNET_TieredCompilation=0}"
+# extra environment. Each gets an Azurite of its own (so no variant inherits another's audit rows: Azurite's cost
+# per row grows with the table) and is configured through its own admin API; the vault is shared.
+ABLATION="${BENCH_ABLATION:-full no-audit audit-linger no-quota full+ProviderKeys__CacheTtl=01:00:00+ClientKeys__CacheTtl=01:00:00 full+DOTNET_gcServer=0}"
 
 stop_pid() {
   local pid="$1" keep=() p
@@ -484,6 +528,9 @@ run_variant() {
   local spec="$1" name extra=() port pid url
   name="${spec%%+*}"
   [[ "$spec" == *+* ]] && IFS='+' read -r -a extra <<<"${spec#*+}"
+  local main_azurite="$AZURITE_PID" main_storage="$STORAGE_CONNECTION_STRING" main_key="$RELAY_KEY" azurite
+  start_azurite
+  azurite="$AZURITE_PID"
   port="$(free_port)"
   env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
     Storage__ConnectionString="$STORAGE_CONNECTION_STRING" KeyVault__Uri="$VAULT_URI" KeyVault__Credential=Development \
@@ -492,11 +539,20 @@ run_variant() {
     >"$RUN_DIR/variant-$spec.log" 2>&1 &
   PIDS+=("$!"); pid=$!
   wait_http "http://127.0.0.1:$port/api/health" "$pid" || { cat "$RUN_DIR/variant-$spec.log" >&2; die "variant $spec did not become healthy"; }
+  ADMIN_BASE="http://127.0.0.1:$port" configure_relay
   url="http://127.0.0.1:$port/api/relay/openai/v1/chat/completions"
   curl -fs -o /dev/null --max-time 10 -X POST "$url" -H "Authorization: Bearer $RELAY_KEY" -H 'Content-Type: application/json' \
     --data '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Say hello."}]}' || die "variant $spec: a chat completion failed"
-  run_wrk "variant:$spec" "$url" "Authorization: Bearer $RELAY_KEY" "$pid"
+  VARIANT_URL="http://127.0.0.1:$port"
+  AFTER_C32_HOOK=variant_audit_state run_wrk "variant:$spec" "$url" "Authorization: Bearer $RELAY_KEY" "$pid"
   stop_pid "$pid"
+  stop_pid "$azurite"
+  AZURITE_PID="$main_azurite" STORAGE_CONNECTION_STRING="$main_storage" RELAY_KEY="$main_key"
+}
+
+# The variant host's audit writer right after the 32-connection run: rows accepted but not yet stored, and dropped.
+variant_audit_state() {
+  curl -fs --max-time 5 "$VARIANT_URL/bench/audit" || true
 }
 
 summarize_ablation() {
@@ -511,7 +567,7 @@ for line in open(sys.argv[1]):
     rows[(parts[0], parts[1])] = {k: float(v) for k, v in (p.split("=", 1) for p in parts[2:])}
 d1, d32 = rows.get(("direct", "1")), rows.get(("direct", "32"))
 print("Ablation: non-streaming, wrk 1 and 32 connections; latency ms; +p50 over direct; cpu = microseconds of CPU per request")
-print(f"{'variant':<36}{'c1 req/s':>9}{'c1 p50':>8}{'c1 +p50':>8}{'c32 req/s':>10}{'c32 p50':>8}{'c32 p99':>9}{'cpu c1':>8}{'cpu c32':>8}{'azurite c32':>12}{'other':>7}")
+print(f"{'variant':<34}{'c1 req/s':>9}{'c1 p50':>8}{'c1 +p50':>8}{'c32 req/s':>10}{'c32 p50':>8}{'c32 p99':>9}{'cpu c1':>7}{'cpu c32':>8}{'azurite':>8}{'drain s':>8}{'pending':>8}{'dropped':>8}{'other':>6}")
 for label in order:
     a, b = rows.get((label, "1")), rows.get((label, "32"))
     if not a or not b:
@@ -521,7 +577,12 @@ for label in order:
     cpu1 = "-" if label == "direct" else f"{per(a, 'proxy_cpu_ms'):.0f}"
     cpu32 = "-" if label == "direct" else f"{per(b, 'proxy_cpu_ms'):.0f}"
     other = max(a["foreign_pct"], b["foreign_pct"])
-    print(f"{label:<36}{a['rps']:>9.0f}{a['p50_us'] / 1000:>8.3f}{add:>8.3f}{b['rps']:>10.0f}{b['p50_us'] / 1000:>8.3f}{b['p99_us'] / 1000:>9.3f}{cpu1:>8}{cpu32:>8}{per(b, 'azurite_cpu_ms'):>12.0f}{other:>6.0f}%")
+    pending = f"{b['audit_pending']:.0f}" if "audit_pending" in b else "-"
+    dropped = f"{b['audit_dropped']:.0f}" if "audit_dropped" in b else "-"
+    print(f"{label:<34}{a['rps']:>9.0f}{a['p50_us'] / 1000:>8.3f}{add:>8.3f}{b['rps']:>10.0f}{b['p50_us'] / 1000:>8.3f}{b['p99_us'] / 1000:>9.3f}{cpu1:>7}{cpu32:>8}{per(b, 'azurite_cpu_ms'):>8.0f}{b.get('drain_s', 0):>8.1f}{pending:>8}{dropped:>8}{other:>5.0f}%")
+print("cpu: us of CPU per request in the relay process (c1, c32); azurite: us of Azurite CPU per request at c32;")
+print("drain s: how long the relay and Azurite stayed busy after the c32 run; pending/dropped: audit rows the variant")
+print("host held unwritten / had dropped when the c32 run ended (variants only); other: load from processes not ours")
 PY
 }
 
@@ -529,12 +590,12 @@ ablation() {
   local spec
   run_wrk direct "$(target_url direct)" "$(target_headers direct)" ""
   run_wrk bare "$(target_url bare)" "$(target_headers bare)" "$BARE_PID"
-  run_wrk relay "$(target_url relay)" "$(target_headers relay)" "$SERVER_PID"
-  # The Server host stays up (idle) as the admin endpoint; variants run one at a time.
+  # The Server host is not loaded here (variant `full` is the same app): an audit backlog it would still be
+  # writing would load the variants' runs. Variants run one at a time, each stopped before the next.
   for spec in $ABLATION; do run_variant "$spec"; done
   {
     echo "FuncKeyOps relay ablation  $(date -u +%Y-%m-%dT%H:%M:%SZ)  commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
-    echo "wrk: $DURATION per run after a $WARMUP warm-up; 'relay' is the Server host, 'variant:X' bench/RelayVariants (same composition root, one stage swapped)"
+    echo "wrk: $DURATION per run after a $WARMUP warm-up; 'variant:X' is bench/RelayVariants: the Server host's composition root with one stage swapped, a fresh Azurite each"
     echo
     summarize_ablation
   } | tee "$BENCH_DIR/ablation.txt"
@@ -562,7 +623,7 @@ main() {
   start_server
   configure_relay
   start_bare
-  [[ "${1:-}" == ablation ]] && TARGETS="direct bare relay"
+  [[ "${1:-}" == ablation ]] && TARGETS="direct bare"
   [[ " $TARGETS " == *" portkey "* ]] && start_portkey
 
   local t
