@@ -44,14 +44,22 @@ public sealed class ProviderKeyRegistry(TableStore tables, IOptions<ProviderKeyO
         return configs;
     }
 
-    /// <summary>The provider key the relay uses for a provider: the first by name. Cached.</summary>
+    /// <summary>
+    /// The provider key the relay uses for a provider: the first by name. Only the very first call waits for storage;
+    /// after that an expired snapshot is served while one background read replaces it.
+    /// </summary>
     public async ValueTask<ProviderKeyConfig?> FindForProviderAsync(string provider, CancellationToken cancellationToken = default)
     {
         var snapshot = _snapshot;
-        if (snapshot is null || time.GetUtcNow() - snapshot.LoadedAt >= options.Value.CacheTtl)
-            snapshot = await RefreshAsync(snapshot, cancellationToken).ConfigureAwait(false);
+        if (snapshot is null)
+            snapshot = await RefreshAsync(null, cancellationToken).ConfigureAwait(false);
+        else if (time.GetUtcNow() - snapshot.LoadedAt >= options.Value.CacheTtl && _refresh.CurrentCount > 0)
+            LastBackgroundRefresh = RefreshAsync(snapshot, CancellationToken.None);
         return snapshot.ByProvider.GetValueOrDefault(provider);
     }
+
+    /// <summary>The most recent background refresh, so tests can wait on it instead of sleeping.</summary>
+    internal Task LastBackgroundRefresh { get; private set; } = Task.CompletedTask;
 
     private async Task<Snapshot> RefreshAsync(Snapshot? stale, CancellationToken cancellationToken)
     {
@@ -69,7 +77,7 @@ public sealed class ProviderKeyRegistry(TableStore tables, IOptions<ProviderKeyO
             }
             catch (Exception) when (stale is not null)
             {
-                // Storage is down: keep relaying with the last known registry.
+                // Storage is down: keep relaying with the last known registry, and try again after another TTL.
                 return _snapshot = stale with { LoadedAt = time.GetUtcNow() };
             }
         }

@@ -37,7 +37,14 @@ public sealed class UsageFlusher : BackgroundService
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
-        await _gate.FlushAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _gate.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Out of shutdown time: what is still pending is lost with the process, at most one flush interval's worth.
+        }
     }
 
     public override void Dispose()

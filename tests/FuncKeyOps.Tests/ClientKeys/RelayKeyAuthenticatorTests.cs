@@ -147,6 +147,24 @@ public class RelayKeyAuthenticatorTests
     }
 
     [Fact]
+    public async Task Rows_are_refreshed_ahead_in_the_background_in_the_last_fifth_of_the_ttl()
+    {
+        await using var vault = await TestVault.StartAsync();
+        var prefix = TestNames.NewTablePrefix();
+        await using var a = await ClientKeysInstance.StartAsync(vault, prefix);
+        await using var b = await ClientKeysInstance.StartAsync(vault, prefix);
+        var (created, secret) = await a.Keys.CreateAsync(Spec);
+        Assert.True((await b.Authenticator.AuthenticateAsync(secret, b.Time.GetUtcNow())).Succeeded);
+        await a.Keys.SuspendAsync(created.Id);
+
+        b.Time.Advance(TimeSpan.FromSeconds(25));
+        // Served from memory at once; the read it started replaces the row.
+        Assert.True((await b.Authenticator.AuthenticateAsync(secret, b.Time.GetUtcNow())).Succeeded);
+        await b.Cache.LastRefreshAhead;
+        Assert.Equal(RelayKeyFailure.Suspended, (await b.Authenticator.AuthenticateAsync(secret, b.Time.GetUtcNow())).Failure);
+    }
+
+    [Fact]
     public async Task The_cache_ttl_comes_from_configuration()
     {
         await using var vault = await TestVault.StartAsync();
