@@ -1,4 +1,5 @@
 using System.Net;
+using FuncKeyOps.ClientKeys;
 using Microsoft.AspNetCore.Http;
 
 namespace FuncKeyOps.Relay;
@@ -10,7 +11,7 @@ namespace FuncKeyOps.Relay;
 /// </summary>
 public sealed class SourceAddress(IReadOnlyList<IPNetwork> trustedProxies)
 {
-    public static SourceAddress From(IEnumerable<string> cidrs) => new(cidrs.Select(ParseNetwork).ToArray());
+    public static SourceAddress From(IEnumerable<string> cidrs) => new(cidrs.Select(ParseTrustedProxy).ToArray());
 
     public IPAddress? Resolve(HttpContext context)
     {
@@ -32,15 +33,8 @@ public sealed class SourceAddress(IReadOnlyList<IPNetwork> trustedProxies)
         return peer;
     }
 
-    private bool IsTrusted(IPAddress address)
-    {
-        foreach (var network in trustedProxies)
-        {
-            if (network.Contains(address))
-                return true;
-        }
-        return false;
-    }
+    // An empty list trusts nobody (where an empty allow-list admits everybody).
+    private bool IsTrusted(IPAddress address) => trustedProxies.Count > 0 && IpAllowList.Allows(trustedProxies, address);
 
     private static IPAddress? Normalize(IPAddress? address) =>
         address is { IsIPv4MappedToIPv6: true } ? address.MapToIPv4() : address;
@@ -57,7 +51,8 @@ public sealed class SourceAddress(IReadOnlyList<IPNetwork> trustedProxies)
         return false;
     }
 
-    /// <summary>CIDR, or a bare address meaning just that host.</summary>
-    public static IPNetwork ParseNetwork(string value) =>
-        value.Contains('/') ? IPNetwork.Parse(value) : new IPNetwork(IPAddress.Parse(value), IPAddress.Parse(value).AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128);
+    private static IPNetwork ParseTrustedProxy(string value) =>
+        IpAllowList.TryParse(value, out var network, out var error)
+            ? network
+            : throw new InvalidOperationException($"Relay:TrustedProxies: {error}");
 }
