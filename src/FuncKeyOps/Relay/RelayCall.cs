@@ -1,4 +1,5 @@
 using FuncKeyOps.Audit;
+using FuncKeyOps.ClientKeys;
 
 namespace FuncKeyOps.Relay;
 
@@ -10,6 +11,8 @@ internal sealed class RelayCall
     public required string Provider { get; init; }
     public required string Method { get; init; }
     public required string Path { get; init; }
+    /// <summary>The authenticated relay key, once known; not part of the audit row beyond its id and tenant.</summary>
+    public RelayKey? Key { get; set; }
     public string? SourceIp { get; set; }
     public string? UserAgent { get; set; }
     public string? Tenant { get; set; }

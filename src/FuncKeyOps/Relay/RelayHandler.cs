@@ -50,10 +50,9 @@ public sealed partial class RelayHandler(
             UserAgent = Truncate(context.Request.Headers.UserAgent.ToString(), 256),
         };
         context.Response.Headers[RequestIdHeader] = call.RequestId;
-        RelayKey? key = null;
         try
         {
-            key = await RelayAsync(context, call, path ?? "", sourceIp).ConfigureAwait(false);
+            await RelayAsync(context, call, path ?? "", sourceIp).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -71,13 +70,14 @@ public sealed partial class RelayHandler(
         }
         finally
         {
-            if (key is not null && (call.InputTokens is not null || call.OutputTokens is not null))
+            // Also after a broken stream: tokens the provider reported before it broke still count.
+            if (call.Key is { } key && (call.InputTokens is not null || call.OutputTokens is not null))
                 quotas.RecordUsage(key, new TokenUsage(call.InputTokens, call.OutputTokens));
             audit.Enqueue(call.ToRecord(time.GetElapsedTime(started)));
         }
     }
 
-    private async Task<RelayKey?> RelayAsync(HttpContext context, RelayCall call, string path, System.Net.IPAddress? sourceIp)
+    private async Task RelayAsync(HttpContext context, RelayCall call, string path, System.Net.IPAddress? sourceIp)
     {
         var request = context.Request;
         var aborted = context.RequestAborted;
@@ -87,13 +87,13 @@ public sealed partial class RelayHandler(
         {
             await RelayErrors.WriteAsync(context, catalog.TryGet(call.Provider, out var shape) ? shape : catalog.Fallback, call,
                 StatusCodes.Status400BadRequest, "invalid_path", "The path is not a plain provider path.").ConfigureAwait(false);
-            return null;
+            return;
         }
         if (!catalog.TryGet(call.Provider, out var adapter))
         {
             await RelayErrors.WriteAsync(context, catalog.Fallback, call, StatusCodes.Status404NotFound, "unknown_provider",
                 $"Unknown provider. Use one of: {string.Join(", ", catalog.Names)}.").ConfigureAwait(false);
-            return null;
+            return;
         }
 
         RelayKeyAuthentication auth;
@@ -105,14 +105,15 @@ public sealed partial class RelayHandler(
         {
             await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status503ServiceUnavailable, "relay_key_unavailable",
                 "Relay keys cannot be checked right now; try again shortly.", TimeSpan.FromSeconds(5)).ConfigureAwait(false);
-            return null;
+            return;
         }
         if (auth.Key is not { } key)
         {
             await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status401Unauthorized, "invalid_relay_key",
                 auth.Message ?? "The relay key is not valid.").ConfigureAwait(false);
-            return null;
+            return;
         }
+        call.Key = key;
         call.RelayKeyId = key.Id;
         call.Tenant = key.Tenant;
 
@@ -120,13 +121,13 @@ public sealed partial class RelayHandler(
         {
             await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status403Forbidden, "provider_not_allowed",
                 "This relay key may not call this provider.").ConfigureAwait(false);
-            return key;
+            return;
         }
         if (key.AllowedIps.Count > 0 && !IpAllowList.Allows(key.AllowedIps, sourceIp))
         {
             await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status403Forbidden, "ip_not_allowed",
                 "This relay key may not be used from this address.").ConfigureAwait(false);
-            return key;
+            return;
         }
 
         var quota = await quotas.TryAcquireAsync(key, aborted).ConfigureAwait(false);
@@ -134,7 +135,7 @@ public sealed partial class RelayHandler(
         {
             await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status429TooManyRequests, quota.Reason ?? "rate_limited",
                 QuotaMessage(quota.Reason), quota.RetryAfter ?? TimeSpan.FromSeconds(1)).ConfigureAwait(false);
-            return key;
+            return;
         }
 
         using var body = await RequestBody.ReadAsync(request, _options.MaxRequestBodyBytes, aborted).ConfigureAwait(false);
@@ -143,7 +144,7 @@ public sealed partial class RelayHandler(
             call.RequestBytes = request.ContentLength ?? _options.MaxRequestBodyBytes + 1;
             await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status413PayloadTooLarge, "request_too_large",
                 $"The request body is larger than {_options.MaxRequestBodyBytes} bytes.").ConfigureAwait(false);
-            return key;
+            return;
         }
         call.RequestBytes = body.Length;
         call.BodySha256 = body.Length > 0 ? body.Sha256 : null;
@@ -155,7 +156,7 @@ public sealed partial class RelayHandler(
         {
             await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status403Forbidden, "model_not_allowed",
                 "This relay key may not use this model.").ConfigureAwait(false);
-            return key;
+            return;
         }
 
         ResolvedProviderKey? providerKey;
@@ -168,13 +169,13 @@ public sealed partial class RelayHandler(
             LogProviderKeyUnavailable(logger, call.RequestId, e.Status);
             await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status502BadGateway, "provider_key_unavailable",
                 "The provider key could not be read from Key Vault.").ConfigureAwait(false);
-            return key;
+            return;
         }
         if (providerKey is null)
         {
             await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status502BadGateway, "no_provider_key",
                 "No provider key is registered for this provider.").ConfigureAwait(false);
-            return key;
+            return;
         }
         call.ProviderKeyName = providerKey.Config.Name;
         call.ProviderKeyVersion = providerKey.Version;
@@ -183,11 +184,10 @@ public sealed partial class RelayHandler(
         {
             await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status400BadRequest, "invalid_path",
                 "The path is not a plain provider path.").ConfigureAwait(false);
-            return key;
+            return;
         }
 
         await ForwardAsync(context, adapter, call, plan, upstreamUri!, providerKey.Value).ConfigureAwait(false);
-        return key;
     }
 
     private async Task ForwardAsync(HttpContext context, IProviderAdapter adapter, RelayCall call, RequestPlan plan, Uri upstreamUri, string providerKey)
