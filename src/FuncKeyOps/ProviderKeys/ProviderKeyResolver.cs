@@ -22,7 +22,10 @@ public sealed class ProviderKeyResolver(ProviderKeyRegistry registry, SecretCach
         return new ResolvedProviderKey(config, secret.Version, secret.Value);
     }
 
-    /// <summary>Walks the cumulative weights with a roll in [0, 100); null (latest version) when no weights are set.</summary>
+    /// <summary>
+    /// Walks the cumulative weights with a roll in [0, 100); null (latest version) when no weights are set.
+    /// The walk order does not matter for the split, so the dictionary is used as it is (no sort per request).
+    /// </summary>
     internal static string? PickVersion(IReadOnlyDictionary<string, int> weights, int roll)
     {
         var total = 0;
@@ -31,14 +34,16 @@ public sealed class ProviderKeyResolver(ProviderKeyRegistry registry, SecretCach
         if (total == 0)
             return null;
         var point = roll * total / 100;
-        foreach (var (version, weight) in weights.OrderBy(w => w.Key, StringComparer.Ordinal))
+        string? last = null;
+        foreach (var (version, weight) in weights)
         {
             if (weight <= 0)
                 continue;
             if (point < weight)
                 return version;
             point -= weight;
+            last = version;
         }
-        return weights.OrderBy(w => w.Key, StringComparer.Ordinal).Last(w => w.Value > 0).Key;
+        return last;
     }
 }

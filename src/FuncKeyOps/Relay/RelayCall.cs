@@ -11,12 +11,10 @@ internal sealed class RelayCall
     public required string Provider { get; init; }
     public required string Method { get; init; }
     public required string Path { get; init; }
-    /// <summary>The authenticated relay key, once known; not part of the audit row beyond its id and tenant.</summary>
+    /// <summary>The authenticated relay key, once known; the audit row takes its id and tenant from it.</summary>
     public RelayKey? Key { get; set; }
     public string? SourceIp { get; set; }
     public string? UserAgent { get; set; }
-    public string? Tenant { get; set; }
-    public string? RelayKeyId { get; set; }
     public string? ProviderKeyName { get; set; }
     public string? ProviderKeyVersion { get; set; }
     public string? Model { get; set; }
@@ -32,8 +30,8 @@ internal sealed class RelayCall
     {
         RequestId = RequestId,
         Time = Time,
-        Tenant = Tenant,
-        RelayKeyId = RelayKeyId,
+        Tenant = Key?.Tenant,
+        RelayKeyId = Key?.Id,
         Provider = Provider,
         ProviderKeyName = ProviderKeyName,
         ProviderKeyVersion = ProviderKeyVersion,

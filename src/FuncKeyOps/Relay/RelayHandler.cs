@@ -83,13 +83,14 @@ public sealed partial class RelayHandler(
         var aborted = context.RequestAborted;
         // Checked on the target as sent: the server folds dot segments away before routing, so an escape
         // attempt may otherwise arrive as a harmless-looking route under another provider name.
+        var adapter = catalog.TryGet(call.Provider, out var found) ? found : null;
         if (!UpstreamPath.IsSafeRawTarget(context.Features.Get<IHttpRequestFeature>()?.RawTarget))
         {
-            await RelayErrors.WriteAsync(context, catalog.TryGet(call.Provider, out var shape) ? shape : catalog.Fallback, call,
+            await RelayErrors.WriteAsync(context, adapter ?? catalog.Fallback, call,
                 StatusCodes.Status400BadRequest, "invalid_path", "The path is not a plain provider path.").ConfigureAwait(false);
             return;
         }
-        if (!catalog.TryGet(call.Provider, out var adapter))
+        if (adapter is null)
         {
             await RelayErrors.WriteAsync(context, catalog.Fallback, call, StatusCodes.Status404NotFound, "unknown_provider",
                 $"Unknown provider. Use one of: {string.Join(", ", catalog.Names)}.").ConfigureAwait(false);
@@ -114,8 +115,6 @@ public sealed partial class RelayHandler(
             return;
         }
         call.Key = key;
-        call.RelayKeyId = key.Id;
-        call.Tenant = key.Tenant;
 
         if (key.Providers.Count > 0 && !key.Providers.Contains(adapter.Name))
         {
