@@ -9,5 +9,5 @@ public sealed class AuditFunctions
 {
     [Function("AuditQuery")]
     public Task<IActionResult> Query([HttpTrigger(AuthorizationLevel.Function, "get", Route = ManageRoutes.Prefix + "audit")] HttpRequest request) =>
-        RelayKeyFunctions.Run(request, AuditAdminHandlers.QueryAsync);
+        AdminTrigger.RunAsync(request, AuditAdminHandlers.QueryAsync);
 }

@@ -1,3 +1,7 @@
+using FuncKeyOps.Admin;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+
 namespace FuncKeyOps.Functions.Admin;
 
 /// <summary>
@@ -7,4 +11,14 @@ namespace FuncKeyOps.Functions.Admin;
 internal static class ManageRoutes
 {
     public const string Prefix = "manage/";
+}
+
+/// <summary>Every admin trigger: the library's admin-key gate, then the library's handler.</summary>
+internal static class AdminTrigger
+{
+    public static async Task<IActionResult> RunAsync(HttpRequest request, Func<HttpContext, Task> handler)
+    {
+        await AdminEndpoint.RunAsync(request.HttpContext, handler);
+        return new EmptyResult();
+    }
 }

@@ -11,13 +11,13 @@ public sealed class ProviderKeyFunctions
 
     [Function("ProviderKeysList")]
     public Task<IActionResult> List([HttpTrigger(AuthorizationLevel.Function, "get", Route = Keys)] HttpRequest request) =>
-        RelayKeyFunctions.Run(request, ProviderKeyAdminHandlers.ListAsync);
+        AdminTrigger.RunAsync(request, ProviderKeyAdminHandlers.ListAsync);
 
     [Function("ProviderKeysRegister")]
     public Task<IActionResult> Register([HttpTrigger(AuthorizationLevel.Function, "put", Route = Keys + "/{name}")] HttpRequest request, string name) =>
-        RelayKeyFunctions.Run(request, context => ProviderKeyAdminHandlers.RegisterAsync(context, name));
+        AdminTrigger.RunAsync(request, context => ProviderKeyAdminHandlers.RegisterAsync(context, name));
 
     [Function("ProviderKeysStageVersion")]
     public Task<IActionResult> StageVersion([HttpTrigger(AuthorizationLevel.Function, "post", Route = Keys + "/{name}/versions")] HttpRequest request, string name) =>
-        RelayKeyFunctions.Run(request, context => ProviderKeyAdminHandlers.StageVersionAsync(context, name));
+        AdminTrigger.RunAsync(request, context => ProviderKeyAdminHandlers.StageVersionAsync(context, name));
 }

@@ -1,4 +1,3 @@
-using FuncKeyOps.Admin;
 using FuncKeyOps.ClientKeys;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -13,31 +12,25 @@ public sealed class RelayKeyFunctions
 
     [Function("RelayKeysCreate")]
     public Task<IActionResult> Create([HttpTrigger(AuthorizationLevel.Function, "post", Route = Keys)] HttpRequest request) =>
-        Run(request, RelayKeyAdminHandlers.CreateAsync);
+        AdminTrigger.RunAsync(request, RelayKeyAdminHandlers.CreateAsync);
 
     [Function("RelayKeysList")]
     public Task<IActionResult> List([HttpTrigger(AuthorizationLevel.Function, "get", Route = Keys)] HttpRequest request) =>
-        Run(request, RelayKeyAdminHandlers.ListAsync);
+        AdminTrigger.RunAsync(request, RelayKeyAdminHandlers.ListAsync);
 
     [Function("RelayKeysGet")]
     public Task<IActionResult> Get([HttpTrigger(AuthorizationLevel.Function, "get", Route = Keys + "/{id}")] HttpRequest request, string id) =>
-        Run(request, context => RelayKeyAdminHandlers.GetAsync(context, id));
+        AdminTrigger.RunAsync(request, context => RelayKeyAdminHandlers.GetAsync(context, id));
 
     [Function("RelayKeysSuspend")]
     public Task<IActionResult> Suspend([HttpTrigger(AuthorizationLevel.Function, "post", Route = Keys + "/{id}/suspend")] HttpRequest request, string id) =>
-        Run(request, context => RelayKeyAdminHandlers.SuspendAsync(context, id));
+        AdminTrigger.RunAsync(request, context => RelayKeyAdminHandlers.SuspendAsync(context, id));
 
     [Function("RelayKeysResume")]
     public Task<IActionResult> Resume([HttpTrigger(AuthorizationLevel.Function, "post", Route = Keys + "/{id}/resume")] HttpRequest request, string id) =>
-        Run(request, context => RelayKeyAdminHandlers.ResumeAsync(context, id));
+        AdminTrigger.RunAsync(request, context => RelayKeyAdminHandlers.ResumeAsync(context, id));
 
     [Function("RelayKeysRevoke")]
     public Task<IActionResult> Revoke([HttpTrigger(AuthorizationLevel.Function, "delete", Route = Keys + "/{id}")] HttpRequest request, string id) =>
-        Run(request, context => RelayKeyAdminHandlers.RevokeAsync(context, id));
-
-    internal static async Task<IActionResult> Run(HttpRequest request, Func<HttpContext, Task> handler)
-    {
-        await AdminEndpoint.RunAsync(request.HttpContext, handler);
-        return new EmptyResult();
-    }
+        AdminTrigger.RunAsync(request, context => RelayKeyAdminHandlers.RevokeAsync(context, id));
 }
