@@ -22,7 +22,7 @@ public static class AuditRegistration
         services.AddOptions<AuditOptions>()
             .Bind(configuration.GetSection(AuditOptions.Section))
             .ValidateDataAnnotations()
-            .Validate(o => o.HasValidDelays, "Audit:InitialRetryDelay must be positive and not above Audit:MaxRetryDelay.")
+            .Validate(o => o.HasValidDelays, "Audit:InitialRetryDelay must be positive and not above Audit:MaxRetryDelay; Audit:Linger must be between 0 and 1 minute.")
             .ValidateOnStart();
         services.TryAddSingleton<AuditWriter>();
         services.TryAddSingleton<IAuditSink>(sp => sp.GetRequiredService<AuditWriter>());

@@ -130,13 +130,7 @@ public sealed partial class AuditWriter : BackgroundService, IAuditSink
         {
             while (await _queue.Reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
             {
-                while (batch.Count < CycleSize && _queue.Reader.TryRead(out var work))
-                {
-                    if (work.Flush is { } flush)
-                        flushes.Add(flush);
-                    else
-                        batch.Add(work.Record!);
-                }
+                await CollectAsync(batch, flushes, stoppingToken).ConfigureAwait(false);
                 await StoreAsync(batch, stoppingToken).ConfigureAwait(false);
                 batch.Clear();
                 EndDropBurstIfRoom();
@@ -159,6 +153,44 @@ public sealed partial class AuditWriter : BackgroundService, IAuditSink
         {
             Close();
             Abandon(batch, flushes);
+        }
+    }
+
+    // Takes what is queued, then keeps taking for up to Linger unless the cycle is full, a flush waits, or the
+    // queue is closed (shutdown): whichever comes first ends the cycle.
+    private async Task CollectAsync(List<AuditRecord> batch, List<TaskCompletionSource> flushes, CancellationToken stoppingToken)
+    {
+        Take(batch, flushes);
+        if (_options.Linger <= TimeSpan.Zero || !Lingering(batch, flushes))
+            return;
+        using var elapsed = new CancellationTokenSource(_options.Linger, _time);
+        using var linger = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, elapsed.Token);
+        try
+        {
+            while (await _queue.Reader.WaitToReadAsync(linger.Token).ConfigureAwait(false))
+            {
+                Take(batch, flushes);
+                if (!Lingering(batch, flushes))
+                    return;
+            }
+        }
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+        {
+            // The linger is over: write what was collected.
+        }
+    }
+
+    private bool Lingering(List<AuditRecord> batch, List<TaskCompletionSource> flushes) =>
+        batch.Count < CycleSize && flushes.Count == 0 && !_closed;
+
+    private void Take(List<AuditRecord> batch, List<TaskCompletionSource> flushes)
+    {
+        while (batch.Count < CycleSize && _queue.Reader.TryRead(out var work))
+        {
+            if (work.Flush is { } flush)
+                flushes.Add(flush);
+            else
+                batch.Add(work.Record!);
         }
     }
 

@@ -9,10 +9,12 @@ public class AuditOutageTests
     private static readonly DateTimeOffset Now = new(2026, 5, 20, 10, 15, 0, TimeSpan.Zero);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(4);
 
-    // One shard, so that 250 rows of one minute make one partition and three transactions (100 + 100 + 50).
+    // One shard, so that 250 rows of one minute make one partition and three transactions (100 + 100 + 50);
+    // no linger, so the only timers are retry delays.
     private static readonly Dictionary<string, string?> Settings = new()
     {
         ["Audit:Shards"] = "1",
+        ["Audit:Linger"] = "00:00:00",
         ["Audit:InitialRetryDelay"] = "00:00:01",
         ["Audit:MaxRetryDelay"] = "00:00:04",
     };
@@ -21,7 +23,7 @@ public class AuditOutageTests
     public async Task Rows_enqueued_while_storage_is_down_are_all_stored_once_when_it_is_back()
     {
         await using var azurite = await AzuriteInstance.StartAsync();
-        var clock = new RetryClock(Now);
+        var clock = new SignallingClock(Now);
         await using var audit = await AuditHarness.CreateAsync(azurite.ConnectionString, clock, Settings);
         await audit.StartAsync();
         await azurite.StopAsync();
@@ -52,7 +54,7 @@ public class AuditOutageTests
     public async Task Graceful_stop_writes_buffered_rows_without_waiting_out_the_backoff()
     {
         await using var azurite = await AzuriteInstance.StartAsync();
-        var clock = new RetryClock(Now);
+        var clock = new SignallingClock(Now);
         await using var audit = await AuditHarness.CreateAsync(azurite.ConnectionString, clock, Settings);
         await audit.StartAsync();
         await azurite.StopAsync();
@@ -81,7 +83,7 @@ public class AuditOutageTests
     public async Task Rows_still_unwritten_when_the_shutdown_timeout_ends_are_counted_and_logged()
     {
         await using var azurite = await AzuriteInstance.StartAsync();
-        var clock = new RetryClock(Now);
+        var clock = new SignallingClock(Now);
         await using var audit = await AuditHarness.CreateAsync(azurite.ConnectionString, clock, Settings);
         await audit.StartAsync();
         await azurite.StopAsync();

@@ -5,9 +5,9 @@ namespace FuncKeyOps.Tests.Audit;
 
 /// <summary>
 /// A fake clock that reports each timer created on it, so a test advances time exactly when the writer is
-/// waiting out a retry delay instead of guessing with sleeps.
+/// waiting (out a retry delay, or for rows to join a batch) instead of guessing with sleeps.
 /// </summary>
-internal sealed class RetryClock(DateTimeOffset start) : FakeTimeProvider(start)
+internal sealed class SignallingClock(DateTimeOffset start) : FakeTimeProvider(start)
 {
     private readonly Channel<TimeSpan> _timers = Channel.CreateUnbounded<TimeSpan>();
 
@@ -18,7 +18,7 @@ internal sealed class RetryClock(DateTimeOffset start) : FakeTimeProvider(start)
         return timer;
     }
 
-    /// <summary>Waits until the next timer is scheduled (for the writer: a write failed and it is backing off).</summary>
+    /// <summary>Waits until the next timer is scheduled (for the writer: it is lingering, or a write failed and it is backing off).</summary>
     public Task<TimeSpan> NextTimerAsync() => _timers.Reader.ReadAsync().AsTask().WaitAsync(AuditHarness.Timeout);
 
     /// <summary>
