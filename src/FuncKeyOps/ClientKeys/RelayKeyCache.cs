@@ -13,15 +13,15 @@ internal sealed record CachedRelayKey(RelayKey Key, string Hash, string PepperVe
 /// This instance's memory of <c>clientkeys</c> rows, so the relay's hot path does not read Table Storage.
 /// A row is trusted for <see cref="ClientKeysOptions.CacheTtl"/>: changes made through <see cref="RelayKeyService"/>
 /// on this instance invalidate it at once, changes made elsewhere arrive within the TTL. Unknown ids are remembered
-/// briefly and in bounded number. While storage fails, a row is used up to <see cref="ClientKeysOptions.MaxStale"/>
-/// past its TTL.
+/// briefly and in bounded number. While storage fails, or has not answered a read for the whole refresh-ahead window,
+/// a row is used up to <see cref="ClientKeysOptions.MaxStale"/> past its TTL.
 /// </summary>
 internal sealed partial class RelayKeyCache(TableStore tables, IOptions<ClientKeysOptions> options, TimeProvider time, ILogger<RelayKeyCache> logger)
 {
     private readonly ClientKeysOptions _options = options.Value;
     private readonly ConcurrentDictionary<string, Entry> _known = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _unknownUntil = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Lazy<Task<CachedRelayKey?>>> _loading = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Load> _loading = new(StringComparer.Ordinal);
     private long _invalidations;
 
     /// <summary>The row, or null when no key has this id.</summary>
@@ -32,8 +32,16 @@ internal sealed partial class RelayKeyCache(TableStore tables, IOptions<ClientKe
         if (found && now - entry!.LoadedAt < _options.CacheTtl)
         {
             // Refresh ahead in the last fifth of the TTL, so steady traffic never waits on storage for a row.
-            if (now - entry.LoadedAt >= _options.CacheTtl * 0.8 && !_loading.ContainsKey(id))
+            if (now - entry.LoadedAt >= _options.CacheTtl - RefreshAheadWindow && !_loading.ContainsKey(id))
                 LastRefreshAhead = RefreshAheadAsync(id);
+            return entry.Row;
+        }
+        // A read under way for the whole refresh-ahead window: storage is slow enough to count as failing, and
+        // waiting on it here would hold every request of this key at once. A younger read is waited for, so a
+        // change made elsewhere is still seen once the TTL has passed.
+        if (found && _loading.TryGetValue(id, out var pending) && now - pending.Started >= RefreshAheadWindow
+            && now - entry!.LoadedAt < _options.CacheTtl + _options.MaxStale)
+        {
             return entry.Row;
         }
         if (_unknownUntil.TryGetValue(id, out var until) && now < until)
@@ -83,17 +91,19 @@ internal sealed partial class RelayKeyCache(TableStore tables, IOptions<ClientKe
     private Task<CachedRelayKey?> LoadAsync(string id, CancellationToken cancellationToken)
     {
         var load = _loading.GetOrAdd(id, static (key, cache) => cache.NewLoad(key), this);
-        return load.Value.WaitAsync(cancellationToken);
+        return load.Read.Value.WaitAsync(cancellationToken);
     }
 
-    private Lazy<Task<CachedRelayKey?>> NewLoad(string id)
+    private Load NewLoad(string id)
     {
-        Lazy<Task<CachedRelayKey?>>? load = null;
-        load = new Lazy<Task<CachedRelayKey?>>(() => ReadAsync(id, load!));
+        Load? load = null;
+        load = new Load(new Lazy<Task<CachedRelayKey?>>(() => ReadAsync(id, load!)), time.GetUtcNow());
         return load;
     }
 
-    private async Task<CachedRelayKey?> ReadAsync(string id, Lazy<Task<CachedRelayKey?>> load)
+    private TimeSpan RefreshAheadWindow => _options.CacheTtl / 5;
+
+    private async Task<CachedRelayKey?> ReadAsync(string id, Load load)
     {
         var generation = Interlocked.Read(ref _invalidations);
         try
@@ -149,6 +159,13 @@ internal sealed partial class RelayKeyCache(TableStore tables, IOptions<ClientKe
     };
 
     private sealed record Entry(CachedRelayKey Row, DateTimeOffset LoadedAt);
+
+    // A class, not a record: loads are told apart by reference when one is removed.
+    private sealed class Load(Lazy<Task<CachedRelayKey?>> read, DateTimeOffset started)
+    {
+        public Lazy<Task<CachedRelayKey?>> Read { get; } = read;
+        public DateTimeOffset Started { get; } = started;
+    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Table Storage unavailable; using the cached row of relay key {RelayKeyId} aged {Age}")]
     private static partial void LogServingStale(ILogger logger, string relayKeyId, TimeSpan age);

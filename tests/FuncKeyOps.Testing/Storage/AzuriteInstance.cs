@@ -94,6 +94,7 @@ public sealed class AzuriteInstance : IAsyncDisposable
         _process = null;
         if (!process.HasExited)
         {
+            _ = Kill(process.Id, SigCont); // a paused process would not act on the interrupt
             SendInterrupt(process.Id);
             using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(15));
             try
@@ -109,7 +110,25 @@ public sealed class AzuriteInstance : IAsyncDisposable
         process.Dispose();
     }
 
+    /// <summary>
+    /// Freezes the process (SIGSTOP): connections are still accepted by the kernel but nothing is answered, as
+    /// when storage hangs rather than refuses. <see cref="Resume"/> lets it carry on.
+    /// </summary>
+    public void Pause() => Signal(SigStop);
+
+    public void Resume() => Signal(SigCont);
+
+    private void Signal(int signal)
+    {
+        if (_process is not { HasExited: false } process)
+            throw new InvalidOperationException("Azurite is not running.");
+        if (Kill(process.Id, signal) != 0)
+            throw new InvalidOperationException($"Signal {signal} to Azurite failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}).");
+    }
+
     private const int SigInt = 2;
+    private const int SigStop = 19;
+    private const int SigCont = 18;
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Kill(int pid, int signal);

@@ -91,6 +91,33 @@ public class RelayKeyStorageTests
     }
 
     [Fact]
+    public async Task A_refresh_stuck_on_hanging_storage_does_not_hold_requests_past_the_ttl()
+    {
+        await using var azurite = await AzuriteInstance.StartAsync();
+        await using var vault = await TestVault.StartAsync();
+        await using var app = await ClientKeysInstance.StartAsync(vault, TestNames.NewTablePrefix(), azurite.ConnectionString);
+        var (_, key) = await app.Keys.CreateAsync(Spec);
+        Assert.True((await app.Authenticator.AuthenticateAsync(key, app.Time.GetUtcNow())).Succeeded);
+
+        // 25 s into the 30 s TTL: served from memory, and a read ahead of expiry starts, which storage never answers.
+        azurite.Pause();
+        app.Time.Advance(TimeSpan.FromSeconds(25));
+        Assert.True((await app.Authenticator.AuthenticateAsync(key, app.Time.GetUtcNow())).Succeeded);
+        var refresh = app.Cache.LastRefreshAhead;
+        Assert.False(refresh.IsCompleted);
+
+        // Past the TTL with that read still hanging: the row is served instead of every request waiting on it.
+        app.Time.Advance(TimeSpan.FromSeconds(10));
+        var late = await app.Authenticator.AuthenticateAsync(key, app.Time.GetUtcNow()).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(late.Succeeded);
+
+        // Storage answers again: the read completes and the next request uses the fresh row.
+        azurite.Resume();
+        await refresh.WaitAsync(TimeSpan.FromSeconds(90));
+        Assert.True((await app.Authenticator.AuthenticateAsync(key, app.Time.GetUtcNow())).Succeeded);
+    }
+
+    [Fact]
     public async Task A_storage_outage_is_covered_by_cached_rows_for_the_bounded_time_only()
     {
         await using var azurite = await AzuriteInstance.StartAsync();
