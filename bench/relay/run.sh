@@ -7,7 +7,7 @@
 #   bench/relay/run.sh ablation the relay with one stage at a time swapped out (bench/RelayVariants) and with runtime
 #                               knobs, against direct and bare, non-streaming; BENCH_ABLATION lists the variants
 #                               (about 30 s each); writes bench/relay/ablation.txt
-# Knobs (environment): BENCH_DURATION (10s per wrk run), BENCH_WARMUP (5s per target), BENCH_STREAM_COUNT (40),
+# Knobs (environment): BENCH_DURATION (10s per wrk run), BENCH_WARMUP (5s per target), BENCH_STREAM_COUNT (200),
 # BENCH_CHUNKS (5), BENCH_CHUNK_DELAY_MS (20), BENCH_TARGETS ("direct bare relay portkey"),
 # BENCH_SERVER_ENV (extra VAR=value words for the Server host only, e.g. "DOTNET_gcServer=1"),
 # BENCH_SKIP_BUILD=1 (reuse the last Release build).
@@ -21,7 +21,7 @@ RUN_DIR="$BENCH_DIR/.run"          # logs of this run (gitignored)
 RESULTS="$BENCH_DIR/results.txt"
 DURATION="${BENCH_DURATION:-10s}"
 WARMUP="${BENCH_WARMUP:-5s}"
-STREAM_COUNT="${BENCH_STREAM_COUNT:-40}"
+STREAM_COUNT="${BENCH_STREAM_COUNT:-200}"
 RAW_COUNT="${BENCH_RAW_COUNT:-2000}"
 AZURITE_STORE="${BENCH_AZURITE_STORE:-disk}"   # disk: --location <tmp>, as build.sh; memory: --inMemoryPersistence
 QUIET_MAX_S="${BENCH_QUIET_MAX_S:-60}"
@@ -514,7 +514,7 @@ serve() {
 # A variant is "name" or "name+VAR=value+VAR=value": bench/RelayVariants with BENCH_RELAY_VARIANT=name and the
 # extra environment. Each gets an Azurite of its own (so no variant inherits another's audit rows: Azurite's cost
 # per row grows with the table) and is configured through its own admin API; the vault is shared.
-ABLATION="${BENCH_ABLATION:-full no-audit audit-linger no-quota full+ProviderKeys__CacheTtl=01:00:00+ClientKeys__CacheTtl=01:00:00 full+DOTNET_gcServer=0}"
+ABLATION="${BENCH_ABLATION:-full no-audit full+Audit__Linger=00:00:00 no-quota full+ProviderKeys__CacheTtl=01:00:00+ClientKeys__CacheTtl=01:00:00 full+DOTNET_gcServer=0}"
 
 stop_pid() {
   local pid="$1" keep=() p
