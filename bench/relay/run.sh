@@ -101,6 +101,11 @@ build() {
   fi
   log "building in $CONFIG: Server host, FuncKeyOps.Testing (vault), bench projects (bench/Bench.slnx)"
   dotnet build "$ROOT/bench/Bench.slnx" -c "$CONFIG" --nologo -v q >"$RUN_DIR/build.log" 2>&1 || { tail -40 "$RUN_DIR/build.log" >&2; die "build failed"; }
+  # A project left out of Bench.slnx would be built in Debug and copied in: measure optimised code only.
+  local lib="$ROOT/src/FuncKeyOps/bin/$CONFIG/$TFM/FuncKeyOps.dll" host
+  for host in src/FuncKeyOps.Server bench/RelayVariants; do
+    cmp -s "$lib" "$ROOT/$host/bin/$CONFIG/$TFM/FuncKeyOps.dll" || die "$host does not run the $CONFIG build of the library"
+  done
 }
 
 # ---------------------------------------------------------------- processes
