@@ -191,4 +191,28 @@ public class AuditWriterTests
         var used = Enumerable.Range(0, 1000).Select(i => AuditKeys.Shard($"req-{i}", 4)).Distinct().Order();
         Assert.Equal(new[] { 0, 1, 2, 3 }, used);
     }
+
+    [Fact]
+    public async Task A_request_id_written_again_in_a_later_cycle_replaces_its_row_and_nothing_is_dropped()
+    {
+        await using var audit = await AuditHarness.CreateAsync(settings: new Dictionary<string, string?>
+        {
+            ["Audit:InitialRetryDelay"] = "00:00:00.010",
+            ["Audit:MaxRetryDelay"] = "00:00:00.010",
+        });
+        await audit.StartAsync();
+        audit.Writer.Enqueue(AuditRecords.Full("req-twice", EndOfJanuary));
+        audit.Writer.Enqueue(AuditRecords.Full("req-other", EndOfJanuary));
+        await audit.Writer.FlushAsync().WaitAsync(AuditHarness.Timeout);
+
+        // Same partition, same RowKey: the later row replaces the earlier one.
+        audit.Writer.Enqueue(AuditRecords.Full("req-twice", EndOfJanuary) with { Status = 200 });
+        await audit.Writer.FlushAsync().WaitAsync(AuditHarness.Timeout);
+
+        var stored = await audit.Query.QueryAsync(EndOfJanuary, EndOfJanuary.AddMinutes(1));
+        Assert.Equal(200, stored.Single(r => r.RequestId == "req-twice").Status);
+        Assert.Equal(2, stored.Count);
+        Assert.Equal(0, audit.Writer.DroppedCount);
+        Assert.Equal(0, audit.Writer.PendingCount);
+    }
 }
