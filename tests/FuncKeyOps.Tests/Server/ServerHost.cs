@@ -4,6 +4,7 @@ using FuncKeyOps.Testing.Logging;
 using FuncKeyOps.Testing.Storage;
 using FuncKeyOps.Testing.Vault;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
@@ -29,6 +30,9 @@ internal sealed class ServerHost : IAsyncDisposable
     public CapturingLoggerProvider Logs { get; }
     public HttpClient Client { get; }
 
+    /// <summary>Completes once no request is inside the host's pipeline (every handler has finished, audit enqueued).</summary>
+    public Task WaitIdleAsync() => App.Services.GetRequiredService<InFlightRequests>().WaitIdleAsync();
+
     public static async Task<ServerHost> StartAsync(string? storageConnectionString = null, IDictionary<string, string?>? settings = null, TestVault? vault = null, TimeProvider? time = null)
     {
         vault ??= await TestVault.StartAsync();
@@ -52,6 +56,8 @@ internal sealed class ServerHost : IAsyncDisposable
             builder.Logging.AddProvider(logs);
             if (time is not null)
                 builder.Services.AddSingleton(time);
+            builder.Services.AddSingleton<InFlightRequests>();
+            builder.Services.AddSingleton<IStartupFilter>(sp => sp.GetRequiredService<InFlightRequests>());
         });
         await app.StartAsync();
         return new ServerHost(app, vault, logs);
