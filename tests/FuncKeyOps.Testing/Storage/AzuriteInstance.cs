@@ -95,7 +95,7 @@ public sealed class AzuriteInstance : IAsyncDisposable
         if (!process.HasExited)
         {
             _ = Kill(process.Id, SigCont); // a paused process would not act on the interrupt
-            SendInterrupt(process.Id);
+            _ = Kill(process.Id, SigInt);
             using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(15));
             try
             {
@@ -132,8 +132,6 @@ public sealed class AzuriteInstance : IAsyncDisposable
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Kill(int pid, int signal);
-
-    private static void SendInterrupt(int pid) => _ = Kill(pid, SigInt);
 
     public async ValueTask DisposeAsync()
     {
