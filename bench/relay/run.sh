@@ -10,7 +10,7 @@
 # Knobs (environment): BENCH_DURATION (10s per wrk run), BENCH_WARMUP (5s per target), BENCH_STREAM_COUNT (200),
 # BENCH_CHUNKS (5), BENCH_CHUNK_DELAY_MS (20), BENCH_TARGETS ("direct bare relay portkey"),
 # BENCH_SERVER_ENV (extra VAR=value words for the Server host only, e.g. "DOTNET_gcServer=1"),
-# BENCH_SKIP_BUILD=1 (reuse the last Release build).
+# BENCH_SKIP_BUILD=1 (reuse the last Release build), BENCH_AZURITE_NODE_ARGS (node flags for Azurite, e.g. "--cpu-prof").
 # Prints a summary (also written to bench/relay/results.txt); exits 0 whether or not the targets are met,
 # non-zero when the benchmark itself could not run.
 set -euo pipefail
@@ -33,9 +33,17 @@ CONFIG=Release
 TFM=net10.0
 
 PIDS=()
+AZURITE_PIDS=()
 TMP_DIRS=()
 log() { printf '[bench] %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
+
+# Azurite only shuts down cleanly (and node writes a --cpu-prof profile) on SIGINT; the .NET hosts take SIGTERM.
+stop_signal() {
+  local p
+  for p in "${AZURITE_PIDS[@]}"; do [[ "$p" == "$1" ]] && { echo INT; return; }; done
+  echo TERM
+}
 
 # Newest first, so the relay hosts stop (and flush what they buffer) while Azurite and the vault still run;
 # each gets 15 s before it is killed.
@@ -43,7 +51,7 @@ stop_started() {
   local pid dir i
   for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
     pid="${PIDS[$i]}"
-    kill "$pid" 2>/dev/null || continue
+    kill "-$(stop_signal "$pid")" "$pid" 2>/dev/null || continue
     for _ in $(seq 1 75); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
     kill -9 "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
@@ -131,9 +139,10 @@ start_azurite() {
     TMP_DIRS+=("$location")
     store=(--location "$location")
   fi
-  "$ROOT/node_modules/.bin/azurite-table" --tableHost 127.0.0.1 --tablePort "$port" "${store[@]}" \
+  # shellcheck disable=SC2086 # BENCH_AZURITE_NODE_ARGS is a list of node flags, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p"
+  node ${BENCH_AZURITE_NODE_ARGS:-} "$ROOT/node_modules/azurite/dist/src/table/main.js" --tableHost 127.0.0.1 --tablePort "$port" "${store[@]}" \
     --skipApiVersionCheck --disableTelemetry --silent --loose >"$RUN_DIR/azurite.log" 2>&1 &
-  PIDS+=("$!"); AZURITE_PID=$!
+  PIDS+=("$!"); AZURITE_PID=$!; AZURITE_PIDS+=("$!")
   for _ in $(seq 1 300); do
     grep -q "successfully started" "$RUN_DIR/azurite.log" 2>/dev/null && break
     kill -0 "$AZURITE_PID" 2>/dev/null || break
@@ -523,7 +532,7 @@ ABLATION="${BENCH_ABLATION:-full no-audit full+Audit__Linger=00:00:00 no-quota f
 
 stop_pid() {
   local pid="$1" keep=() p
-  kill "$pid" 2>/dev/null || true
+  kill "-$(stop_signal "$pid")" "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   for p in "${PIDS[@]}"; do [[ "$p" == "$pid" ]] || keep+=("$p"); done
   PIDS=("${keep[@]}")

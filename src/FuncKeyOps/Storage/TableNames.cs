@@ -23,9 +23,14 @@ public static class TableKeys
     public const string ClientPartition = "client";
     public const string ProviderPartition = "provider";
 
-    /// <summary>Minute partitions with a few shards keep writes under per-partition limits and let a sweep read exactly its window.</summary>
+    /// <summary>
+    /// <c>yyyyMMddHHmm-{shard}</c>, the shard being the second within the minute and a hash shard (<c>ssNN</c>):
+    /// a sweep still reads exactly its minutes, and a partition holds one second of one shard at most, however
+    /// busy the relay. Small partitions spread load on Table Storage, and on Azurite (dev, tests) they are what
+    /// keeps a write cheap: its upsert scans the entity's partition.
+    /// </summary>
     public static string AuditPartition(DateTimeOffset time, int shard) =>
-        time.UtcDateTime.ToString("yyyyMMddHHmm", CultureInfo.InvariantCulture) + "-" + shard.ToString(CultureInfo.InvariantCulture);
+        time.UtcDateTime.ToString("yyyyMMddHHmm'-'ss", CultureInfo.InvariantCulture) + shard.ToString("D2", CultureInfo.InvariantCulture);
 
     public static string DailyWindow(DateTimeOffset time) =>
         "d" + time.UtcDateTime.ToString("yyyyMMdd", CultureInfo.InvariantCulture);

@@ -10,7 +10,7 @@ public class AuditLingerTests
 {
     private static readonly DateTimeOffset Now = new(2026, 3, 10, 8, 30, 0, TimeSpan.Zero);
 
-    // One shard: every row of a minute is one partition, so a cycle's rows make one transaction.
+    // One shard: the rows of one second are one partition, so a cycle's rows of that second make one transaction.
     private static readonly Dictionary<string, string?> Settings = new()
     {
         ["Audit:Shards"] = "1",
@@ -28,7 +28,7 @@ public class AuditLingerTests
         audit.Writer.Enqueue(AuditRecords.Full("req-1", Now));
         Assert.Equal(TimeSpan.FromSeconds(30), await clock.NextTimerAsync());
         clock.Advance(TimeSpan.FromSeconds(29));
-        audit.Writer.Enqueue(AuditRecords.Full("req-2", Now.AddSeconds(29)));
+        audit.Writer.Enqueue(AuditRecords.Full("req-2", Now.AddMilliseconds(900)));
         Assert.Equal(2, audit.Writer.PendingCount);
         Assert.Empty(transactions.Sizes);
 

@@ -62,7 +62,7 @@ public class TableStoreTests
     {
         var time = new DateTimeOffset(2026, 11, 23, 9, 5, 59, TimeSpan.FromHours(2));
         Assert.Equal("audit202611", TableNames.Audit(time));
-        Assert.Equal("202611230705-3", TableKeys.AuditPartition(time, 3));
+        Assert.Equal("202611230705-5903", TableKeys.AuditPartition(time, 3));
         Assert.Equal("d20261123", TableKeys.DailyWindow(time));
         Assert.Equal("m202611", TableKeys.MonthlyWindow(time));
     }
