@@ -7,8 +7,9 @@
 #   bench/relay/run.sh ablation the relay with one stage at a time swapped out (bench/RelayVariants) and with runtime
 #                               knobs, against direct and bare, non-streaming; BENCH_ABLATION lists the variants
 #                               (about 30 s each); writes bench/relay/ablation.txt
-# Knobs (environment): BENCH_DURATION (10s per wrk run), BENCH_WARMUP (5s per target), BENCH_STREAM_COUNT (200),
-# BENCH_CHUNKS (5), BENCH_CHUNK_DELAY_MS (20), BENCH_TARGETS ("direct bare relay portkey"),
+# Knobs (environment): BENCH_DURATION (10s per wrk run), BENCH_WARMUP (5s per warm-up round), BENCH_WARMUP_ROUNDS (12),
+# BENCH_WARMUP_TOLERANCE_PCT (5: warm-up ends when two rounds in a row agree this closely), BENCH_STREAM_COUNT (200),
+# BENCH_CHUNKS (5), BENCH_CHUNK_DELAY_MS (20), BENCH_TARGETS ("direct bare relay relay-offbox portkey"),
 # BENCH_SERVER_ENV (extra VAR=value words for the Server host only, e.g. "DOTNET_gcServer=1"),
 # BENCH_SKIP_BUILD=1 (reuse the last Release build), BENCH_AZURITE_NODE_ARGS (node flags for Azurite, e.g. "--cpu-prof").
 # Prints a summary (also written to bench/relay/results.txt); exits 0 whether or not the targets are met,
@@ -21,13 +22,15 @@ RUN_DIR="$BENCH_DIR/.run"          # logs of this run (gitignored)
 RESULTS="$BENCH_DIR/results.txt"
 DURATION="${BENCH_DURATION:-10s}"
 WARMUP="${BENCH_WARMUP:-5s}"
+WARMUP_ROUNDS="${BENCH_WARMUP_ROUNDS:-12}"
+WARMUP_TOLERANCE_PCT="${BENCH_WARMUP_TOLERANCE_PCT:-5}"
 STREAM_COUNT="${BENCH_STREAM_COUNT:-200}"
 RAW_COUNT="${BENCH_RAW_COUNT:-2000}"
-AZURITE_STORE="${BENCH_AZURITE_STORE:-disk}"   # disk: --location <tmp>, as build.sh; memory: --inMemoryPersistence
+AZURITE_STORE="${BENCH_AZURITE_STORE:-memory}" # memory: --inMemoryPersistence (its disk snapshots are no part of Table Storage); disk: --location <tmp>
 QUIET_MAX_S="${BENCH_QUIET_MAX_S:-60}"
 CHUNKS="${BENCH_CHUNKS:-5}"
 CHUNK_DELAY_MS="${BENCH_CHUNK_DELAY_MS:-20}"
-TARGETS="${BENCH_TARGETS:-direct bare relay portkey}"
+TARGETS="${BENCH_TARGETS:-direct bare relay relay-offbox portkey}"
 read -r -a SERVER_ENV <<<"${BENCH_SERVER_ENV:-}"
 CONFIG=Release
 TFM=net10.0
@@ -77,6 +80,17 @@ wait_http() {
     sleep 0.2
   done
   return 1
+}
+
+# Polls a log until a line matches; at most $4 tries 0.2 s apart, giving up early if the process died.
+wait_line() {
+  local file="$1" pattern="$2" pid="$3" tries="${4:-300}"
+  for _ in $(seq 1 "$tries"); do
+    grep -q "$pattern" "$file" 2>/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  grep -q "$pattern" "$file" 2>/dev/null
 }
 
 # CPU time (ms) a process has used so far, from /proc: utime + stime.
@@ -143,12 +157,8 @@ start_azurite() {
   node ${BENCH_AZURITE_NODE_ARGS:-} "$ROOT/node_modules/azurite/dist/src/table/main.js" --tableHost 127.0.0.1 --tablePort "$port" "${store[@]}" \
     --skipApiVersionCheck --disableTelemetry --silent --loose >"$RUN_DIR/azurite.log" 2>&1 &
   PIDS+=("$!"); AZURITE_PID=$!; AZURITE_PIDS+=("$!")
-  for _ in $(seq 1 300); do
-    grep -q "successfully started" "$RUN_DIR/azurite.log" 2>/dev/null && break
-    kill -0 "$AZURITE_PID" 2>/dev/null || break
-    sleep 0.2
-  done
-  grep -q "successfully started" "$RUN_DIR/azurite.log" || { cat "$RUN_DIR/azurite.log" >&2; die "Azurite did not start"; }
+  wait_line "$RUN_DIR/azurite.log" "successfully started" "$AZURITE_PID" || { cat "$RUN_DIR/azurite.log" >&2; die "Azurite did not start"; }
+  AZURITE_PORT="$port"
   STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:$port/devstoreaccount1;"
   log "Azurite (tables)  http://127.0.0.1:$port  (store: $AZURITE_STORE)"
 }
@@ -158,29 +168,54 @@ start_vault() {
   local parts="$RUN_DIR/vault.env"
   dotnet "$ROOT/tests/FuncKeyOps.Testing/bin/$CONFIG/$TFM/FuncKeyOps.Testing.dll" serve >"$parts" 2>"$RUN_DIR/vault.log" &
   PIDS+=("$!"); VAULT_PID=$!
-  for _ in $(seq 1 600); do
-    grep -q '^READY$' "$parts" 2>/dev/null && break
-    kill -0 "$VAULT_PID" 2>/dev/null || break
-    sleep 0.2
-  done
-  grep -q '^READY$' "$parts" || { cat "$parts" "$RUN_DIR/vault.log" >&2; die "the test vault did not start"; }
+  wait_line "$parts" '^READY$' "$VAULT_PID" 600 || { cat "$parts" "$RUN_DIR/vault.log" >&2; die "the test vault did not start"; }
   VAULT_URI="$(sed -n 's/^FKO_VAULT_URI=//p' "$parts")"
   VAULT_THUMBPRINT="$(sed -n 's/^FKO_VAULT_THUMBPRINT=//p' "$parts")"
   ADMIN_KEY="$(sed -n 's/^FKO_ADMIN_KEY=//p' "$parts")"
   log "test vault        $VAULT_URI"
 }
 
-start_server() {
-  SERVER_PORT="$(free_port)"
+# A Server host on the given storage (log name, connection string); sets HOST_PID and HOST_URL.
+start_server_host() {
+  local name="$1" storage="$2" port
+  port="$(free_port)"
   env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
-    Storage__ConnectionString="$STORAGE_CONNECTION_STRING" KeyVault__Uri="$VAULT_URI" KeyVault__Credential=Development \
+    Storage__ConnectionString="$storage" KeyVault__Uri="$VAULT_URI" KeyVault__Credential=Development \
     KeyVault__TrustedCertificateThumbprint="$VAULT_THUMBPRINT" "${SERVER_ENV[@]}" \
-    dotnet "$ROOT/src/FuncKeyOps.Server/bin/$CONFIG/$TFM/FuncKeyOps.Server.dll" --urls "http://127.0.0.1:$SERVER_PORT" \
-    >"$RUN_DIR/server.log" 2>&1 &
-  PIDS+=("$!"); SERVER_PID=$!
-  wait_http "http://127.0.0.1:$SERVER_PORT/api/health" "$SERVER_PID" || { cat "$RUN_DIR/server.log" >&2; die "the Server host did not become healthy"; }
-  SERVER_URL="http://127.0.0.1:$SERVER_PORT"
+    dotnet "$ROOT/src/FuncKeyOps.Server/bin/$CONFIG/$TFM/FuncKeyOps.Server.dll" --urls "http://127.0.0.1:$port" \
+    >"$RUN_DIR/$name.log" 2>&1 &
+  PIDS+=("$!"); HOST_PID=$!
+  wait_http "http://127.0.0.1:$port/api/health" "$HOST_PID" || { cat "$RUN_DIR/$name.log" >&2; die "the Server host ($name) did not become healthy"; }
+  HOST_URL="http://127.0.0.1:$port"
+}
+
+start_server() {
+  start_server_host server "$STORAGE_CONNECTION_STRING"
+  SERVER_PID="$HOST_PID"; SERVER_URL="$HOST_URL"
   log "Server host       $SERVER_URL  ($CONFIG, Production, Warning logging${BENCH_SERVER_ENV:+, $BENCH_SERVER_ENV})"
+}
+
+# The relay with its storage "off the box": a second Server host whose Table endpoint is bench/TableSink, which
+# acknowledges audit transactions (counting their rows) and forwards everything else to the same Azurite. It
+# does all of its own audit work; Azurite's CPU per row (about 100 us of Node.js here) leaves the machine, as
+# Table Storage's does in Azure.
+start_offbox() {
+  local port
+  port="$(free_port)"
+  Logging__LogLevel__Default=Warning ASPNETCORE_ENVIRONMENT=Production \
+    dotnet "$ROOT/bench/TableSink/bin/$CONFIG/$TFM/TableSink.dll" --urls "http://127.0.0.1:$port" \
+    --azurite "http://127.0.0.1:$AZURITE_PORT" >"$RUN_DIR/table-sink.log" 2>&1 &
+  PIDS+=("$!"); SINK_PID=$!
+  wait_line "$RUN_DIR/table-sink.log" '^READY$' "$SINK_PID" || { cat "$RUN_DIR/table-sink.log" >&2; die "the table sink did not start"; }
+  SINK_URL="http://127.0.0.1:$port"
+  start_server_host server-offbox "${STORAGE_CONNECTION_STRING%%TableEndpoint=*}TableEndpoint=$SINK_URL/devstoreaccount1;"
+  OFFBOX_PID="$HOST_PID"; OFFBOX_URL="$HOST_URL"
+  log "Server host       $OFFBOX_URL  (storage off the box: table sink $SINK_URL in front of Azurite)"
+}
+
+# Audit rows the sink has acknowledged so far.
+sink_rows() {
+  curl -fs --max-time 5 "$SINK_URL/sink/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["rows"])'
 }
 
 admin() { # method path [json]
@@ -239,6 +274,7 @@ target_url() {
     direct) echo "$UPSTREAM_URL/v1/chat/completions" ;;
     bare) echo "$BARE_URL/api/relay/openai/v1/chat/completions" ;;
     relay) echo "$SERVER_URL/api/relay/openai/v1/chat/completions" ;;
+    relay-offbox) echo "$OFFBOX_URL/api/relay/openai/v1/chat/completions" ;;
     portkey) echo "$PORTKEY_URL/v1/chat/completions" ;;
   esac
 }
@@ -246,7 +282,7 @@ target_headers() {
   case "$1" in
     direct) echo "Authorization: Bearer $UPSTREAM_KEY" ;;
     bare) echo "Authorization: Bearer client-key-ignored" ;;
-    relay) echo "Authorization: Bearer $RELAY_KEY" ;;
+    relay | relay-offbox) echo "Authorization: Bearer $RELAY_KEY" ;;
     portkey) echo "x-portkey-provider: openai|x-portkey-custom-host: $UPSTREAM_URL/v1|Authorization: Bearer $UPSTREAM_KEY" ;;
   esac
 }
@@ -255,6 +291,7 @@ target_pid() {
     direct) echo "" ;;
     bare) echo "$BARE_PID" ;;
     relay) echo "$SERVER_PID" ;;
+    relay-offbox) echo "$OFFBOX_PID" ;;
     portkey) echo "$PORTKEY_PID" ;;
   esac
 }
@@ -337,19 +374,39 @@ wait_quiet() {
   awk -v ns="$((now - start))" 'BEGIN {printf "%.1f", ns / 1e9 - 1}'
 }
 
+# Rounds of $WARMUP at 32 connections until two in a row agree within WARMUP_TOLERANCE_PCT (at most WARMUP_ROUNDS):
+# the relay's code keeps tiering up (JIT, PGO) for 20-40 s under load, so one fixed warm-up measured it half warm.
+warm_up() {
+  local label="$1" url="$2" headers="$3" round rps last=0 log="$RUN_DIR/wrk-$1-warmup.log"
+  for ((round = 1; round <= WARMUP_ROUNDS; round++)); do
+    WRK_HEADERS="$headers" timeout 120 wrk -t2 -c32 -d"$WARMUP" -s "$BENCH_DIR/chat.lua" "$url" >"$log" 2>&1 \
+      || { cat "$log" >&2; die "$label: wrk warm-up failed"; }
+    rps="$(awk '/^Requests\/sec:/ {printf "%d", $2}' "$log")"
+    log "$label: warm-up round $round: ${rps:-?} req/s at 32 connections"
+    [[ -n "$rps" ]] || die "$label: no rate in the warm-up output"
+    if ((last > 0 && (rps - last) * 100 <= last * WARMUP_TOLERANCE_PCT && (last - rps) * 100 <= last * WARMUP_TOLERANCE_PCT)); then
+      return 0
+    fi
+    last="$rps"
+  done
+  log "$label: not steady after $WARMUP_ROUNDS warm-up rounds; measuring anyway"
+}
+
 # warm-up, then 1 and 32 connections, each from a quiet machine; drain_s: how long the process in between and
 # Azurite stayed busy after the 32-connection run ended (the relay writing its audit backlog)
 run_wrk() {
   local label="$1" url="$2" headers="$3" pid="$4" drain extra
-  log "$label: warm-up $WARMUP at 32 connections"
-  WRK_HEADERS="$headers" timeout 120 wrk -t2 -c32 -d"$WARMUP" -s "$BENCH_DIR/chat.lua" "$url" >"$RUN_DIR/wrk-$label-warmup.log" 2>&1 \
-    || { cat "$RUN_DIR/wrk-$label-warmup.log" >&2; die "$label: wrk warm-up failed"; }
+  warm_up "$label" "$url" "$headers"
   wait_quiet "$pid" >/dev/null
   wrk_once "$label" "$url" "$headers" "$pid" 1
   wait_quiet "$pid" >/dev/null
+  local rows_before
+  [[ "$label" == relay-offbox ]] && rows_before="$(sink_rows)"
   wrk_once "$label" "$url" "$headers" "$pid" 32
   extra="$( [[ -n "${AFTER_C32_HOOK:-}" ]] && "$AFTER_C32_HOOK" "$label" || true)"
   drain="$(wait_quiet "$pid")"
+  # Every request of the run must have reached storage as an audit row once the host is idle again.
+  [[ "$label" == relay-offbox ]] && extra="${extra:+$extra }sink_rows=$(($(sink_rows) - rows_before))"
   sed -i "\$s/\$/ drain_s=$drain${extra:+ $extra}/" "$RAW"
   log "$label: busy for $drain s after the 32-connection run"
 }
@@ -397,8 +454,9 @@ streams = dict(l.rstrip("\n").split(" ", 1) for l in open(stream_info) if l.stri
 
 out = []
 w = out.append
-order = ["direct", "bare", "relay", "portkey"]
-names = {"direct": "direct upstream", "bare": "bare proxy (YARP)", "relay": "FuncKeyOps relay", "portkey": "Portkey gateway"}
+order = ["direct", "bare", "relay", "relay-offbox", "portkey"]
+names = {"direct": "direct upstream", "bare": "bare proxy (YARP)", "relay": "FuncKeyOps relay",
+         "relay-offbox": "relay, storage off", "portkey": "Portkey gateway"}
 
 def ms(us):
     return f"{us / 1000:.3f}"
@@ -427,6 +485,12 @@ for conc in ("1", "32"):
     if ("relay", conc) in rows:
         r = rows[("relay", conc)]
         w(f"relay at {conc} connection(s) also cost Azurite (audit rows, usage flushes) {r['azurite_cpu_ms'] * 1000 / max(r['requests'], 1):.0f} us CPU per request")
+if ("relay-offbox", "32") in rows and "sink_rows" in rows[("relay-offbox", "32")]:
+    r = rows[("relay-offbox", "32")]
+    w(f"relay, storage off: its 32-connection run sent {r['sink_rows']:.0f} audit rows for {r['requests']:.0f} requests"
+      " (wrk counts only answers received in time; up to 32 more calls may have been in flight)")
+w("relay, storage off: the same relay with Table Storage's side of audit rows off this machine (bench/TableSink")
+w("acknowledges transactions; all other storage calls reach Azurite); it still builds, sends and awaits every row")
 w("cpu us/req: CPU time of the process in between (proxy or gateway) per request, from /proc; other load: share of the")
 w("machine used by processes this script did not start during that run (above ~5%, treat the row as disturbed)")
 noisy = [f"{t} c{c}" for (t, c), r in rows.items() if c != "stream" and r.get("foreign_pct", 0) > 5]
@@ -458,7 +522,9 @@ if any(k[1] == "raw" for k in rows):
 w("Throughput ratios")
 for conc in ("1", "32"):
     rb, rp = ratio("relay", "bare", conc), ratio("relay", "portkey", conc)
-    w(f"  {conc:>2} connections: relay/bare = {'-' if rb is None else f'{rb:.2f}'}   relay/portkey = {'-' if rp is None else f'{rp:.2f}'}")
+    ro = ratio("relay-offbox", "bare", conc)
+    w(f"  {conc:>2} connections: relay/bare = {'-' if rb is None else f'{rb:.2f}'}   relay/portkey = {'-' if rp is None else f'{rp:.2f}'}"
+      f"   relay (storage off)/bare = {'-' if ro is None else f'{ro:.2f}'}")
 w("")
 
 w("Streaming (sequential requests, upstream sends chunks with a fixed delay; ms; added = target minus direct)")
@@ -492,7 +558,9 @@ ttfb = None
 if ("relay", "stream") in rows and ("direct", "stream") in rows:
     ttfb = rows[("relay", "stream")]["ttfb_p50_ms"] - rows[("direct", "stream")]["ttfb_p50_ms"]
 fmt = lambda v, f: "-" if v is None else f.format(v)
-w(f"  {verdict(None if rb is None else rb >= 0.6)}  relay throughput >= 60% of bare proxy (32 conns): {fmt(rb, '{:.0%}')}")
+ro = ratio("relay-offbox", "bare", "32")
+w(f"  {verdict(None if rb is None else rb >= 0.6)}  relay throughput >= 60% of bare proxy (32 conns, Azurite on these cores): {fmt(rb, '{:.0%}')}")
+w(f"  {verdict(None if ro is None else ro >= 0.6)}  relay throughput >= 60% of bare proxy (32 conns, storage off the box): {fmt(ro, '{:.0%}')}")
 w(f"  {verdict(None if rp is None else rp >= 5)}  relay throughput >= 5x Portkey (32 conns): {fmt(rp, '{:.2f}x')}")
 w(f"  {verdict(None if add50 is None else add50 < 0.5)}  relay p50 added latency < 0.5 ms (1 conn, wrk): {fmt(add50, '{:.3f} ms')}"
   + ("" if raw50 is None else f" (sequential probe, uncorrected: {raw50:.3f} ms)"))
@@ -503,7 +571,7 @@ PY
 
 # Writes what a person needs to drive the targets by hand, then waits.
 serve() {
-  local env="$RUN_DIR/targets.env" t
+  local env="$RUN_DIR/targets.env" t v
   {
     echo "UPSTREAM_KEY=$UPSTREAM_KEY"
     echo "RELAY_KEY=$RELAY_KEY"
@@ -513,9 +581,10 @@ serve() {
     echo "UPSTREAM_PID=$UPSTREAM_PID"
     echo "VAULT_PID=$VAULT_PID"
     for t in $TARGETS; do
-      echo "${t^^}_URL=$(target_url "$t")"
-      echo "${t^^}_HEADERS='$(target_headers "$t")'"
-      echo "${t^^}_PID=$(target_pid "$t")"
+      v="${t^^}"; v="${v//-/_}"   # relay-offbox -> RELAY_OFFBOX
+      echo "${v}_URL=$(target_url "$t")"
+      echo "${v}_HEADERS='$(target_headers "$t")'"
+      echo "${v}_PID=$(target_pid "$t")"
     done
   } >"$env"
   log "serving; targets in ${env#"$ROOT/"} (e.g. WRK_HEADERS=\"\$RELAY_HEADERS\" wrk -s bench/relay/chat.lua \$RELAY_URL); Ctrl-C stops"
@@ -609,7 +678,7 @@ ablation() {
   for spec in $ABLATION; do run_variant "$spec"; done
   {
     echo "FuncKeyOps relay ablation  $(date -u +%Y-%m-%dT%H:%M:%SZ)  commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
-    echo "wrk: $DURATION per run after a $WARMUP warm-up; 'variant:X' is bench/RelayVariants: the Server host's composition root with one stage swapped, a fresh Azurite each"
+    echo "wrk: $DURATION per run after warm-up rounds of $WARMUP at 32 connections until two agree within $WARMUP_TOLERANCE_PCT% (at most $WARMUP_ROUNDS); 'variant:X' is bench/RelayVariants: the Server host's composition root with one stage swapped, a fresh Azurite each"
     echo
     summarize_ablation
   } | tee "$BENCH_DIR/ablation.txt"
@@ -639,6 +708,7 @@ main() {
   start_bare
   [[ "${1:-}" == ablation ]] && TARGETS="direct bare"
   [[ " $TARGETS " == *" portkey "* ]] && start_portkey
+  [[ " $TARGETS " == *" relay-offbox "* ]] && start_offbox
 
   local t
   for t in $TARGETS; do check_target "$t"; echo "$t ${STREAMS[$t]}" >>"$STREAM_INFO"; done
@@ -667,7 +737,7 @@ main() {
     [[ "${STREAMS[$t]}" == yes ]] && run_stream "$t"
   done
   local wrk_order=() name
-  for name in direct bare portkey relay; do [[ " $TARGETS " == *" $name "* ]] && wrk_order+=("$name"); done
+  for name in direct bare portkey relay-offbox relay; do [[ " $TARGETS " == *" $name "* ]] && wrk_order+=("$name"); done
   for t in "${wrk_order[@]}"; do
     wait_quiet "$(target_pid "$t")" >/dev/null
     run_wrk "$t" "$(target_url "$t")" "$(target_headers "$t")" "$(target_pid "$t")"
@@ -676,7 +746,7 @@ main() {
   {
     echo "FuncKeyOps relay benchmark  $(date -u +%Y-%m-%dT%H:%M:%SZ)  commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
     echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); dotnet $(dotnet --version); node $(node --version); $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}')"
-    echo "wrk: $DURATION per run after a $WARMUP warm-up, -t1 -c1 and -t2 -c32, non-streaming POST /v1/chat/completions"
+    echo "wrk: $DURATION per run after warm-up rounds of $WARMUP at 32 connections until two agree within $WARMUP_TOLERANCE_PCT% (at most $WARMUP_ROUNDS), -t1 -c1 and -t2 -c32, non-streaming POST /v1/chat/completions"
     echo "everything on 127.0.0.1 on the same $(nproc) cores: load generator, upstream, proxy, Azurite and the vault share them"
     [[ -n "${BENCH_SERVER_ENV:-}" ]] && echo "Server host extra environment: $BENCH_SERVER_ENV"
     echo

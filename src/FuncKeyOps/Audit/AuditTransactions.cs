@@ -9,7 +9,11 @@ using Microsoft.Extensions.Logging;
 namespace FuncKeyOps.Audit;
 
 /// <summary>One entity-group transaction's worth of rows: one table, one partition, at most 100 rows.</summary>
-internal sealed record AuditChunk(string Table, List<TableEntity> Entities);
+internal sealed record AuditChunk(string Table, List<TableEntity> Entities)
+{
+    /// <summary>Set once an attempt failed (it may have committed) or found a row present: later attempts replace rows.</summary>
+    public bool Upsert { get; set; }
+}
 
 /// <summary>Turns a batch of records into transactions and writes them; the caller decides when to retry.</summary>
 internal sealed partial class AuditTransactions(
@@ -64,6 +68,7 @@ internal sealed partial class AuditTransactions(
             var error = await TryWriteAsync(chunk, token).ConfigureAwait(false);
             if (error is not null && chunk.Entities.Count > 0)
             {
+                chunk.Upsert = true;
                 failed.Enqueue(chunk);
                 Interlocked.CompareExchange(ref firstError, error, null);
             }
@@ -71,17 +76,26 @@ internal sealed partial class AuditTransactions(
         return ([.. failed], firstError);
     }
 
-    // Upserts, so a retry of a transaction that did commit (but whose answer was lost) changes nothing.
+    // A first attempt inserts: on Azurite an upsert looks the row up twice (a scan of its partition each time),
+    // an insert once. Every later attempt upserts, so a retry of a transaction that did commit (but whose
+    // answer was lost) changes nothing, and a request id written again replaces its row.
     private async Task<Exception?> TryWriteAsync(AuditChunk chunk, CancellationToken cancellationToken)
     {
         try
         {
             var table = await tables.GetTableAsync(chunk.Table, cancellationToken).ConfigureAwait(false);
+            var action = chunk.Upsert ? TableTransactionActionType.UpsertReplace : TableTransactionActionType.Add;
             await table.SubmitTransactionAsync(
-                chunk.Entities.Select(e => new TableTransactionAction(TableTransactionActionType.UpsertReplace, e)),
+                chunk.Entities.Select(e => new TableTransactionAction(action, e)),
                 cancellationToken).ConfigureAwait(false);
             stored.Add(chunk.Entities.Count);
             return null;
+        }
+        catch (TableTransactionFailedException e) when (e.Status == 409 && !chunk.Upsert)
+        {
+            // A row of this chunk exists already (its id was written before): nothing committed, so upsert now.
+            chunk.Upsert = true;
+            return await TryWriteAsync(chunk, cancellationToken).ConfigureAwait(false);
         }
         catch (TableTransactionFailedException e) when (e.Status is 400 or 413
             && e.FailedTransactionActionIndex is int index && index < chunk.Entities.Count)

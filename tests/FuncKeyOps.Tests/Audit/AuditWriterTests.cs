@@ -195,11 +195,9 @@ public class AuditWriterTests
     [Fact]
     public async Task A_request_id_written_again_in_a_later_cycle_replaces_its_row_and_nothing_is_dropped()
     {
-        await using var audit = await AuditHarness.CreateAsync(settings: new Dictionary<string, string?>
-        {
-            ["Audit:InitialRetryDelay"] = "00:00:00.010",
-            ["Audit:MaxRetryDelay"] = "00:00:00.010",
-        });
+        // The clock never moves: the first write inserts and the conflict must be retried as an upsert at once,
+        // not after a backoff (which would never end here).
+        await using var audit = await AuditHarness.CreateAsync(time: new SignallingClock(EndOfJanuary));
         await audit.StartAsync();
         audit.Writer.Enqueue(AuditRecords.Full("req-twice", EndOfJanuary));
         audit.Writer.Enqueue(AuditRecords.Full("req-other", EndOfJanuary));
