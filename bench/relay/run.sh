@@ -8,7 +8,8 @@
 #                               knobs, against direct and bare, non-streaming; BENCH_ABLATION lists the variants
 #                               (about 30 s each); writes bench/relay/ablation.txt
 # Knobs (environment): BENCH_DURATION (10s per wrk run), BENCH_WARMUP (5s per warm-up round), BENCH_WARMUP_ROUNDS (12),
-# BENCH_WARMUP_TOLERANCE_PCT (5: warm-up ends when two rounds in a row agree this closely), BENCH_STREAM_COUNT (200),
+# BENCH_WARMUP_TOLERANCE_PCT (5: warm-up ends when two rounds in a row agree this closely), BENCH_REPEAT (3 runs at
+# 32 connections per target, the median counts), BENCH_STREAM_COUNT (200),
 # BENCH_CHUNKS (5), BENCH_CHUNK_DELAY_MS (20), BENCH_TARGETS ("direct bare relay relay-offbox portkey"),
 # BENCH_SERVER_ENV (extra VAR=value words for the Server host only, e.g. "DOTNET_gcServer=1"),
 # BENCH_SKIP_BUILD=1 (reuse the last Release build), BENCH_AZURITE_NODE_ARGS (node flags for Azurite, e.g. "--cpu-prof").
@@ -23,6 +24,7 @@ RESULTS="$BENCH_DIR/results.txt"
 DURATION="${BENCH_DURATION:-10s}"
 WARMUP="${BENCH_WARMUP:-5s}"
 WARMUP_ROUNDS="${BENCH_WARMUP_ROUNDS:-12}"
+REPEAT="${BENCH_REPEAT:-3}"
 WARMUP_TOLERANCE_PCT="${BENCH_WARMUP_TOLERANCE_PCT:-5}"
 STREAM_COUNT="${BENCH_STREAM_COUNT:-200}"
 RAW_COUNT="${BENCH_RAW_COUNT:-2000}"
@@ -395,20 +397,25 @@ warm_up() {
 # warm-up, then 1 and 32 connections, each from a quiet machine; drain_s: how long the process in between and
 # Azurite stayed busy after the 32-connection run ended (the relay writing its audit backlog)
 run_wrk() {
-  local label="$1" url="$2" headers="$3" pid="$4" drain extra
+  local label="$1" url="$2" headers="$3" pid="$4" drain extra rows_before runs="$RUN_DIR/c32-$1.txt" r
   warm_up "$label" "$url" "$headers"
   wait_quiet "$pid" >/dev/null
   wrk_once "$label" "$url" "$headers" "$pid" 1
-  wait_quiet "$pid" >/dev/null
-  local rows_before
-  [[ "$label" == relay-offbox ]] && rows_before="$(sink_rows)"
-  wrk_once "$label" "$url" "$headers" "$pid" 32
-  extra="$( [[ -n "${AFTER_C32_HOOK:-}" ]] && "$AFTER_C32_HOOK" "$label" || true)"
-  drain="$(wait_quiet "$pid")"
-  # Every request of the run must have reached storage as an audit row once the host is idle again.
-  [[ "$label" == relay-offbox ]] && extra="${extra:+$extra }sink_rows=$(($(sink_rows) - rows_before))"
-  sed -i "\$s/\$/ drain_s=$drain${extra:+ $extra}/" "$RAW"
-  log "$label: busy for $drain s after the 32-connection run"
+  : >"$runs"
+  for ((r = 1; r <= REPEAT; r++)); do
+    wait_quiet "$pid" >/dev/null
+    [[ "$label" == relay-offbox ]] && rows_before="$(sink_rows)"
+    RAW="$runs" wrk_once "$label" "$url" "$headers" "$pid" 32
+    extra="$( [[ -n "${AFTER_C32_HOOK:-}" ]] && "$AFTER_C32_HOOK" "$label" || true)"
+    drain="$(wait_quiet "$pid")"
+    # Every request of the run must have reached storage as an audit row once the host is idle again.
+    [[ "$label" == relay-offbox ]] && extra="${extra:+$extra }sink_rows=$(($(sink_rows) - rows_before))"
+    sed -i "\$s/\$/ drain_s=$drain${extra:+ $extra}/" "$runs"
+    log "$label: busy for $drain s after 32-connection run $r of $REPEAT"
+  done
+  # The run with the median rate stands for the target (the others are in .run/c32-<target>.txt).
+  awk '{ for (i = 3; i <= NF; i++) if ($i ~ /^rps=/) { split($i, v, "="); print v[2], $0 } }' "$runs" | sort -k1,1g \
+    | awk -v n="$REPEAT" 'NR == int((n + 1) / 2) { $1 = ""; sub(/^ /, ""); print }' >>"$RAW"
 }
 
 # Sequential non-streaming calls timed one by one, without wrk's coordinated-omission correction.
@@ -678,7 +685,7 @@ ablation() {
   for spec in $ABLATION; do run_variant "$spec"; done
   {
     echo "FuncKeyOps relay ablation  $(date -u +%Y-%m-%dT%H:%M:%SZ)  commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
-    echo "wrk: $DURATION per run after warm-up rounds of $WARMUP at 32 connections until two agree within $WARMUP_TOLERANCE_PCT% (at most $WARMUP_ROUNDS); 'variant:X' is bench/RelayVariants: the Server host's composition root with one stage swapped, a fresh Azurite each"
+    echo "wrk: $DURATION per run after warm-up rounds of $WARMUP at 32 connections until two agree within $WARMUP_TOLERANCE_PCT% (at most $WARMUP_ROUNDS), 32 connections the median of $REPEAT runs; 'variant:X' is bench/RelayVariants: the Server host's composition root with one stage swapped, a fresh Azurite each"
     echo
     summarize_ablation
   } | tee "$BENCH_DIR/ablation.txt"
@@ -746,7 +753,7 @@ main() {
   {
     echo "FuncKeyOps relay benchmark  $(date -u +%Y-%m-%dT%H:%M:%SZ)  commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
     echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); dotnet $(dotnet --version); node $(node --version); $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}')"
-    echo "wrk: $DURATION per run after warm-up rounds of $WARMUP at 32 connections until two agree within $WARMUP_TOLERANCE_PCT% (at most $WARMUP_ROUNDS), -t1 -c1 and -t2 -c32, non-streaming POST /v1/chat/completions"
+    echo "wrk: $DURATION per run after warm-up rounds of $WARMUP at 32 connections until two agree within $WARMUP_TOLERANCE_PCT% (at most $WARMUP_ROUNDS), -t1 -c1 and -t2 -c32 (the median of $REPEAT runs), non-streaming POST /v1/chat/completions"
     echo "everything on 127.0.0.1 on the same $(nproc) cores: load generator, upstream, proxy, Azurite and the vault share them"
     [[ -n "${BENCH_SERVER_ENV:-}" ]] && echo "Server host extra environment: $BENCH_SERVER_ENV"
     echo
