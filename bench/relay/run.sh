@@ -36,6 +36,7 @@ TARGETS="${BENCH_TARGETS:-direct bare relay relay-offbox portkey}"
 read -r -a SERVER_ENV <<<"${BENCH_SERVER_ENV:-}"
 CONFIG=Release
 TFM=net10.0
+SERVER_DLL="$ROOT/src/FuncKeyOps.Server/bin/$CONFIG/$TFM/FuncKeyOps.Server.dll"
 
 PIDS=()
 AZURITE_PIDS=()
@@ -177,22 +178,22 @@ start_vault() {
   log "test vault        $VAULT_URI"
 }
 
-# A Server host on the given storage (log name, connection string); sets HOST_PID and HOST_URL.
+# A relay host (log name, connection string, dll, extra VAR=value words) on the test vault; sets HOST_PID, HOST_URL.
 start_server_host() {
-  local name="$1" storage="$2" port
+  local name="$1" storage="$2" dll="$3" port
+  shift 3
   port="$(free_port)"
   env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
     Storage__ConnectionString="$storage" KeyVault__Uri="$VAULT_URI" KeyVault__Credential=Development \
-    KeyVault__TrustedCertificateThumbprint="$VAULT_THUMBPRINT" "${SERVER_ENV[@]}" \
-    dotnet "$ROOT/src/FuncKeyOps.Server/bin/$CONFIG/$TFM/FuncKeyOps.Server.dll" --urls "http://127.0.0.1:$port" \
-    >"$RUN_DIR/$name.log" 2>&1 &
+    KeyVault__TrustedCertificateThumbprint="$VAULT_THUMBPRINT" "$@" \
+    dotnet "$dll" --urls "http://127.0.0.1:$port" >"$RUN_DIR/$name.log" 2>&1 &
   PIDS+=("$!"); HOST_PID=$!
   wait_http "http://127.0.0.1:$port/api/health" "$HOST_PID" || { cat "$RUN_DIR/$name.log" >&2; die "the Server host ($name) did not become healthy"; }
   HOST_URL="http://127.0.0.1:$port"
 }
 
 start_server() {
-  start_server_host server "$STORAGE_CONNECTION_STRING"
+  start_server_host server "$STORAGE_CONNECTION_STRING" "$SERVER_DLL" "${SERVER_ENV[@]}"
   SERVER_PID="$HOST_PID"; SERVER_URL="$HOST_URL"
   log "Server host       $SERVER_URL  ($CONFIG, Production, Warning logging${BENCH_SERVER_ENV:+, $BENCH_SERVER_ENV})"
 }
@@ -210,7 +211,8 @@ start_offbox() {
   PIDS+=("$!"); SINK_PID=$!
   wait_line "$RUN_DIR/table-sink.log" '^READY$' "$SINK_PID" || { cat "$RUN_DIR/table-sink.log" >&2; die "the table sink did not start"; }
   SINK_URL="http://127.0.0.1:$port"
-  start_server_host server-offbox "${STORAGE_CONNECTION_STRING%%TableEndpoint=*}TableEndpoint=$SINK_URL/devstoreaccount1;"
+  start_server_host server-offbox "${STORAGE_CONNECTION_STRING%%TableEndpoint=*}TableEndpoint=$SINK_URL/devstoreaccount1;" \
+    "$SERVER_DLL" "${SERVER_ENV[@]}"
   OFFBOX_PID="$HOST_PID"; OFFBOX_URL="$HOST_URL"
   log "Server host       $OFFBOX_URL  (storage off the box: table sink $SINK_URL in front of Azurite)"
 }
@@ -496,8 +498,9 @@ if ("relay-offbox", "32") in rows and "sink_rows" in rows[("relay-offbox", "32")
     r = rows[("relay-offbox", "32")]
     w(f"relay, storage off: its 32-connection run sent {r['sink_rows']:.0f} audit rows for {r['requests']:.0f} requests"
       " (wrk counts only answers received in time; up to 32 more calls may have been in flight)")
-w("relay, storage off: the same relay with Table Storage's side of audit rows off this machine (bench/TableSink")
-w("acknowledges transactions; all other storage calls reach Azurite); it still builds, sends and awaits every row")
+if any(t == "relay-offbox" for t, _ in rows):
+    w("relay, storage off: the same relay with Table Storage's side of audit rows off this machine (bench/TableSink")
+    w("acknowledges transactions; all other storage calls reach Azurite); it still builds, sends and awaits every row")
 w("cpu us/req: CPU time of the process in between (proxy or gateway) per request, from /proc; other load: share of the")
 w("machine used by processes this script did not start during that run (above ~5%, treat the row as disturbed)")
 noisy = [f"{t} c{c}" for (t, c), r in rows.items() if c != "stream" and r.get("foreign_pct", 0) > 5]
@@ -615,29 +618,24 @@ stop_pid() {
 }
 
 run_variant() {
-  local spec="$1" name extra=() port pid url
+  local spec="$1" name extra=() pid url
   name="${spec%%+*}"
   [[ "$spec" == *+* ]] && IFS='+' read -r -a extra <<<"${spec#*+}"
-  local main_azurite="$AZURITE_PID" main_storage="$STORAGE_CONNECTION_STRING" main_key="$RELAY_KEY" azurite
+  local main_azurite="$AZURITE_PID" main_port="$AZURITE_PORT" main_storage="$STORAGE_CONNECTION_STRING" main_key="$RELAY_KEY" azurite
   start_azurite
   azurite="$AZURITE_PID"
-  port="$(free_port)"
-  env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
-    Storage__ConnectionString="$STORAGE_CONNECTION_STRING" KeyVault__Uri="$VAULT_URI" KeyVault__Credential=Development \
-    KeyVault__TrustedCertificateThumbprint="$VAULT_THUMBPRINT" BENCH_RELAY_VARIANT="$name" "${extra[@]}" \
-    dotnet "$ROOT/bench/RelayVariants/bin/$CONFIG/$TFM/RelayVariants.dll" --urls "http://127.0.0.1:$port" \
-    >"$RUN_DIR/variant-$spec.log" 2>&1 &
-  PIDS+=("$!"); pid=$!
-  wait_http "http://127.0.0.1:$port/api/health" "$pid" || { cat "$RUN_DIR/variant-$spec.log" >&2; die "variant $spec did not become healthy"; }
-  ADMIN_BASE="http://127.0.0.1:$port" configure_relay
-  url="http://127.0.0.1:$port/api/relay/openai/v1/chat/completions"
+  start_server_host "variant-$spec" "$STORAGE_CONNECTION_STRING" "$ROOT/bench/RelayVariants/bin/$CONFIG/$TFM/RelayVariants.dll" \
+    BENCH_RELAY_VARIANT="$name" "${extra[@]}"
+  pid="$HOST_PID"
+  ADMIN_BASE="$HOST_URL" configure_relay
+  url="$HOST_URL/api/relay/openai/v1/chat/completions"
   curl -fs -o /dev/null --max-time 10 -X POST "$url" -H "Authorization: Bearer $RELAY_KEY" -H 'Content-Type: application/json' \
     --data '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Say hello."}]}' || die "variant $spec: a chat completion failed"
-  VARIANT_URL="http://127.0.0.1:$port"
+  VARIANT_URL="$HOST_URL"
   AFTER_C32_HOOK=variant_audit_state run_wrk "variant:$spec" "$url" "Authorization: Bearer $RELAY_KEY" "$pid"
   stop_pid "$pid"
   stop_pid "$azurite"
-  AZURITE_PID="$main_azurite" STORAGE_CONNECTION_STRING="$main_storage" RELAY_KEY="$main_key"
+  AZURITE_PID="$main_azurite" AZURITE_PORT="$main_port" STORAGE_CONNECTION_STRING="$main_storage" RELAY_KEY="$main_key"
 }
 
 # The variant host's audit writer right after the 32-connection run: rows accepted but not yet stored, and dropped.

@@ -27,7 +27,7 @@ public static class TableKeys
     /// <c>yyyyMMddHHmm-{shard}</c>, the shard being the second within the minute and a hash shard (<c>ssNN</c>):
     /// a sweep still reads exactly its minutes, and a partition holds one second of one shard at most, however
     /// busy the relay. Small partitions spread load on Table Storage, and on Azurite (dev, tests) they are what
-    /// keeps a write cheap: its upsert scans the entity's partition.
+    /// keeps a write cheap: it looks each written row up by scanning the row's partition.
     /// </summary>
     public static string AuditPartition(DateTimeOffset time, int shard) =>
         time.UtcDateTime.ToString("yyyyMMddHHmm'-'ss", CultureInfo.InvariantCulture) + shard.ToString("D2", CultureInfo.InvariantCulture);
