@@ -8,8 +8,8 @@
 #                               knobs, against direct and bare, non-streaming; BENCH_ABLATION lists the variants
 #                               (about 30 s each); writes bench/relay/ablation.txt
 # Knobs (environment): BENCH_DURATION (10s per wrk run), BENCH_WARMUP (5s per warm-up round), BENCH_WARMUP_ROUNDS (12),
-# BENCH_WARMUP_TOLERANCE_PCT (5: warm-up ends when two rounds in a row agree this closely), BENCH_REPEAT (3 runs at
-# 32 connections per target, the median counts), BENCH_STREAM_COUNT (200),
+# BENCH_WARMUP_TOLERANCE_PCT (5: warm-up ends when two rounds in a row agree this closely), BENCH_REPEAT (5 rounds at
+# 32 connections, every target once per round; ratios within a round, their median counts), BENCH_STREAM_COUNT (200),
 # BENCH_CHUNKS (5), BENCH_CHUNK_DELAY_MS (20), BENCH_TARGETS ("direct bare relay relay-offbox portkey"),
 # BENCH_SERVER_ENV (extra VAR=value words for the Server host only, e.g. "DOTNET_gcServer=1"),
 # BENCH_SKIP_BUILD=1 (reuse the last Release build), BENCH_AZURITE_NODE_ARGS (node flags for Azurite, e.g. "--cpu-prof").
@@ -24,7 +24,7 @@ RESULTS="$BENCH_DIR/results.txt"
 DURATION="${BENCH_DURATION:-10s}"
 WARMUP="${BENCH_WARMUP:-5s}"
 WARMUP_ROUNDS="${BENCH_WARMUP_ROUNDS:-12}"
-REPEAT="${BENCH_REPEAT:-3}"
+REPEAT="${BENCH_REPEAT:-5}"
 WARMUP_TOLERANCE_PCT="${BENCH_WARMUP_TOLERANCE_PCT:-5}"
 STREAM_COUNT="${BENCH_STREAM_COUNT:-200}"
 RAW_COUNT="${BENCH_RAW_COUNT:-2000}"
@@ -396,28 +396,42 @@ warm_up() {
   log "$label: not steady after $WARMUP_ROUNDS warm-up rounds; measuring anyway"
 }
 
-# warm-up, then 1 and 32 connections, each from a quiet machine; drain_s: how long the process in between and
-# Azurite stayed busy after the 32-connection run ended (the relay writing its audit backlog)
-run_wrk() {
-  local label="$1" url="$2" headers="$3" pid="$4" drain extra rows_before runs="$RUN_DIR/c32-$1.txt" r
+# Warm-up, then 1 connection from a quiet machine.
+warm_and_c1() {
+  local label="$1" url="$2" headers="$3" pid="$4"
   warm_up "$label" "$url" "$headers"
   wait_quiet "$pid" >/dev/null
   wrk_once "$label" "$url" "$headers" "$pid" 1
-  : >"$runs"
-  for ((r = 1; r <= REPEAT; r++)); do
-    wait_quiet "$pid" >/dev/null
-    [[ "$label" == relay-offbox ]] && rows_before="$(sink_rows)"
-    RAW="$runs" wrk_once "$label" "$url" "$headers" "$pid" 32
-    extra="$( [[ -n "${AFTER_C32_HOOK:-}" ]] && "$AFTER_C32_HOOK" "$label" || true)"
-    drain="$(wait_quiet "$pid")"
-    # Every request of the run must have reached storage as an audit row once the host is idle again.
-    [[ "$label" == relay-offbox ]] && extra="${extra:+$extra }sink_rows=$(($(sink_rows) - rows_before))"
-    sed -i "\$s/\$/ drain_s=$drain${extra:+ $extra}/" "$runs"
-    log "$label: busy for $drain s after 32-connection run $r of $REPEAT"
-  done
-  # The run with the median rate stands for the target (the others are in .run/c32-<target>.txt).
-  awk '{ for (i = 3; i <= NF; i++) if ($i ~ /^rps=/) { split($i, v, "="); print v[2], $0 } }' "$runs" | sort -k1,1g \
-    | awk -v n="$REPEAT" 'NR == int((n + 1) / 2) { $1 = ""; sub(/^ /, ""); print }' >>"$RAW"
+  : >"$RUN_DIR/c32-$label.txt"
+}
+
+# One 32-connection run from a quiet machine, appended to .run/c32-<label>.txt with its round and drain_s: how long
+# the process in between and Azurite stayed busy after it (the relay writing its audit backlog).
+c32_once() {
+  local label="$1" url="$2" headers="$3" pid="$4" round="$5" drain extra rows_before runs="$RUN_DIR/c32-$1.txt"
+  wait_quiet "$pid" >/dev/null
+  [[ "$label" == relay-offbox ]] && rows_before="$(sink_rows)"
+  RAW="$runs" wrk_once "$label" "$url" "$headers" "$pid" 32
+  extra="$( [[ -n "${AFTER_C32_HOOK:-}" ]] && "$AFTER_C32_HOOK" "$label" || true)"
+  drain="$(wait_quiet "$pid")"
+  # Every request of the run must have reached storage as an audit row once the host is idle again.
+  [[ "$label" == relay-offbox ]] && extra="${extra:+$extra }sink_rows=$(($(sink_rows) - rows_before))"
+  sed -i "\$s/\$/ round=$round drain_s=$drain${extra:+ $extra}/" "$runs"
+  log "$label: busy for $drain s after 32-connection round $round of $REPEAT"
+}
+
+# The run with the median rate stands for the target in the table (all runs are in .run/c32-<target>.txt).
+pick_median_c32() {
+  awk '{ for (i = 3; i <= NF; i++) if ($i ~ /^rps=/) { split($i, v, "="); print v[2], $0 } }' "$RUN_DIR/c32-$1.txt" \
+    | sort -k1,1g | awk -v n="$REPEAT" 'NR == int((n + 1) / 2) { $1 = ""; sub(/^ /, ""); print }' >>"$RAW"
+}
+
+# Warm-up, 1 connection, then REPEAT runs at 32 connections back to back: for a variant that runs alone.
+run_wrk() {
+  local r
+  warm_and_c1 "$@"
+  for ((r = 1; r <= REPEAT; r++)); do c32_once "$@" "$r"; done
+  pick_median_c32 "$1"
 }
 
 # Sequential non-streaming calls timed one by one, without wrk's coordinated-omission correction.
@@ -451,10 +465,10 @@ run_stream() {
 
 # ---------------------------------------------------------------- summary
 summarize() {
-  python3 - "$RAW" "$STREAM_INFO" <<'PY'
-import sys
+  python3 - "$RAW" "$STREAM_INFO" "$RUN_DIR" <<'PY'
+import os, statistics, sys
 
-raw, stream_info = sys.argv[1], sys.argv[2]
+raw, stream_info, run_dir = sys.argv[1], sys.argv[2], sys.argv[3]
 rows = {}
 for line in open(raw):
     parts = line.split()
@@ -508,7 +522,21 @@ if noisy:
     w("WARNING: other processes loaded the machine during: " + ", ".join(noisy))
 w("")
 
+# 32-connection rates by round (.run/c32-<target>.txt): a ratio is taken between runs of the same round.
+rounds = {}
+for t in order:
+    path = os.path.join(run_dir, f"c32-{t}.txt")
+    if os.path.exists(path):
+        for line in open(path):
+            f = dict(p.split("=", 1) for p in line.split()[2:])
+            rounds.setdefault(int(f["round"]), {})[t] = float(f["rps"])
+
+def round_ratios(a, b):
+    return [r[a] / r[b] for _, r in sorted(rounds.items()) if r.get(a) and r.get(b)]
+
 def ratio(a, b, conc):
+    if conc == "32" and round_ratios(a, b):
+        return statistics.median(round_ratios(a, b))
     if (a, conc) in rows and (b, conc) in rows and rows[(b, conc)]["rps"] > 0:
         return rows[(a, conc)]["rps"] / rows[(b, conc)]["rps"]
     return None
@@ -529,12 +557,22 @@ if any(k[1] == "raw" for k in rows):
     w(" p99, and at 1 connection its p50, weigh stalls more than these raw figures do)")
     w("")
 
-w("Throughput ratios")
+w("Throughput ratios (32 connections: the median of the ratios within each round)")
 for conc in ("1", "32"):
     rb, rp = ratio("relay", "bare", conc), ratio("relay", "portkey", conc)
     ro = ratio("relay-offbox", "bare", conc)
     w(f"  {conc:>2} connections: relay/bare = {'-' if rb is None else f'{rb:.2f}'}   relay/portkey = {'-' if rp is None else f'{rp:.2f}'}"
       f"   relay (storage off)/bare = {'-' if ro is None else f'{ro:.2f}'}")
+if rounds:
+    present = [t for t in order if any(t in r for r in rounds.values())]
+    w("  32 connections by round (req/s; each round runs every target once: direct, bare, Portkey, storage off, relay):")
+    w("  " + f"{'round':<7}" + "".join(f"{names[t]:>20}" for t in present)
+      + "".join(f"{h:>12}" for h, a, b in (("relay/bare", "relay", "bare"), ("off/bare", "relay-offbox", "bare")) if a in present and b in present))
+    for n, r in sorted(rounds.items()):
+        cells = "".join(f"{r[t]:>20.0f}" if t in r else f"{'-':>20}" for t in present)
+        cells += "".join(f"{r[a] / r[b]:>12.2f}" if r.get(a) and r.get(b) else f"{'-':>12}"
+                         for a, b in (("relay", "bare"), ("relay-offbox", "bare")) if a in present and b in present)
+        w(f"  {n:<7}{cells}")
 w("")
 
 w("Streaming (sequential requests, upstream sends chunks with a fixed delay; ms; added = target minus direct)")
@@ -745,13 +783,21 @@ main() {
   for name in direct bare portkey relay-offbox relay; do [[ " $TARGETS " == *" $name "* ]] && wrk_order+=("$name"); done
   for t in "${wrk_order[@]}"; do
     wait_quiet "$(target_pid "$t")" >/dev/null
-    run_wrk "$t" "$(target_url "$t")" "$(target_headers "$t")" "$(target_pid "$t")"
+    warm_and_c1 "$t" "$(target_url "$t")" "$(target_headers "$t")" "$(target_pid "$t")"
   done
+  # 32 connections in rounds, every target once per round: this machine's speed drifts by 20-30 % over minutes of
+  # load (a fixed sha256 job and the bare proxy's CPU per request both show it), so targets run minutes apart
+  # compare the machine, not the proxies. Ratios are taken within a round; their median counts.
+  local r
+  for ((r = 1; r <= REPEAT; r++)); do
+    for t in "${wrk_order[@]}"; do c32_once "$t" "$(target_url "$t")" "$(target_headers "$t")" "$(target_pid "$t")" "$r"; done
+  done
+  for t in "${wrk_order[@]}"; do pick_median_c32 "$t"; done
 
   {
     echo "FuncKeyOps relay benchmark  $(date -u +%Y-%m-%dT%H:%M:%SZ)  commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
     echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); dotnet $(dotnet --version); node $(node --version); $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}')"
-    echo "wrk: $DURATION per run after warm-up rounds of $WARMUP at 32 connections until two agree within $WARMUP_TOLERANCE_PCT% (at most $WARMUP_ROUNDS), -t1 -c1 and -t2 -c32 (the median of $REPEAT runs), non-streaming POST /v1/chat/completions"
+    echo "wrk: $DURATION per run after warm-up rounds of $WARMUP at 32 connections until two agree within $WARMUP_TOLERANCE_PCT% (at most $WARMUP_ROUNDS), -t1 -c1, then -t2 -c32 in $REPEAT rounds of every target (table: each target's median run; ratios: the median of the ratios within a round), non-streaming POST /v1/chat/completions"
     echo "everything on 127.0.0.1 on the same $(nproc) cores: load generator, upstream, proxy, Azurite and the vault share them"
     [[ -n "${BENCH_SERVER_ENV:-}" ]] && echo "Server host extra environment: $BENCH_SERVER_ENV"
     echo
