@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Azure;
+using FuncKeyOps.Admin;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -40,7 +41,7 @@ public static partial class AuditAdminHandlers
             await WriteErrorAsync(context, 400, "invalid_request", "The range may span at most 31 days.").ConfigureAwait(false);
             return;
         }
-        if (!TryLimit(query["limit"], out var limit))
+        if (!AdminQuery.TryLimit(query["limit"], AuditQuery.DefaultLimit, AuditQuery.MaxLimit, out var limit))
         {
             await WriteErrorAsync(context, 400, "invalid_request", $"limit must be a whole number from 1 to {AuditQuery.MaxLimit}.").ConfigureAwait(false);
             return;
@@ -81,16 +82,6 @@ public static partial class AuditAdminHandlers
     }
 
     private static readonly string[] IsoFormats = ["yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK", "yyyy-MM-dd'T'HH:mmK", "yyyy-MM-dd"];
-
-    private static bool TryLimit(StringValues values, out int limit)
-    {
-        limit = AuditQuery.DefaultLimit;
-        if (values.Count == 0)
-            return true;
-        return values.Count == 1
-            && int.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out limit)
-            && limit is >= 1 and <= AuditQuery.MaxLimit;
-    }
 
     private static Task WriteErrorAsync(HttpContext context, int status, string code, string message)
     {

@@ -44,11 +44,39 @@ public static class RelayKeyAdminHandlers
         }
     }
 
-    /// <summary><c>GET relay-keys</c>: <c>{"relayKeys":[...]}</c>.</summary>
+    /// <summary>Keys per page when the caller does not say.</summary>
+    public const int DefaultPageSize = 100;
+
+    /// <summary>Table Storage returns at most 1,000 rows per call.</summary>
+    public const int MaxPageSize = 1000;
+
+    /// <summary>
+    /// <c>GET relay-keys?limit=&amp;continuation=</c>: <c>{"relayKeys":[...],"next":...}</c>, a page in id order;
+    /// <c>next</c> is passed back as <c>continuation</c> for the following page and is null after the last.
+    /// </summary>
     public static async Task ListAsync(HttpContext context)
     {
-        var keys = await Service(context).ListAsync(context.RequestAborted).ConfigureAwait(false);
-        await Write(context, new { relayKeys = keys.Select(k => RelayKeyView.From(k)) }).ConfigureAwait(false);
+        var query = context.Request.Query;
+        if (!AdminQuery.TryLimit(query["limit"], DefaultPageSize, MaxPageSize, out var limit))
+        {
+            await BadRequest(context, "invalid_request", $"limit must be a whole number from 1 to {MaxPageSize}.").ConfigureAwait(false);
+            return;
+        }
+        var continuation = query["continuation"];
+        if (continuation.Count > 1 || (continuation.Count == 1 && string.IsNullOrEmpty(continuation[0])))
+        {
+            await BadRequest(context, "invalid_request", "continuation must be given at most once and not empty.").ConfigureAwait(false);
+            return;
+        }
+        try
+        {
+            var (keys, next) = await Service(context).ListAsync(limit, continuation.Count == 1 ? continuation[0] : null, context.RequestAborted).ConfigureAwait(false);
+            await Write(context, new { relayKeys = keys.Select(k => RelayKeyView.From(k)), next }).ConfigureAwait(false);
+        }
+        catch (RelayKeyValidationException e)
+        {
+            await BadRequest(context, "invalid_request", e.Message).ConfigureAwait(false);
+        }
     }
 
     /// <summary><c>GET relay-keys/{id}</c>: the key, or 404.</summary>

@@ -1,3 +1,4 @@
+using Azure;
 using Azure.Data.Tables;
 using FuncKeyOps.Storage;
 
@@ -42,13 +43,28 @@ public sealed class RelayKeyService
         }
     }
 
-    public async Task<IReadOnlyList<RelayKey>> ListAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// One page of keys in id order, at most <paramref name="limit"/> (Table Storage may return fewer), and the
+    /// token for the next page, null after the last. <paramref name="continuation"/> is a token from an earlier page.
+    /// </summary>
+    /// <exception cref="RelayKeyValidationException">The continuation token is not one this call returned.</exception>
+    public async Task<(IReadOnlyList<RelayKey> Keys, string? Next)> ListAsync(int limit, string? continuation, CancellationToken cancellationToken = default)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        var start = continuation is null ? null : RelayKeyPageToken.Decode(continuation);
         var table = await Table(cancellationToken).ConfigureAwait(false);
-        var keys = new List<RelayKey>();
-        await foreach (var entity in table.QueryAsync<RelayKeyEntity>(e => e.PartitionKey == TableKeys.ClientPartition, cancellationToken: cancellationToken).ConfigureAwait(false))
-            keys.Add(entity.ToRelayKey());
-        return keys;
+        var pages = table.QueryAsync<RelayKeyEntity>(e => e.PartitionKey == TableKeys.ClientPartition, limit, cancellationToken: cancellationToken)
+            .AsPages(start, limit);
+        try
+        {
+            await foreach (var page in pages.ConfigureAwait(false))
+                return ([.. page.Values.Select(e => e.ToRelayKey())], page.ContinuationToken is { } next ? RelayKeyPageToken.Encode(next) : null);
+        }
+        catch (RequestFailedException e) when (e.Status == 400 && start is not null)
+        {
+            throw RelayKeyPageToken.Invalid(); // well-shaped, but not a position the service knows
+        }
+        return ([], null);
     }
 
     /// <summary>The key, or null when no key has this id.</summary>

@@ -43,7 +43,7 @@ public class RelayKeyAdminTests
             using var wrong = await app.Client.SendAsync(app.Request(method, path, Json(CreateBody), adminKey: "fake-admin-wrong-key-0000"));
             await AdminEndpointTests.AssertError(wrong, HttpStatusCode.Unauthorized, "unauthorized");
         }
-        Assert.Empty(await app.Get<RelayKeyService>().ListAsync());
+        Assert.Empty((await app.Get<RelayKeyService>().ListAsync(RelayKeyAdminHandlers.MaxPageSize, null)).Keys);
     }
 
     [Fact]
@@ -112,7 +112,7 @@ public class RelayKeyAdminTests
         var body = await AdminEndpointTests.AssertError(response, HttpStatusCode.BadRequest, code);
         using var parsed = JsonDocument.Parse(body);
         Assert.Contains(expected, parsed.RootElement.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
-        Assert.Empty(await app.Get<RelayKeyService>().ListAsync());
+        Assert.Empty((await app.Get<RelayKeyService>().ListAsync(RelayKeyAdminHandlers.MaxPageSize, null)).Keys);
     }
 
     [Fact]
@@ -158,6 +158,53 @@ public class RelayKeyAdminTests
         using var pastedResponse = await app.Client.SendAsync(app.Request(HttpMethod.Get, $"/api/admin/relay-keys/{pasted}"));
         var pastedBody = await AdminEndpointTests.AssertError(pastedResponse, HttpStatusCode.NotFound, "not_found");
         Assert.DoesNotContain(pasted[^RelayKeyFormat.SecretLength..], pastedBody, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_list_pages_in_id_order_and_refuses_a_bad_limit_or_a_forged_continuation()
+    {
+        await using var app = await AdminApp.StartAsync();
+        var created = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            using var response = await app.Client.SendAsync(app.Request(HttpMethod.Post, "/api/admin/relay-keys", Json(CreateBody)));
+            using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            created.Add(json.RootElement.GetProperty("id").GetString()!);
+        }
+
+        var listed = new List<string>();
+        string? next = null;
+        var pages = 0;
+        do
+        {
+            var path = "/api/admin/relay-keys?limit=2" + (next is null ? "" : "&continuation=" + Uri.EscapeDataString(next));
+            using var page = await app.Client.SendAsync(app.Request(HttpMethod.Get, path));
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            using var json = JsonDocument.Parse(await page.Content.ReadAsStringAsync());
+            var ids = json.RootElement.GetProperty("relayKeys").EnumerateArray().Select(k => k.GetProperty("id").GetString()!).ToList();
+            Assert.InRange(ids.Count, 0, 2); // Table Storage may return a short page, even an empty one, before the end
+            listed.AddRange(ids);
+            next = json.RootElement.GetProperty("next").GetString();
+            Assert.True(++pages <= 5, "the list did not end");
+        }
+        while (next is not null);
+        Assert.Equal(created.Order(StringComparer.Ordinal), listed);
+        using (var all = await app.Client.SendAsync(app.Request(HttpMethod.Get, "/api/admin/relay-keys")))
+        {
+            using var json = JsonDocument.Parse(await all.Content.ReadAsStringAsync());
+            Assert.Equal(5, json.RootElement.GetProperty("relayKeys").GetArrayLength()); // default page: 100
+            Assert.Equal(JsonValueKind.Null, json.RootElement.GetProperty("next").ValueKind);
+        }
+
+        // Not base64url at all, then base64url of text no continuation looks like.
+        var forged = new[] { "not base64url!" }.Concat(new[] { "one-part-only", "three parts here", "part <script>", " " }
+            .Select(t => System.Buffers.Text.Base64Url.EncodeToString(Encoding.UTF8.GetBytes(t))));
+        foreach (var query in new[] { "limit=0", "limit=1001", "limit=two", "limit=1&limit=2", "continuation=" }
+            .Concat(forged.Select(t => "continuation=" + Uri.EscapeDataString(t))))
+        {
+            using var bad = await app.Client.SendAsync(app.Request(HttpMethod.Get, "/api/admin/relay-keys?" + query));
+            await AdminEndpointTests.AssertError(bad, HttpStatusCode.BadRequest, "invalid_request");
+        }
     }
 
     private static async Task AssertStatus(AdminApp app, HttpMethod method, string path, string status)

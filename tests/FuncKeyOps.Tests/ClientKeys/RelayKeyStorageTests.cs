@@ -44,7 +44,8 @@ public class RelayKeyStorageTests
         var (second, _) = await app.Keys.CreateAsync(Spec with { Name = "interactive", Providers = [] });
         await app.Keys.SuspendAsync(second.Id);
 
-        var all = await app.Keys.ListAsync();
+        var (all, next) = await app.Keys.ListAsync(1000, null);
+        Assert.Null(next);
         Assert.Equal(new[] { first.Id, second.Id }.Order(), all.Select(k => k.Id).Order());
         var read = await app.Keys.GetAsync(second.Id);
         Assert.Equal(("interactive", RelayKeyStatus.Suspended), (read!.Name, read.Status));

@@ -1,0 +1,22 @@
+using System.Globalization;
+using Microsoft.Extensions.Primitives;
+
+namespace FuncKeyOps.Admin;
+
+/// <summary>Query parameters the admin API's list calls share.</summary>
+public static class AdminQuery
+{
+    /// <summary>
+    /// <c>limit</c>: absent means <paramref name="fallback"/>; otherwise one whole number from 1 to
+    /// <paramref name="max"/> (no sign, no spaces, no culture-dependent digits).
+    /// </summary>
+    public static bool TryLimit(StringValues values, int fallback, int max, out int limit)
+    {
+        limit = fallback;
+        if (values.Count == 0)
+            return true;
+        return values.Count == 1
+            && int.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out limit)
+            && limit >= 1 && limit <= max;
+    }
+}
