@@ -177,7 +177,7 @@ public sealed partial class QuotaGate : IQuotaGate
         var attempt = state.BeginMerge(counter, NewMergeToken, out var resumed);
         if (attempt is null)
         {
-            state.Refresh(counter, await UsageRowMerger.ReadAsync(usage, state.KeyId, counter.RowKey, cancellationToken).ConfigureAwait(false));
+            state.Refresh(counter, await UsageRowMerger.ReadAsync(usage, state.KeyId, counter.RowKey, counter.Window.Stamp, cancellationToken).ConfigureAwait(false));
             return true;
         }
         if (!await MergeAsync(usage, state, counter, attempt, cancellationToken).ConfigureAwait(false))
@@ -190,7 +190,7 @@ public sealed partial class QuotaGate : IQuotaGate
 
     private async Task<bool> MergeAsync(TableClient usage, KeyQuotaState state, UsageCounter counter, MergeAttempt attempt, CancellationToken cancellationToken)
     {
-        var totals = await UsageRowMerger.MergeAsync(usage, state.KeyId, counter.RowKey, attempt, OnConflict, cancellationToken).ConfigureAwait(false);
+        var totals = await UsageRowMerger.MergeAsync(usage, state.KeyId, counter.RowKey, counter.Window.Stamp, attempt, OnConflict, cancellationToken).ConfigureAwait(false);
         if (totals is null)
             return false;
         state.ConfirmMerge(counter, attempt, totals.Value);

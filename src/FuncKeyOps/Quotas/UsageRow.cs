@@ -3,7 +3,7 @@ using Azure.Data.Tables;
 
 namespace FuncKeyOps.Quotas;
 
-/// <summary>A <c>usage</c> table row: PartitionKey = relay key id, RowKey = window (<c>d20261123</c>, <c>m202611</c>, <c>n202611230805</c>).</summary>
+/// <summary>A <c>usage</c> table row: PartitionKey = relay key id, RowKey = window (<c>d20261123</c>, <c>m202611</c>, <c>n05</c>).</summary>
 internal sealed class UsageRow : ITableEntity
 {
     // Enough to cover the writes of all instances between a lost response and its re-read; ~16 chars each.
@@ -21,6 +21,21 @@ internal sealed class UsageRow : ITableEntity
 
     /// <summary>Tokens of the latest merges, oldest first, space-separated.</summary>
     public string? Merges { get; set; }
+
+    /// <summary>Minute rows: the minute (<see cref="UsageWindow.Stamp"/>) the counts belong to.</summary>
+    public string? Window { get; set; }
+
+    /// <summary>Whether the row holds <paramref name="stamp"/>'s counts; a day or month row (no stamp) always does.</summary>
+    public bool Holds(string? stamp) => stamp is null || Window == stamp;
+
+    /// <summary>A ring row still holding an earlier minute starts over for <paramref name="stamp"/>.</summary>
+    public void TakeOver(string stamp)
+    {
+        Window = stamp;
+        Tokens = 0;
+        Requests = 0;
+        Merges = null;
+    }
 
     public UsageTotals ToTotals() => new(Tokens, Requests);
 

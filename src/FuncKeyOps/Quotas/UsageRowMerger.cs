@@ -13,18 +13,31 @@ internal static class UsageRowMerger
     // Contention on one row is a handful of instances; past this the delta simply waits for the next flush.
     private const int MaxTries = 8;
 
-    /// <summary>The row's totals with the delta in, or null when other writers kept winning (nothing written).</summary>
+    /// <summary>
+    /// The row's totals with the delta in, or null when other writers kept winning (nothing written).
+    /// <paramref name="stamp"/> is the minute of a ring row (null for day and month rows): a row still holding an
+    /// earlier minute is taken over; one already holding a later minute is left alone, since a count of a minute
+    /// that is over no longer limits anything (the delta's own totals are returned).
+    /// </summary>
     public static async Task<UsageTotals?> MergeAsync(
-        TableClient table, string partitionKey, string rowKey, MergeAttempt attempt, Action onConflict, CancellationToken cancellationToken)
+        TableClient table, string partitionKey, string rowKey, string? stamp, MergeAttempt attempt, Action onConflict, CancellationToken cancellationToken)
     {
         for (var i = 0; i < MaxTries; i++)
         {
             var row = await table.TryGetAsync<UsageRow>(partitionKey, rowKey, cancellationToken).ConfigureAwait(false);
-            if (row is not null && row.HasMerge(attempt.Token))
+            if (row is not null && !row.Holds(stamp))
+            {
+                if (string.CompareOrdinal(row.Window, stamp) > 0)
+                    return attempt.Delta;
+                row.TakeOver(stamp!);
+            }
+            else if (row is not null && row.HasMerge(attempt.Token))
+            {
                 return row.ToTotals();
+            }
             if (row is null)
             {
-                row = new UsageRow { PartitionKey = partitionKey, RowKey = rowKey };
+                row = new UsageRow { PartitionKey = partitionKey, RowKey = rowKey, Window = stamp };
                 row.Add(attempt);
                 if (await table.TryInsertAsync(row, cancellationToken).ConfigureAwait(false))
                     return row.ToTotals();
@@ -40,9 +53,9 @@ internal static class UsageRowMerger
         return null;
     }
 
-    public static async Task<UsageTotals> ReadAsync(TableClient table, string partitionKey, string rowKey, CancellationToken cancellationToken)
+    public static async Task<UsageTotals> ReadAsync(TableClient table, string partitionKey, string rowKey, string? stamp, CancellationToken cancellationToken)
     {
         var row = await table.TryGetAsync<UsageRow>(partitionKey, rowKey, cancellationToken).ConfigureAwait(false);
-        return row?.ToTotals() ?? default;
+        return row is not null && row.Holds(stamp) ? row.ToTotals() : default;
     }
 }

@@ -29,12 +29,19 @@ internal readonly record struct UsageWindow(UsageWindowKind Kind, DateTimeOffset
 
     public bool Contains(DateTimeOffset time) => time >= Start && time < End;
 
-    /// <summary><c>n202611230805</c>, <c>d20261123</c> or <c>m202611</c>.</summary>
+    /// <summary>
+    /// <c>n05</c> (minute of the hour), <c>d20261123</c> or <c>m202611</c>. Minute rows are a ring of 60 per key,
+    /// each reused an hour later (<see cref="Stamp"/> tells whose minute a row holds): an RPM count matters only
+    /// during its minute, and a row per minute kept forever would grow the table by 1,440 rows a day per key.
+    /// </summary>
     public string RowKey => Kind switch
     {
-        // TableKeys has no minute format yet; this one is only read and written by Quotas.
-        UsageWindowKind.Minute => "n" + Start.UtcDateTime.ToString("yyyyMMddHHmm", CultureInfo.InvariantCulture),
+        // TableKeys has no minute format; this one is only read and written by Quotas.
+        UsageWindowKind.Minute => "n" + Start.UtcDateTime.ToString("mm", CultureInfo.InvariantCulture),
         UsageWindowKind.Day => TableKeys.DailyWindow(Start),
         _ => TableKeys.MonthlyWindow(Start),
     };
+
+    /// <summary>The minute a ring row holds (<c>202611230805</c>; ordinal order is time order); null for day and month rows.</summary>
+    public string? Stamp => Kind == UsageWindowKind.Minute ? Start.UtcDateTime.ToString("yyyyMMddHHmm", CultureInfo.InvariantCulture) : null;
 }

@@ -10,6 +10,35 @@ namespace FuncKeyOps.Tests.Quotas;
 public class SharedUsageTests
 {
     [Fact]
+    public async Task A_minute_row_is_reused_an_hour_later_and_a_late_flush_of_the_older_minute_leaves_it_alone()
+    {
+        var prefix = TestNames.NewTablePrefix();
+        var late = new FakeTimeProvider(Start.AddSeconds(30));
+        var time = new FakeTimeProvider(Start.AddSeconds(30));
+        var a = Gate(await TestTables.CreateAsync(prefix), time);
+        var b = Gate(await TestTables.CreateAsync(prefix), late);
+        var tables = await TestTables.CreateAsync(prefix);
+        var key = Key(rpm: 10);
+
+        for (var i = 0; i < 3; i++)
+            Assert.True((await a.TryAcquireAsync(key)).Allowed);
+        Assert.True(await a.FlushAsync());
+        Assert.True((await b.TryAcquireAsync(key)).Allowed); // b's request of 08:00, not flushed yet
+
+        time.Advance(TimeSpan.FromHours(1));
+        for (var i = 0; i < 2; i++)
+            Assert.True((await a.TryAcquireAsync(key)).Allowed);
+        Assert.True(await a.FlushAsync());
+        var row = await UsageRowAsync(tables, key.Id, "n00");
+        Assert.Equal((2L, "202611230900"), (row!.GetInt64("Requests"), row.GetString("Window")));
+
+        Assert.True(await b.FlushAsync()); // 08:00 is over: its count must not replace 09:00's
+        row = await UsageRowAsync(tables, key.Id, "n00");
+        Assert.Equal((2L, "202611230900"), (row!.GetInt64("Requests"), row.GetString("Window")));
+        Assert.Null(await UsageRowAsync(tables, key.Id, "n202611230800"));
+    }
+
+    [Fact]
     public async Task Concurrent_flushes_of_several_instances_lose_and_double_count_nothing()
     {
         var prefix = TestNames.NewTablePrefix();
@@ -70,7 +99,8 @@ public class SharedUsageTests
         Assert.True(await a.FlushAsync()); // a learns of b's 4: 10 - 6 - 4 = 0 left
         Assert.Equal("rpm", (await a.TryAcquireAsync(key)).Reason);
         var tables = await TestTables.CreateAsync(prefix);
-        Assert.Equal(10, (await UsageRowAsync(tables, key.Id, "n202611230800"))!.GetInt64("Requests"));
+        var minute = await UsageRowAsync(tables, key.Id, "n00");
+        Assert.Equal((10, "202611230800"), (minute!.GetInt64("Requests"), minute.GetString("Window")));
 
         time.Advance(TimeSpan.FromMinutes(1));
         Assert.True((await a.TryAcquireAsync(key)).Allowed);
