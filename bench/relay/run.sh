@@ -565,7 +565,9 @@ for conc in ("1", "32"):
       f"   relay (storage off)/bare = {'-' if ro is None else f'{ro:.2f}'}")
 if rounds:
     present = [t for t in order if any(t in r for r in rounds.values())]
-    w("  32 connections by round (req/s; each round runs every target once: direct, bare, Portkey, storage off, relay):")
+    run_order = [t for t in ("direct", "bare", "portkey", "relay-offbox", "relay") if t in present]  # as main() runs them
+    w("  32 connections by round (req/s; each round runs every target once, in this order: "
+      + ", ".join(names[t] for t in run_order) + "):")
     w("  " + f"{'round':<7}" + "".join(f"{names[t]:>20}" for t in present)
       + "".join(f"{h:>12}" for h, a, b in (("relay/bare", "relay", "bare"), ("off/bare", "relay-offbox", "bare")) if a in present and b in present))
     for n, r in sorted(rounds.items()):
