@@ -24,6 +24,7 @@ internal static class RelayKeyPageToken
         }
         catch (Exception e) when (e is FormatException or ArgumentException)
         {
+            // Not base64url, or not UTF-8 inside: refused below like any other malformed token.
         }
         var parts = continuation?.Split(' ');
         if (parts is not [var partition, var row] || !IsKeyPart(partition) || !IsKeyPart(row))
