@@ -19,4 +19,11 @@ public static class AdminQuery
             && int.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out limit)
             && limit >= 1 && limit <= max;
     }
+
+    /// <summary>An optional text parameter: absent means null; otherwise given once and not empty.</summary>
+    public static bool TryOptional(StringValues values, out string? value)
+    {
+        value = values.Count == 1 ? values[0] : null;
+        return values.Count == 0 || !string.IsNullOrEmpty(value);
+    }
 }

@@ -46,8 +46,7 @@ public static partial class AuditAdminHandlers
             await WriteErrorAsync(context, 400, "invalid_request", $"limit must be a whole number from 1 to {AuditQuery.MaxLimit}.").ConfigureAwait(false);
             return;
         }
-        var relayKeyId = query["relayKeyId"];
-        if (relayKeyId.Count > 1 || (relayKeyId.Count == 1 && string.IsNullOrEmpty(relayKeyId[0])))
+        if (!AdminQuery.TryOptional(query["relayKeyId"], out var relayKeyId))
         {
             await WriteErrorAsync(context, 400, "invalid_request", "relayKeyId must be given at most once and not empty.").ConfigureAwait(false);
             return;
@@ -57,7 +56,7 @@ public static partial class AuditAdminHandlers
         try
         {
             items = await context.RequestServices.GetRequiredService<AuditQuery>()
-                .QueryAsync(from, to, relayKeyId.Count == 1 ? relayKeyId[0] : null, limit, context.RequestAborted).ConfigureAwait(false);
+                .QueryAsync(from, to, relayKeyId, limit, context.RequestAborted).ConfigureAwait(false);
         }
         catch (Exception e) when (e is RequestFailedException or AggregateException && !context.RequestAborted.IsCancellationRequested)
         {

@@ -62,15 +62,14 @@ public static class RelayKeyAdminHandlers
             await BadRequest(context, "invalid_request", $"limit must be a whole number from 1 to {MaxPageSize}.").ConfigureAwait(false);
             return;
         }
-        var continuation = query["continuation"];
-        if (continuation.Count > 1 || (continuation.Count == 1 && string.IsNullOrEmpty(continuation[0])))
+        if (!AdminQuery.TryOptional(query["continuation"], out var continuation))
         {
             await BadRequest(context, "invalid_request", "continuation must be given at most once and not empty.").ConfigureAwait(false);
             return;
         }
         try
         {
-            var (keys, next) = await Service(context).ListAsync(limit, continuation.Count == 1 ? continuation[0] : null, context.RequestAborted).ConfigureAwait(false);
+            var (keys, next) = await Service(context).ListAsync(limit, continuation, context.RequestAborted).ConfigureAwait(false);
             await Write(context, new { relayKeys = keys.Select(k => RelayKeyView.From(k)), next }).ConfigureAwait(false);
         }
         catch (RelayKeyValidationException e)

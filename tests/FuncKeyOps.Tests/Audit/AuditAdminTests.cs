@@ -83,6 +83,7 @@ public sealed class AuditAdminTests : IAsyncLifetime
     [InlineData("limit=ten")]
     [InlineData("limit=-5")]
     [InlineData("relayKeyId=")]
+    [InlineData("relayKeyId=rk-1&relayKeyId=rk-2")]
     [InlineData("from=2026-03-10T11:00:00Z&from=2026-03-10T11:30:00Z")]
     public async Task Bad_input_is_400_invalid_request(string query)
     {

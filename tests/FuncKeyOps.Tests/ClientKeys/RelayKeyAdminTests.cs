@@ -199,7 +199,7 @@ public class RelayKeyAdminTests
         // Not base64url at all, then base64url of text no continuation looks like.
         var forged = new[] { "not base64url!" }.Concat(new[] { "one-part-only", "three parts here", "part <script>", " " }
             .Select(t => System.Buffers.Text.Base64Url.EncodeToString(Encoding.UTF8.GetBytes(t))));
-        foreach (var query in new[] { "limit=0", "limit=1001", "limit=two", "limit=1&limit=2", "continuation=" }
+        foreach (var query in new[] { "limit=0", "limit=1001", "limit=two", "limit=1&limit=2", "continuation=", "continuation=a&continuation=b" }
             .Concat(forged.Select(t => "continuation=" + Uri.EscapeDataString(t))))
         {
             using var bad = await app.Client.SendAsync(app.Request(HttpMethod.Get, "/api/admin/relay-keys?" + query));
