@@ -11,7 +11,8 @@ public static class ProviderKeyAdminHandlers
 {
     public sealed record RegisterRequest(string? Provider, string? BaseUrl, string? SecretName, string? Connector, string? Policy);
 
-    public sealed record StageRequest(string? Value, string? ProviderKeyId);
+    /// <param name="Activate">Validate the value with the provider, then stage and activate it in one call.</param>
+    public sealed record StageRequest(string? Value, string? ProviderKeyId, bool Activate = false);
 
     public static async Task ListAsync(HttpContext context)
     {
@@ -47,13 +48,16 @@ public static class ProviderKeyAdminHandlers
         await AdminJson.WriteAsync(context, existing is null ? StatusCodes.Status201Created : StatusCodes.Status200OK, View(config)).ConfigureAwait(false);
     }
 
-    /// <summary>Stages a pending version (manual connector): the value goes into Key Vault, tagged pending.</summary>
+    /// <summary>
+    /// Stages a pending version (manual connector): the value goes into Key Vault, tagged pending, and serves nothing
+    /// until activated. With <c>"activate": true</c> it is validated first and activated at once.
+    /// </summary>
     public static async Task StageVersionAsync(HttpContext context, string name)
     {
         var registry = context.RequestServices.GetRequiredService<ProviderKeyRegistry>();
         if (await registry.GetAsync(name, context.RequestAborted).ConfigureAwait(false) is not { } config)
         {
-            await ApiErrors.WriteAsync(context, StatusCodes.Status404NotFound, "not_found", $"No provider key named '{name}'.").ConfigureAwait(false);
+            await NotFoundAsync(context, name).ConfigureAwait(false);
             return;
         }
         if (await AdminJson.ReadAsync<StageRequest>(context).ConfigureAwait(false) is not { } body)
@@ -63,13 +67,137 @@ public static class ProviderKeyAdminHandlers
             await ApiErrors.WriteAsync(context, StatusCodes.Status400BadRequest, "invalid_request", "'value' is required.").ConfigureAwait(false);
             return;
         }
-        var tags = new Dictionary<string, string> { [SecretTags.State] = SecretVersionState.Pending.ToTag() };
-        if (!string.IsNullOrWhiteSpace(body.ProviderKeyId))
-            tags[SecretTags.ProviderKeyId] = body.ProviderKeyId;
-        var store = context.RequestServices.GetRequiredService<ISecretStore>();
-        var version = await store.SetAsync(config.SecretName, body.Value, tags, context.RequestAborted).ConfigureAwait(false);
-        await AdminJson.WriteAsync(context, StatusCodes.Status201Created, new { name, version = version.Version, state = "pending" }).ConfigureAwait(false);
+        var staging = context.RequestServices.GetRequiredService<ProviderKeyStaging>();
+        var staged = await staging.StageAsync(config, body.Value, body.ProviderKeyId, body.Activate, context.RequestAborted).ConfigureAwait(false);
+        if (staged.Activation is { } activation && !IsSuccess(activation.Outcome))
+        {
+            await WriteActivationErrorAsync(context, name, staged.Version, activation).ConfigureAwait(false);
+            return;
+        }
+        await AdminJson.WriteAsync(context, StatusCodes.Status201Created,
+            new { name, version = staged.Version, state = staged.Activation is null ? "pending" : "active" }).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Validates a staged version with the provider, then moves all routing weight to it and tags it active (the
+    /// version it replaces becomes previous). 200 with <c>changed: false</c> when it already was.
+    /// </summary>
+    public static async Task ActivateVersionAsync(HttpContext context, string name, string version)
+    {
+        var activation = context.RequestServices.GetRequiredService<ProviderKeyActivation>();
+        var result = await activation.ActivateAsync(name, version, context.RequestAborted).ConfigureAwait(false);
+        if (!IsSuccess(result.Outcome))
+        {
+            await WriteActivationErrorAsync(context, name, version, result).ConfigureAwait(false);
+            return;
+        }
+        await AdminJson.WriteAsync(context, StatusCodes.Status200OK, new
+        {
+            name,
+            version,
+            state = "active",
+            weights = new Dictionary<string, int> { [version] = ProviderKeyActivation.FullWeight },
+            previous = result.Previous,
+            changed = result.Outcome == ActivationOutcome.Activated,
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>One provider key with its versions: state, enabled, routing weight. Never a value.</summary>
+    public static async Task GetAsync(HttpContext context, string name)
+    {
+        var registry = context.RequestServices.GetRequiredService<ProviderKeyRegistry>();
+        if (await registry.GetAsync(name, context.RequestAborted).ConfigureAwait(false) is not { } config)
+        {
+            await NotFoundAsync(context, name).ConfigureAwait(false);
+            return;
+        }
+        IReadOnlyList<SecretVersionInfo> versions;
+        try
+        {
+            versions = await context.RequestServices.GetRequiredService<ISecretStore>().ListVersionsAsync(config.SecretName, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (SecretNotFoundException)
+        {
+            versions = [];
+        }
+        await AdminJson.WriteAsync(context, StatusCodes.Status200OK, new
+        {
+            key = View(config),
+            versions = versions.Reverse().Select(v => new
+            {
+                version = v.Version,
+                state = v.State?.ToTag(),
+                enabled = v.Enabled,
+                weight = config.Weights.GetValueOrDefault(v.Version),
+                createdOn = v.CreatedOn,
+            }),
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Removes the registration; the vault secret stays. Refused while the key serves its provider and another
+    /// registration of that provider would silently take its traffic over; the only key of a provider may go.
+    /// </summary>
+    public static async Task DeleteAsync(HttpContext context, string name)
+    {
+        var registry = context.RequestServices.GetRequiredService<ProviderKeyRegistry>();
+        var all = await registry.ListAsync(context.RequestAborted).ConfigureAwait(false);
+        if (all.FirstOrDefault(c => c.Name == name) is not { } config)
+        {
+            await NotFoundAsync(context, name).ConfigureAwait(false);
+            return;
+        }
+        if (RotationBlocksDelete(config) is { } rotation)
+        {
+            await ApiErrors.WriteAsync(context, StatusCodes.Status409Conflict, "rotation_running", rotation).ConfigureAwait(false);
+            return;
+        }
+        var sameProvider = all.Where(c => c.Provider == config.Provider).ToList();
+        if (sameProvider.Count > 1 && ProviderKeyRegistry.DefaultOf(sameProvider)!.Name == name)
+        {
+            await ApiErrors.WriteAsync(context, StatusCodes.Status409Conflict, "provider_key_in_use",
+                $"'{name}' serves {config.Provider} traffic and deleting it would move that traffic to another registered key; delete the other {config.Provider} keys first.").ConfigureAwait(false);
+            return;
+        }
+        if (!await registry.DeleteAsync(name, context.RequestAborted).ConfigureAwait(false))
+        {
+            await NotFoundAsync(context, name).ConfigureAwait(false); // a concurrent delete won
+            return;
+        }
+        context.Response.StatusCode = StatusCodes.Status204NoContent;
+    }
+
+    /// <summary>
+    /// The seam for "refused while a rotation runs": rotations do not exist yet. When they do, return a message here
+    /// while the key has a rotation that is not finished (its row in the <c>rotations</c> table), so a delete cannot
+    /// pull the registration from under a running plan.
+    /// </summary>
+    private static string? RotationBlocksDelete(ProviderKeyConfig config) => null;
+
+    private static bool IsSuccess(ActivationOutcome outcome) => outcome is ActivationOutcome.Activated or ActivationOutcome.AlreadyActive;
+
+    private static Task WriteActivationErrorAsync(HttpContext context, string name, string? version, ActivationResult result)
+    {
+        var status = result.Validation?.Status;
+        return result.Outcome switch
+        {
+            ActivationOutcome.KeyNotFound => NotFoundAsync(context, name),
+            ActivationOutcome.VersionNotFound => ApiErrors.WriteAsync(context, StatusCodes.Status404NotFound, "not_found",
+                $"Provider key '{name}' has no version '{version}'."),
+            ActivationOutcome.VersionUnusable => ApiErrors.WriteAsync(context, StatusCodes.Status409Conflict, "version_unusable",
+                $"Version '{version}' is disabled or revoked and cannot be activated."),
+            // The provider's body is never passed on: some providers quote the key they refused.
+            ActivationOutcome.Rejected => ApiErrors.WriteAsync(context, StatusCodes.Status422UnprocessableEntity, "provider_key_rejected",
+                $"The provider refused the value (status {status}); nothing was changed."),
+            _ when status is null => ApiErrors.WriteAsync(context, StatusCodes.Status502BadGateway, "provider_unreachable",
+                "The provider could not be reached to validate the value; nothing was changed."),
+            _ => ApiErrors.WriteAsync(context, StatusCodes.Status502BadGateway, "provider_validation_failed",
+                $"The provider answered the validation call with status {status}, which says nothing about the value (check the base URL); nothing was changed."),
+        };
+    }
+
+    private static Task NotFoundAsync(HttpContext context, string name) =>
+        ApiErrors.WriteAsync(context, StatusCodes.Status404NotFound, "not_found", $"No provider key named '{name}'.");
 
     private static readonly HashSet<string> Connectors = [.. ProviderNames.All, "manual"];
 

@@ -40,6 +40,8 @@ internal sealed class ProviderKeyEntity : ITableEntity
         SecretName = config.SecretName,
         Connector = config.Connector,
         Policy = config.Policy,
-        Weights = JsonSerializer.Serialize(config.Weights),
+        Weights = WriteWeights(config.Weights),
     };
+
+    public static string WriteWeights(IReadOnlyDictionary<string, int> weights) => JsonSerializer.Serialize(weights);
 }

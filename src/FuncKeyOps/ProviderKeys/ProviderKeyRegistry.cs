@@ -18,13 +18,78 @@ public sealed class ProviderKeyOptions
 /// </summary>
 public sealed class ProviderKeyRegistry(TableStore tables, IOptions<ProviderKeyOptions> options, TimeProvider time)
 {
+    private const int WeightWriteAttempts = 5;
+
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private Snapshot? _snapshot;
+    // Bumped by every write: a refresh that read the table before a write must not install what it read.
+    private long _generation;
 
     public async Task PutAsync(ProviderKeyConfig config, CancellationToken cancellationToken = default)
     {
         var table = await tables.GetTableAsync(TableNames.ProviderKeys, cancellationToken).ConfigureAwait(false);
         await table.UpsertEntityAsync(ProviderKeyEntity.From(config), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+        Invalidate();
+    }
+
+    /// <summary>Removes the registration (not its vault secret). False when there was none.</summary>
+    public async Task<bool> DeleteAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var table = await tables.GetTableAsync(TableNames.ProviderKeys, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await table.DeleteEntityAsync(TableKeys.ProviderPartition, name, Azure.ETag.All, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Azure.RequestFailedException e) when (e.Status == 404)
+        {
+            return false;
+        }
+        finally
+        {
+            Invalidate();
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Replaces the routing weights, leaving every other field as the row holds it (ETag-guarded, so a registration
+    /// written meanwhile is not overwritten). No write when the weights are already these.
+    /// </summary>
+    /// <returns>The weights the row held before, or null when the row does not exist.</returns>
+    public async Task<IReadOnlyDictionary<string, int>?> SetWeightsAsync(string name, IReadOnlyDictionary<string, int> weights, CancellationToken cancellationToken = default)
+    {
+        var table = await tables.GetTableAsync(TableNames.ProviderKeys, cancellationToken).ConfigureAwait(false);
+        for (var attempt = 0; attempt < WeightWriteAttempts; attempt++)
+        {
+            if (await table.TryGetAsync<ProviderKeyEntity>(TableKeys.ProviderPartition, name, cancellationToken).ConfigureAwait(false) is not { } entity)
+                return null;
+            var before = entity.ToConfig().Weights;
+            if (SameWeights(before, weights))
+                return before;
+            entity.Weights = ProviderKeyEntity.WriteWeights(weights);
+            if (await table.TryReplaceAsync(entity, cancellationToken).ConfigureAwait(false))
+            {
+                Invalidate();
+                return before;
+            }
+        }
+        throw new InvalidOperationException($"The provider key '{name}' kept changing while its weights were written.");
+    }
+
+    public static bool SameWeights(IReadOnlyDictionary<string, int> a, IReadOnlyDictionary<string, int> b) =>
+        a.Count == b.Count && a.All(pair => b.TryGetValue(pair.Key, out var weight) && weight == pair.Value);
+
+    /// <summary>
+    /// The key the relay sends a provider's traffic to, among that provider's registrations: the first by name.
+    /// One rule for the relay and for the delete guard, so they cannot disagree.
+    /// </summary>
+    public static ProviderKeyConfig? DefaultOf(IEnumerable<ProviderKeyConfig> sameProvider) =>
+        sameProvider.OrderBy(c => c.Name, StringComparer.Ordinal).FirstOrDefault();
+
+    // This instance's next relay call reads the table again; other instances see the change within CacheTtl.
+    private void Invalidate()
+    {
+        Interlocked.Increment(ref _generation);
         _snapshot = null;
     }
 
@@ -45,7 +110,7 @@ public sealed class ProviderKeyRegistry(TableStore tables, IOptions<ProviderKeyO
     }
 
     /// <summary>
-    /// The provider key the relay uses for a provider: the first by name. Only the very first call waits for storage;
+    /// The provider key the relay uses for a provider (<see cref="DefaultOf"/>). Only the very first call waits for storage;
     /// after that an expired snapshot is served while one background read replaces it.
     /// </summary>
     public async ValueTask<ProviderKeyConfig?> FindForProviderAsync(string provider, CancellationToken cancellationToken = default)
@@ -68,12 +133,17 @@ public sealed class ProviderKeyRegistry(TableStore tables, IOptions<ProviderKeyO
         {
             if (_snapshot is { } current && current != stale)
                 return current;
+            var generation = Interlocked.Read(ref _generation);
             try
             {
                 var all = await ListAsync(cancellationToken).ConfigureAwait(false);
                 var byProvider = all.GroupBy(c => c.Provider, StringComparer.Ordinal)
-                    .ToDictionary(g => g.Key, g => g.OrderBy(c => c.Name, StringComparer.Ordinal).First(), StringComparer.Ordinal);
-                return _snapshot = new Snapshot(byProvider, time.GetUtcNow());
+                    .ToDictionary(g => g.Key, g => DefaultOf(g)!, StringComparer.Ordinal);
+                var snapshot = new Snapshot(byProvider, time.GetUtcNow());
+                // Written to meanwhile: use what was read for this call, but let the next one read again.
+                if (Interlocked.Read(ref _generation) == generation)
+                    _snapshot = snapshot;
+                return snapshot;
             }
             catch (Exception) when (stale is not null)
             {

@@ -8,22 +8,48 @@ public sealed record ResolvedProviderKey(ProviderKeyConfig Config, string Versio
     public override string ToString() => $"{Config.Name}/{Version} (value hidden)";
 }
 
-/// <summary>Chooses a version by routing weight and resolves its value through the secret cache (never the vault per request).</summary>
+/// <summary>What the resolver found for a provider: a key to send, or why there is none (the relay answers 503).</summary>
+public readonly record struct ProviderKeyResolution(ResolvedProviderKey? Key, string? MissingCode, string? MissingMessage)
+{
+    internal static ProviderKeyResolution NotRegistered => new(null, "no_provider_key", "No provider key is registered for this provider.");
+
+    internal static ProviderKeyResolution NoActiveVersion => new(null, "no_active_provider_key",
+        "The provider key has no active version yet; an operator must activate one.");
+}
+
+/// <summary>
+/// Chooses a version and resolves its value through the secret cache (never the vault per request). Only a version
+/// that carries routing weight, or is tagged active in the vault, ever serves: a staged (pending) version never does.
+/// </summary>
 public sealed class ProviderKeyResolver(ProviderKeyRegistry registry, SecretCache secrets)
 {
-    /// <returns>Null when no provider key is registered for the provider.</returns>
-    public async ValueTask<ResolvedProviderKey?> ResolveAsync(string provider, CancellationToken cancellationToken = default)
+    public async ValueTask<ProviderKeyResolution> ResolveAsync(string provider, CancellationToken cancellationToken = default)
     {
         var config = await registry.FindForProviderAsync(provider, cancellationToken).ConfigureAwait(false);
         if (config is null)
-            return null;
+            return ProviderKeyResolution.NotRegistered;
         var version = PickVersion(config.Weights, Random.Shared.Next(100));
-        var secret = await secrets.GetAsync(config.SecretName, version, cancellationToken).ConfigureAwait(false);
-        return new ResolvedProviderKey(config, secret.Version, secret.Value);
+        SecretValue secret;
+        try
+        {
+            secret = await secrets.GetAsync(config.SecretName, version, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SecretNotFoundException) when (version is null)
+        {
+            return ProviderKeyResolution.NoActiveVersion; // registered, nothing staged yet
+        }
+        // No weights: a row registered before activation existed, whose version was tagged active in the vault. The
+        // latest version serves only while it is that active one; checking its tags keeps the hot path on the cache
+        // (no version listing), and staging through the admin API pins the active version's weight first.
+        if (version is null && !IsActive(secret.Info))
+            return ProviderKeyResolution.NoActiveVersion;
+        return new ProviderKeyResolution(new ResolvedProviderKey(config, secret.Version, secret.Value), null, null);
     }
 
+    internal static bool IsActive(SecretVersionInfo info) => info.Enabled && info.State == SecretVersionState.Active;
+
     /// <summary>
-    /// Walks the cumulative weights with a roll in [0, 100); null (latest version) when no weights are set.
+    /// Walks the cumulative weights with a roll in [0, 100); null when no weights are set.
     /// The walk order does not matter for the split, so the dictionary is used as it is (no sort per request).
     /// </summary>
     internal static string? PickVersion(IReadOnlyDictionary<string, int> weights, int roll)

@@ -15,6 +15,9 @@ public static class ProviderKeysRegistration
         services.AddOptions<ProviderKeyOptions>().Bind(configuration.GetSection(ProviderKeyOptions.Section));
         services.TryAddSingleton<ProviderKeyRegistry>();
         services.TryAddSingleton<ProviderKeyResolver>();
+        services.TryAddSingleton<ProviderKeyValidator>();
+        services.TryAddSingleton<ProviderKeyActivation>();
+        services.TryAddSingleton<ProviderKeyStaging>();
         return services;
     }
 
@@ -23,7 +26,11 @@ public static class ProviderKeysRegistration
     {
         admin.MapGet("provider-keys", (HttpContext c) => AdminEndpoint.RunAsync(c, ProviderKeyAdminHandlers.ListAsync));
         admin.MapPut("provider-keys/{name}", (HttpContext c, string name) => AdminEndpoint.RunAsync(c, h => ProviderKeyAdminHandlers.RegisterAsync(h, name)));
+        admin.MapGet("provider-keys/{name}", (HttpContext c, string name) => AdminEndpoint.RunAsync(c, h => ProviderKeyAdminHandlers.GetAsync(h, name)));
+        admin.MapDelete("provider-keys/{name}", (HttpContext c, string name) => AdminEndpoint.RunAsync(c, h => ProviderKeyAdminHandlers.DeleteAsync(h, name)));
         admin.MapPost("provider-keys/{name}/versions", (HttpContext c, string name) => AdminEndpoint.RunAsync(c, h => ProviderKeyAdminHandlers.StageVersionAsync(h, name)));
+        admin.MapPost("provider-keys/{name}/versions/{version}/activate", (HttpContext c, string name, string version) =>
+            AdminEndpoint.RunAsync(c, h => ProviderKeyAdminHandlers.ActivateVersionAsync(h, name, version)));
         return admin;
     }
 }

@@ -12,6 +12,17 @@ public sealed class AnthropicAdapter : IProviderAdapter
 
     public string ValidationPath => "v1/models";
 
+    /// <summary>The API answers 400 to any call without <c>anthropic-version</c>; the SDKs send this one.</summary>
+    internal const string ApiVersion = "2023-06-01";
+
+    public HttpRequestMessage CreateValidationRequest(Uri upstreamUri, string providerKey)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, upstreamUri);
+        ApplyProviderKey(request, providerKey);
+        request.Headers.TryAddWithoutValidation("anthropic-version", ApiVersion);
+        return request;
+    }
+
     // x-api-key first: the SDKs prefer ANTHROPIC_API_KEY when both it and ANTHROPIC_AUTH_TOKEN are set.
     public string? ReadClientKey(HttpRequest request) =>
         ClientCredentials.ReadHeader(request, "x-api-key") ?? ClientCredentials.ReadBearer(request);

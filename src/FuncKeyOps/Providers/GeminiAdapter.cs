@@ -13,6 +13,12 @@ public sealed class GeminiAdapter : IProviderAdapter
 
     public string ValidationPath => "v1beta/models";
 
+    /// <summary>
+    /// Google answers a wrong or deleted key with 400 (API_KEY_INVALID) and a restricted one with 403; a bodiless
+    /// GET of the model list has no other way to be a bad request, so 400 counts as a refused key here.
+    /// </summary>
+    public bool RejectsKey(int validationStatus) => validationStatus is 400 or 401 or 403;
+
     public string? ReadClientKey(HttpRequest request) =>
         ClientCredentials.ReadHeader(request, "x-goog-api-key") ?? ClientCredentials.ReadQuery(request, "key");
 

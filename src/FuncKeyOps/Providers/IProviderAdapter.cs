@@ -15,6 +15,23 @@ public interface IProviderAdapter
     /// <summary>A cheap authenticated call that proves a key works (rotation's validate step), relative to the base URL.</summary>
     string ValidationPath { get; }
 
+    /// <summary>
+    /// The validation call for <paramref name="providerKey"/>: a GET of <see cref="ValidationPath"/> under the key's
+    /// base URL, with the key applied as on relayed calls. Adapters add any header the provider requires.
+    /// </summary>
+    HttpRequestMessage CreateValidationRequest(Uri upstreamUri, string providerKey)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, upstreamUri);
+        ApplyProviderKey(request, providerKey);
+        return request;
+    }
+
+    /// <summary>
+    /// True when the provider's answer to the validation call means it refuses the key itself, as opposed to
+    /// failing or not knowing the path: then activation refuses the value instead of reporting a provider fault.
+    /// </summary>
+    bool RejectsKey(int validationStatus) => validationStatus is 401 or 403;
+
     /// <summary>The relay key as the client's SDK sends it where it would send the provider key; null when absent.</summary>
     string? ReadClientKey(HttpRequest request);
 

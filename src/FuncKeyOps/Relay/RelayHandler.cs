@@ -158,10 +158,10 @@ public sealed partial class RelayHandler(
             return;
         }
 
-        ResolvedProviderKey? providerKey;
+        ProviderKeyResolution resolution;
         try
         {
-            providerKey = await providerKeys.ResolveAsync(adapter.Name, aborted).ConfigureAwait(false);
+            resolution = await providerKeys.ResolveAsync(adapter.Name, aborted).ConfigureAwait(false);
         }
         catch (SecretStoreException e)
         {
@@ -170,10 +170,11 @@ public sealed partial class RelayHandler(
                 "The provider key could not be read from Key Vault.").ConfigureAwait(false);
             return;
         }
-        if (providerKey is null)
+        if (resolution.Key is not { } providerKey)
         {
-            await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status502BadGateway, "no_provider_key",
-                "No provider key is registered for this provider.").ConfigureAwait(false);
+            // Waits on an operator (register or activate), so no Retry-After: SDKs would only retry into the same answer.
+            await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status503ServiceUnavailable, resolution.MissingCode!,
+                resolution.MissingMessage!).ConfigureAwait(false);
             return;
         }
         call.ProviderKeyName = providerKey.Config.Name;

@@ -9,7 +9,7 @@ namespace FuncKeyOps.Tests.Relay;
 
 /// <summary>
 /// The Server host relaying to the four fake providers: a vault seeded with one provider key per provider and the
-/// admin key, the provider keys registered, and a relay key allowed on every provider.
+/// admin key, the provider keys registered and activated, and a relay key allowed on every provider.
 /// </summary>
 internal sealed class RelayHost : IAsyncDisposable
 {
@@ -65,8 +65,16 @@ internal sealed class RelayHost : IAsyncDisposable
         var registry = server.App.Services.GetRequiredService<ProviderKeyRegistry>();
         foreach (var (provider, fake) in new (string, FakeProvider)[] { ("openai", openAI), ("anthropic", anthropic), ("gemini", gemini), ("azure-openai", azure) })
         {
-            vault.SetSecretDirect($"{provider}-main", keys[provider], new Dictionary<string, string> { ["state"] = "active" });
-            await registry.PutAsync(new ProviderKeyConfig { Name = $"{provider}-main", Provider = provider, BaseUrl = fake.BaseUri, SecretName = $"{provider}-main" });
+            // As a completed activation leaves it: the version tagged active and carrying all routing weight.
+            var version = vault.SetSecretDirect($"{provider}-main", keys[provider], new Dictionary<string, string> { ["state"] = "active" });
+            await registry.PutAsync(new ProviderKeyConfig
+            {
+                Name = $"{provider}-main",
+                Provider = provider,
+                BaseUrl = fake.BaseUri,
+                SecretName = $"{provider}-main",
+                Weights = new Dictionary<string, int> { [version] = ProviderKeyActivation.FullWeight },
+            });
         }
         return new RelayHost(server, openAI, anthropic, gemini, azure, keys);
     }

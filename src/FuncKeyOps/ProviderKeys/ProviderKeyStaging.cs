@@ -1,0 +1,57 @@
+using FuncKeyOps.Secrets;
+
+namespace FuncKeyOps.ProviderKeys;
+
+/// <param name="Version">The stored version; null when nothing was stored (the value was refused first).</param>
+public sealed record StagingResult(string? Version, ActivationResult? Activation);
+
+/// <summary>
+/// Adds a version to a provider key's secret, tagged pending: it serves nothing until activated. With
+/// <c>activate</c> the value is validated before it is stored, so a value the provider refuses never reaches the vault.
+/// </summary>
+public sealed class ProviderKeyStaging(ProviderKeyRegistry registry, ISecretStore store, ProviderKeyValidator validator, ProviderKeyActivation activation)
+{
+    public async Task<StagingResult> StageAsync(ProviderKeyConfig config, string value, string? providerKeyId, bool activate, CancellationToken cancellationToken)
+    {
+        ProviderKeyValidation? validation = null;
+        if (activate)
+        {
+            validation = await validator.ValidateAsync(config, value, cancellationToken).ConfigureAwait(false);
+            if (validation.Verdict != ProviderKeyVerdict.Accepted)
+                return new StagingResult(null, new ActivationResult(
+                    validation.Verdict == ProviderKeyVerdict.Rejected ? ActivationOutcome.Rejected : ActivationOutcome.ValidationFailed, validation));
+        }
+
+        await PinServingVersionAsync(config, cancellationToken).ConfigureAwait(false);
+        var tags = new Dictionary<string, string> { [SecretTags.State] = SecretVersionState.Pending.ToTag() };
+        if (!string.IsNullOrWhiteSpace(providerKeyId))
+            tags[SecretTags.ProviderKeyId] = providerKeyId;
+        var stored = await store.SetAsync(config.SecretName, value, tags, cancellationToken).ConfigureAwait(false);
+        if (!activate)
+            return new StagingResult(stored.Version, null);
+        var activated = await activation.ActivateValidatedAsync(config, stored.Version, validation!, cancellationToken).ConfigureAwait(false);
+        return new StagingResult(stored.Version, activated);
+    }
+
+    /// <summary>
+    /// A row without weights serves its latest version while that is tagged active; the new version is about to
+    /// become the latest. Written before the new version, so that a crash in between leaves traffic where it was.
+    /// </summary>
+    private async Task PinServingVersionAsync(ProviderKeyConfig config, CancellationToken cancellationToken)
+    {
+        if (config.Weights.Count > 0)
+            return;
+        SecretVersionInfo latest;
+        try
+        {
+            // The vault's own idea of latest (version listings only carry creation times to the second).
+            latest = (await store.GetAsync(config.SecretName, null, cancellationToken).ConfigureAwait(false)).Info;
+        }
+        catch (SecretNotFoundException)
+        {
+            return;
+        }
+        if (ProviderKeyResolver.IsActive(latest))
+            await registry.SetWeightsAsync(config.Name, new Dictionary<string, int> { [latest.Version] = ProviderKeyActivation.FullWeight }, cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,63 @@
+using FuncKeyOps.Providers;
+using FuncKeyOps.Relay;
+using Microsoft.Extensions.Logging;
+using Polly.Timeout;
+
+namespace FuncKeyOps.ProviderKeys;
+
+public enum ProviderKeyVerdict
+{
+    /// <summary>The provider answered the validation call with success.</summary>
+    Accepted,
+
+    /// <summary>The provider refused the key (its adapter says which answers mean that).</summary>
+    Rejected,
+
+    /// <summary>No answer: connection failure or no response headers in time.</summary>
+    Unreachable,
+
+    /// <summary>An answer that says nothing about the key (404 for a wrong base URL, 5xx after retries, 429).</summary>
+    Inconclusive,
+}
+
+/// <param name="Status">The provider's HTTP status, when it answered. Never its body: it may quote the key.</param>
+public sealed record ProviderKeyValidation(ProviderKeyVerdict Verdict, int? Status = null);
+
+/// <summary>
+/// Proves a provider key value works before it may serve, with the adapter's validation call (a model list) sent
+/// through the relay's <see cref="UpstreamClient"/>: the same pooled handler, retries of transient failures and timeout.
+/// </summary>
+public sealed partial class ProviderKeyValidator(ProviderCatalog catalog, UpstreamClient upstream, ILogger<ProviderKeyValidator> logger)
+{
+    public async Task<ProviderKeyValidation> ValidateAsync(ProviderKeyConfig config, string value, CancellationToken cancellationToken)
+    {
+        if (!catalog.TryGet(config.Provider, out var adapter))
+            throw new InvalidOperationException($"No adapter for provider '{config.Provider}'.");
+        var (path, query) = Split(adapter.ValidationPath);
+        if (!UpstreamPath.TryBuild(config.BaseUrl, path, query, out var uri))
+            throw new InvalidOperationException($"The validation path of '{adapter.Name}' does not fit under the base URL.");
+        try
+        {
+            using var response = await upstream.SendAsync(() => adapter.CreateValidationRequest(uri!, value), cancellationToken).ConfigureAwait(false);
+            var status = (int)response.StatusCode;
+            LogValidated(logger, config.Name, status);
+            if (response.IsSuccessStatusCode)
+                return new ProviderKeyValidation(ProviderKeyVerdict.Accepted, status);
+            return new ProviderKeyValidation(adapter.RejectsKey(status) ? ProviderKeyVerdict.Rejected : ProviderKeyVerdict.Inconclusive, status);
+        }
+        catch (Exception e) when (e is HttpRequestException or TimeoutRejectedException)
+        {
+            LogUnreachable(logger, config.Name, e.GetType().Name);
+            return new ProviderKeyValidation(ProviderKeyVerdict.Unreachable);
+        }
+    }
+
+    private static (string Path, string Query) Split(string relative) =>
+        relative.IndexOf('?') is var q and >= 0 ? (relative[..q], relative[q..]) : (relative, "");
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Validation call for provider key {ProviderKeyName} answered {Status}")]
+    private static partial void LogValidated(ILogger logger, string providerKeyName, int status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Validation call for provider key {ProviderKeyName} got no answer ({Failure})")]
+    private static partial void LogUnreachable(ILogger logger, string providerKeyName, string failure);
+}
