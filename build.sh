@@ -133,13 +133,16 @@ admin() {
     -H 'Content-Type: application/json' ${3:+--data "$3"}
 }
 
-# Points every provider at its fake server; `serve` put each fake's accepted key in the vault as <provider>-dev.
+# Points every provider at its fake server; `serve` staged each fake's accepted key in the vault as <provider>-dev.
+# A staged version serves nothing until activated, and activation first validates it with the (fake) provider.
 register_fake_providers() {
-  local provider url
+  local provider variable url version
   for provider in openai anthropic gemini azure-openai; do
-    url="FKO_FAKE_$(echo "$provider" | tr 'a-z-' 'A-Z_')_URL"
+    variable="FKO_FAKE_$(echo "$provider" | tr 'a-z-' 'A-Z_')"
+    url="${variable}_URL" version="${variable}_VERSION"
     admin PUT "provider-keys/$provider-dev" \
       "{\"provider\":\"$provider\",\"baseUrl\":\"${!url}\",\"secretName\":\"$provider-dev\"}" >/dev/null
+    admin POST "provider-keys/$provider-dev/versions/${!version}/activate" >/dev/null
   done
 }
 

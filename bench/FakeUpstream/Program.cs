@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.Features;
 // A fast stand-in for the OpenAI chat completions API, for load tests: no request log, no allocation beyond what
 // Kestrel needs, canned bodies. POST /v1/chat/completions answers JSON with usage, or SSE when "stream": true
 // (N content chunks, a delay between them, a usage-only chunk when stream_options.include_usage is true, [DONE]).
+// GET /v1/models answers a one-model list: the relay's activation validates the key with it.
 //   FakeUpstream --urls http://127.0.0.1:PORT --key KEY [--chunks 5] [--chunk-delay-ms 20]
 // Per request, headers x-fake-chunks and x-fake-chunk-delay-ms override the defaults.
 var options = FakeOptions.Parse(args);
@@ -17,6 +18,10 @@ var expectedAuth = "Bearer " + options.Key;
 var completion = Encoding.UTF8.GetBytes(Canned.Completion);
 
 app.MapGet("/health", () => Results.Text("ok"));
+app.MapGet("/v1/models", (HttpContext context) =>
+    string.Equals(context.Request.Headers.Authorization.ToString(), expectedAuth, StringComparison.Ordinal)
+        ? Results.Text(Canned.Models, "application/json")
+        : Results.Text(Canned.Unauthorized, "application/json", statusCode: 401));
 app.MapPost("/v1/chat/completions", async (HttpContext context) =>
 {
     var request = context.Request;
@@ -96,6 +101,8 @@ internal static class Canned
 {
     public const string Completion =
         """{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"Hello from the bench upstream."},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":7,"total_tokens":19}}""";
+
+    public const string Models = """{"object":"list","data":[{"id":"gpt-4o-mini","object":"model","created":1721172741,"owned_by":"system"}]}""";
 
     public const string Unauthorized =
         """{"error":{"message":"Incorrect API key provided.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}""";

@@ -231,12 +231,13 @@ admin() { # method path [json]
   cat "$out"
 }
 
-# Provider key (register, then stage the value: with no routing weights the relay uses the latest version)
-# and a relay key without rpm or budget limits (quotas are checked but never refuse; audit is always on).
+# Provider key (register, then stage and activate the value: activation validates it with the upstream's GET v1/models
+# and gives it all routing weight) and a relay key without rpm or budget limits (quotas are checked but never refuse;
+# audit is always on).
 configure_relay() {
   admin PUT provider-keys/openai-bench \
     "{\"provider\":\"openai\",\"baseUrl\":\"$UPSTREAM_URL\",\"secretName\":\"openai-bench\"}" >/dev/null
-  admin POST provider-keys/openai-bench/versions "{\"value\":\"$UPSTREAM_KEY\"}" >/dev/null
+  admin POST provider-keys/openai-bench/versions "{\"value\":\"$UPSTREAM_KEY\",\"activate\":true}" >/dev/null
   RELAY_KEY="$(admin POST relay-keys '{"tenant":"bench","name":"relay-bench"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')"
   rm -f "$RUN_DIR/admin-response.json"
   [[ "$RELAY_KEY" == fko_* ]] || die "no relay key was created"

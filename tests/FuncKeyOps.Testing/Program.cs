@@ -5,7 +5,7 @@ using FuncKeyOps.Testing.Vault;
 
 // `build.sh dev` runs this to serve the local stand-ins for Key Vault and the four providers, and reads the
 // KEY=VALUE lines it prints (then READY) to point the Server host at them. The vault starts seeded with an
-// admin key and one provider key per fake provider, each accepted by its fake.
+// admin key and one staged provider key version per fake provider, each accepted by its fake.
 if (args is not ["serve"])
 {
     Console.Error.WriteLine("usage: FuncKeyOps.Testing serve");
@@ -37,9 +37,11 @@ foreach (var (name, start) in new (string, Func<string, Task<FakeProvider>>)[]
     var providerKey = $"fake-{name}-" + RandomNumberGenerator.GetHexString(24, lowercase: true);
     var fake = await start(providerKey);
     fakes.Add(fake);
-    vault.SetSecretDirect($"{name}-dev", providerKey, new Dictionary<string, string> { ["state"] = "active" });
+    // Staged, as POST provider-keys/{name}/versions leaves a value: `dev` activates it through the admin API.
+    var version = vault.SetSecretDirect($"{name}-dev", providerKey, new Dictionary<string, string> { ["state"] = "pending" });
     var variable = name.Replace('-', '_').ToUpperInvariant();
     Console.WriteLine($"FKO_FAKE_{variable}_URL={fake.BaseUri}");
+    Console.WriteLine($"FKO_FAKE_{variable}_VERSION={version}");
 }
 Console.WriteLine("READY");
 await Console.Out.FlushAsync();
