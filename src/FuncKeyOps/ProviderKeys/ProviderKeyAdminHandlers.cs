@@ -32,7 +32,6 @@ public static class ProviderKeyAdminHandlers
             return;
         }
         var registry = context.RequestServices.GetRequiredService<ProviderKeyRegistry>();
-        var existing = await registry.GetAsync(name, context.RequestAborted).ConfigureAwait(false);
         var config = new ProviderKeyConfig
         {
             Name = name,
@@ -41,11 +40,10 @@ public static class ProviderKeyAdminHandlers
             SecretName = body.SecretName ?? name,
             Connector = body.Connector ?? "manual",
             Policy = body.Policy,
-            // Re-registering must not reset traffic weights mid-rotation.
-            Weights = existing?.Weights ?? new Dictionary<string, int>(),
         };
-        await registry.PutAsync(config, context.RequestAborted).ConfigureAwait(false);
-        await AdminJson.WriteAsync(context, existing is null ? StatusCodes.Status201Created : StatusCodes.Status200OK, View(config)).ConfigureAwait(false);
+        // Re-registering must not reset traffic weights mid-rotation: the registry keeps the row's weights.
+        var (created, stored) = await registry.RegisterAsync(config, context.RequestAborted).ConfigureAwait(false);
+        await AdminJson.WriteAsync(context, created ? StatusCodes.Status201Created : StatusCodes.Status200OK, View(stored)).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -10,6 +10,12 @@ public sealed class ProviderKeyOptions
 
     /// <summary>How long the relay uses its in-memory copy of the registry before reading it again.</summary>
     public TimeSpan CacheTtl { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Bound on an activation's validation call, retries included: the relay's upstream timeout (minutes, for long
+    /// generations) is far too long for an admin caller waiting on a model list.
+    /// </summary>
+    public TimeSpan ValidationTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>
@@ -30,6 +36,32 @@ public sealed class ProviderKeyRegistry(TableStore tables, IOptions<ProviderKeyO
         var table = await tables.GetTableAsync(TableNames.ProviderKeys, cancellationToken).ConfigureAwait(false);
         await table.UpsertEntityAsync(ProviderKeyEntity.From(config), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
         Invalidate();
+    }
+
+    /// <summary>
+    /// Writes a registration (all fields as given) but keeps the row's routing weights, ETag-guarded: weights that
+    /// an activation wrote between the caller's read and this write are not put back to what the caller saw.
+    /// </summary>
+    /// <returns>Whether the row was new, and the registration as stored.</returns>
+    public async Task<(bool Created, ProviderKeyConfig Stored)> RegisterAsync(ProviderKeyConfig config, CancellationToken cancellationToken = default)
+    {
+        var table = await tables.GetTableAsync(TableNames.ProviderKeys, cancellationToken).ConfigureAwait(false);
+        for (var attempt = 0; attempt < WeightWriteAttempts; attempt++)
+        {
+            var existing = await table.TryGetAsync<ProviderKeyEntity>(TableKeys.ProviderPartition, config.Name, cancellationToken).ConfigureAwait(false);
+            var stored = config with { Weights = existing?.ToConfig().Weights ?? new Dictionary<string, int>() };
+            var entity = ProviderKeyEntity.From(stored);
+            entity.ETag = existing?.ETag ?? default;
+            var written = existing is null
+                ? await table.TryInsertAsync(entity, cancellationToken).ConfigureAwait(false)
+                : await table.TryReplaceAsync(entity, cancellationToken).ConfigureAwait(false);
+            if (written)
+            {
+                Invalidate();
+                return (existing is null, stored);
+            }
+        }
+        throw new InvalidOperationException($"The provider key '{config.Name}' kept changing while it was registered.");
     }
 
     /// <summary>Removes the registration (not its vault secret). False when there was none.</summary>

@@ -1,6 +1,7 @@
 using FuncKeyOps.Providers;
 using FuncKeyOps.Relay;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Polly.Timeout;
 
 namespace FuncKeyOps.ProviderKeys;
@@ -27,7 +28,8 @@ public sealed record ProviderKeyValidation(ProviderKeyVerdict Verdict, int? Stat
 /// Proves a provider key value works before it may serve, with the adapter's validation call (a model list) sent
 /// through the relay's <see cref="UpstreamClient"/>: the same pooled handler, retries of transient failures and timeout.
 /// </summary>
-public sealed partial class ProviderKeyValidator(ProviderCatalog catalog, UpstreamClient upstream, ILogger<ProviderKeyValidator> logger)
+public sealed partial class ProviderKeyValidator(
+    ProviderCatalog catalog, UpstreamClient upstream, IOptions<ProviderKeyOptions> options, TimeProvider time, ILogger<ProviderKeyValidator> logger)
 {
     public async Task<ProviderKeyValidation> ValidateAsync(ProviderKeyConfig config, string value, CancellationToken cancellationToken)
     {
@@ -36,16 +38,19 @@ public sealed partial class ProviderKeyValidator(ProviderCatalog catalog, Upstre
         var (path, query) = Split(adapter.ValidationPath);
         if (!UpstreamPath.TryBuild(config.BaseUrl, path, query, out var uri))
             throw new InvalidOperationException($"The validation path of '{adapter.Name}' does not fit under the base URL.");
+        using var bound = new CancellationTokenSource(options.Value.ValidationTimeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, bound.Token);
         try
         {
-            using var response = await upstream.SendAsync(() => adapter.CreateValidationRequest(uri!, value), cancellationToken).ConfigureAwait(false);
+            using var response = await upstream.SendAsync(() => adapter.CreateValidationRequest(uri!, value), linked.Token).ConfigureAwait(false);
             var status = (int)response.StatusCode;
             LogValidated(logger, config.Name, status);
             if (response.IsSuccessStatusCode)
                 return new ProviderKeyValidation(ProviderKeyVerdict.Accepted, status);
             return new ProviderKeyValidation(adapter.RejectsKey(status) ? ProviderKeyVerdict.Rejected : ProviderKeyVerdict.Inconclusive, status);
         }
-        catch (Exception e) when (e is HttpRequestException or TimeoutRejectedException)
+        catch (Exception e) when (e is HttpRequestException or TimeoutRejectedException
+            || (e is OperationCanceledException && bound.IsCancellationRequested && !cancellationToken.IsCancellationRequested))
         {
             LogUnreachable(logger, config.Name, e.GetType().Name);
             return new ProviderKeyValidation(ProviderKeyVerdict.Unreachable);

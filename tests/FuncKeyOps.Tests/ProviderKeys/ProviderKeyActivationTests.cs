@@ -188,6 +188,27 @@ public class ProviderKeyActivationTests
     }
 
     [Fact]
+    public async Task Activation_gives_up_on_a_provider_that_does_not_answer_within_the_validation_timeout()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var host = await RelayHost.StartAsync(time: time);
+        await RegisterAsync(host, "openai-a", "openai", host.OpenAI.BaseUri);
+        var version = await StageAsync(host, "openai-a", "fake-anything-123");
+        var before = host.OpenAI.Requests.Count;
+        host.OpenAI.HangNext();
+
+        var activation = AdminAsync(host, HttpMethod.Post, $"provider-keys/openai-a/versions/{version}/activate");
+        await host.OpenAI.WaitForRequestsAsync(before + 1);
+        time.Advance(new ProviderKeyOptions().ValidationTimeout);
+        var (response, body) = await activation;
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.Equal("provider_unreachable", body.GetProperty("error").GetProperty("code").GetString());
+        Assert.Equal(SecretVersionState.Pending, Assert.Single(await VersionsAsync(host, "openai-a")).State);
+        host.OpenAI.ReleaseHangs();
+    }
+
+    [Fact]
     public async Task Activating_an_unknown_key_or_version_is_404()
     {
         await using var host = await RelayHost.StartAsync();
