@@ -169,6 +169,33 @@ public class ProviderKeyActivationTests
         Assert.Equal(new Dictionary<string, int> { [v2] = 100 }, (await registry.GetAsync("openai-a"))!.Weights);
     }
 
+    /// <summary>A crash after write (1) tag active, or after (2) move the weight: the state left behind, then a re-run.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task A_rerun_after_a_crash_between_the_writes_reaches_the_same_end_state(int writesDone)
+    {
+        await using var host = await RelayHost.StartAsync();
+        var store = host.Services.GetRequiredService<ISecretStore>();
+        var registry = host.Services.GetRequiredService<ProviderKeyRegistry>();
+        var v1 = Assert.Single((await registry.GetAsync("openai-main"))!.Weights.Keys);
+        var second = "fake-second-" + Guid.NewGuid().ToString("N");
+        host.OpenAI.AcceptKey(second);
+        var v2 = await StageAsync(host, "openai-main", second);
+        await store.UpdateAsync("openai-main", v2, new SecretVersionUpdate(Tags: new Dictionary<string, string> { ["state"] = "active" }));
+        if (writesDone == 2)
+            await registry.SetWeightsAsync("openai-main", new Dictionary<string, int> { [v2] = 100 });
+
+        var (response, body) = await AdminAsync(host, HttpMethod.Post, $"provider-keys/openai-main/versions/{v2}/activate");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(body.GetProperty("changed").GetBoolean());
+        Assert.Equal(new Dictionary<string, int> { [v2] = 100 }, (await registry.GetAsync("openai-main"))!.Weights);
+        var states = (await VersionsAsync(host, "openai-main")).ToDictionary(v => v.Version, v => v.State);
+        Assert.Equal(SecretVersionState.Previous, states[v1]);
+        Assert.Equal(SecretVersionState.Active, states[v2]);
+    }
+
     [Fact]
     public async Task Activation_when_the_provider_cannot_be_reached_is_502_and_changes_nothing()
     {
