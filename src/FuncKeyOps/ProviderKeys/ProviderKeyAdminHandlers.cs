@@ -121,7 +121,7 @@ public static class ProviderKeyAdminHandlers
         await AdminJson.WriteAsync(context, StatusCodes.Status200OK, new
         {
             key = View(config),
-            versions = versions.Reverse().Select(v => new
+            versions = versions.Reverse().Select(v => new // newest first
             {
                 version = v.Version,
                 state = v.State?.ToTag(),
@@ -132,45 +132,28 @@ public static class ProviderKeyAdminHandlers
         }).ConfigureAwait(false);
     }
 
-    /// <summary>
-    /// Removes the registration; the vault secret stays. Refused while the key serves its provider and another
-    /// registration of that provider would silently take its traffic over; the only key of a provider may go.
-    /// </summary>
+    /// <summary>Removes the registration (<see cref="ProviderKeyRemoval"/>); 204, or 404, or 409 with the reason.</summary>
     public static async Task DeleteAsync(HttpContext context, string name)
     {
-        var registry = context.RequestServices.GetRequiredService<ProviderKeyRegistry>();
-        var all = await registry.ListAsync(context.RequestAborted).ConfigureAwait(false);
-        if (all.FirstOrDefault(c => c.Name == name) is not { } config)
+        var removal = context.RequestServices.GetRequiredService<ProviderKeyRemoval>();
+        switch (await removal.RemoveAsync(name, context.RequestAborted).ConfigureAwait(false))
         {
-            await NotFoundAsync(context, name).ConfigureAwait(false);
-            return;
+            case RemovalOutcome.Removed:
+                context.Response.StatusCode = StatusCodes.Status204NoContent;
+                return;
+            case RemovalOutcome.InUse:
+                await ApiErrors.WriteAsync(context, StatusCodes.Status409Conflict, "provider_key_in_use",
+                    $"'{name}' serves its provider's traffic, which deleting it would move to another registered key; delete that provider's other keys first.").ConfigureAwait(false);
+                return;
+            case RemovalOutcome.RotationRunning:
+                await ApiErrors.WriteAsync(context, StatusCodes.Status409Conflict, "rotation_running",
+                    $"'{name}' has a rotation that has not finished; abort it or wait for it.").ConfigureAwait(false);
+                return;
+            default:
+                await NotFoundAsync(context, name).ConfigureAwait(false);
+                return;
         }
-        if (RotationBlocksDelete(config) is { } rotation)
-        {
-            await ApiErrors.WriteAsync(context, StatusCodes.Status409Conflict, "rotation_running", rotation).ConfigureAwait(false);
-            return;
-        }
-        var sameProvider = all.Where(c => c.Provider == config.Provider).ToList();
-        if (sameProvider.Count > 1 && ProviderKeyRegistry.DefaultOf(sameProvider)!.Name == name)
-        {
-            await ApiErrors.WriteAsync(context, StatusCodes.Status409Conflict, "provider_key_in_use",
-                $"'{name}' serves {config.Provider} traffic and deleting it would move that traffic to another registered key; delete the other {config.Provider} keys first.").ConfigureAwait(false);
-            return;
-        }
-        if (!await registry.DeleteAsync(name, context.RequestAborted).ConfigureAwait(false))
-        {
-            await NotFoundAsync(context, name).ConfigureAwait(false); // a concurrent delete won
-            return;
-        }
-        context.Response.StatusCode = StatusCodes.Status204NoContent;
     }
-
-    /// <summary>
-    /// The seam for "refused while a rotation runs": rotations do not exist yet. When they do, return a message here
-    /// while the key has a rotation that is not finished (its row in the <c>rotations</c> table), so a delete cannot
-    /// pull the registration from under a running plan.
-    /// </summary>
-    private static string? RotationBlocksDelete(ProviderKeyConfig config) => null;
 
     private static bool IsSuccess(ActivationOutcome outcome) => outcome is ActivationOutcome.Activated or ActivationOutcome.AlreadyActive;
 

@@ -2,7 +2,8 @@ namespace FuncKeyOps.ProviderKeys;
 
 /// <summary>
 /// A named provider key: which provider, the fixed upstream it is sent to, the vault secret holding its versions,
-/// and how traffic is split between versions. An empty <see cref="Weights"/> sends everything to the latest version.
+/// and how traffic is split between versions. Activation sets <see cref="Weights"/>; a row without any (registered
+/// before activation existed) sends everything to the latest version, and only while that version is tagged active.
 /// </summary>
 public sealed record ProviderKeyConfig
 {

@@ -18,6 +18,7 @@ public static class ProviderKeysRegistration
         services.TryAddSingleton<ProviderKeyValidator>();
         services.TryAddSingleton<ProviderKeyActivation>();
         services.TryAddSingleton<ProviderKeyStaging>();
+        services.TryAddSingleton<ProviderKeyRemoval>();
         return services;
     }
 

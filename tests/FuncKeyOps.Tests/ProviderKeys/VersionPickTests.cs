@@ -5,7 +5,7 @@ namespace FuncKeyOps.Tests.ProviderKeys;
 public class VersionPickTests
 {
     [Fact]
-    public void No_weights_means_the_latest_version()
+    public void No_weights_pick_no_version()
     {
         Assert.Null(ProviderKeyResolver.PickVersion(new Dictionary<string, int>(), 42));
     }

@@ -1,0 +1,43 @@
+namespace FuncKeyOps.ProviderKeys;
+
+public enum RemovalOutcome
+{
+    Removed,
+    NotFound,
+
+    /// <summary>The key serves its provider and another registration of that provider would take the traffic over.</summary>
+    InUse,
+
+    /// <summary>A rotation of the key has not finished.</summary>
+    RotationRunning,
+}
+
+/// <summary>
+/// Removes a provider key's registration; its vault secret stays (versions may still be needed to revoke at the
+/// provider, and Key Vault's own deletion is a separate, recoverable act). A removal never silently moves a provider's
+/// traffic to another key: removing the key that serves while others are registered is refused; removing the only
+/// key of a provider is allowed, and its calls then get 503.
+/// </summary>
+public sealed class ProviderKeyRemoval(ProviderKeyRegistry registry)
+{
+    public async Task<RemovalOutcome> RemoveAsync(string name, CancellationToken cancellationToken)
+    {
+        var all = await registry.ListAsync(cancellationToken).ConfigureAwait(false);
+        if (all.FirstOrDefault(c => c.Name == name) is not { } config)
+            return RemovalOutcome.NotFound;
+        if (await IsRotatingAsync(config, cancellationToken).ConfigureAwait(false))
+            return RemovalOutcome.RotationRunning;
+        var sameProvider = all.Where(c => c.Provider == config.Provider).ToList();
+        if (sameProvider.Count > 1 && ProviderKeyRegistry.DefaultOf(sameProvider)!.Name == name)
+            return RemovalOutcome.InUse;
+        // False when a concurrent removal got there first: the same answer a second DELETE gets.
+        return await registry.DeleteAsync(name, cancellationToken).ConfigureAwait(false) ? RemovalOutcome.Removed : RemovalOutcome.NotFound;
+    }
+
+    /// <summary>
+    /// The seam for "refused while a rotation runs". Rotations do not exist yet; when they do, answer true while the
+    /// key has an unfinished rotation (its row in the <c>rotations</c> table), so a removal cannot pull the
+    /// registration from under a running plan.
+    /// </summary>
+    private static ValueTask<bool> IsRotatingAsync(ProviderKeyConfig config, CancellationToken cancellationToken) => ValueTask.FromResult(false);
+}
