@@ -24,7 +24,7 @@ public sealed class ProviderKeyOptions
 /// </summary>
 public sealed class ProviderKeyRegistry(TableStore tables, IOptions<ProviderKeyOptions> options, TimeProvider time)
 {
-    private const int WeightWriteAttempts = 5;
+    private const int WriteAttempts = 5;
 
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private Snapshot? _snapshot;
@@ -46,7 +46,7 @@ public sealed class ProviderKeyRegistry(TableStore tables, IOptions<ProviderKeyO
     public async Task<(bool Created, ProviderKeyConfig Stored)> RegisterAsync(ProviderKeyConfig config, CancellationToken cancellationToken = default)
     {
         var table = await tables.GetTableAsync(TableNames.ProviderKeys, cancellationToken).ConfigureAwait(false);
-        for (var attempt = 0; attempt < WeightWriteAttempts; attempt++)
+        for (var attempt = 0; attempt < WriteAttempts; attempt++)
         {
             var existing = await table.TryGetAsync<ProviderKeyEntity>(TableKeys.ProviderPartition, config.Name, cancellationToken).ConfigureAwait(false);
             var stored = config with { Weights = existing?.ToConfig().Weights ?? new Dictionary<string, int>() };
@@ -91,7 +91,7 @@ public sealed class ProviderKeyRegistry(TableStore tables, IOptions<ProviderKeyO
     public async Task<IReadOnlyDictionary<string, int>?> SetWeightsAsync(string name, IReadOnlyDictionary<string, int> weights, CancellationToken cancellationToken = default)
     {
         var table = await tables.GetTableAsync(TableNames.ProviderKeys, cancellationToken).ConfigureAwait(false);
-        for (var attempt = 0; attempt < WeightWriteAttempts; attempt++)
+        for (var attempt = 0; attempt < WriteAttempts; attempt++)
         {
             if (await table.TryGetAsync<ProviderKeyEntity>(TableKeys.ProviderPartition, name, cancellationToken).ConfigureAwait(false) is not { } entity)
                 return null;

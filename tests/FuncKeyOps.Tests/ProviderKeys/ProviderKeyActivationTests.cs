@@ -248,6 +248,28 @@ public class ProviderKeyActivationTests
     }
 
     [Fact]
+    public async Task A_disabled_or_revoked_version_cannot_be_activated()
+    {
+        await using var host = await RelayHost.StartAsync();
+        await RegisterAsync(host, "openai-a", "openai", host.OpenAI.BaseUri);
+        var good = "fake-good-" + Guid.NewGuid().ToString("N");
+        host.OpenAI.AcceptKey(good);
+        var disabled = await StageAsync(host, "openai-a", good);
+        host.Server.Vault.SetEnabledDirect("openai-a", disabled, enabled: false);
+        var revoked = host.Server.Vault.SetSecretDirect("openai-a", good, new Dictionary<string, string> { ["state"] = "revoked" });
+        var before = host.OpenAI.Requests.Count;
+
+        foreach (var version in new[] { disabled, revoked })
+        {
+            var (response, body) = await AdminAsync(host, HttpMethod.Post, $"provider-keys/openai-a/versions/{version}/activate");
+            Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+            Assert.Equal("version_unusable", body.GetProperty("error").GetProperty("code").GetString());
+        }
+        Assert.Equal(before, host.OpenAI.Requests.Count);
+        Assert.Empty((await host.Services.GetRequiredService<ProviderKeyRegistry>().GetAsync("openai-a"))!.Weights);
+    }
+
+    [Fact]
     public async Task Staging_with_activate_validates_first_and_stores_nothing_the_provider_rejects()
     {
         await using var host = await RelayHost.StartAsync();
