@@ -151,10 +151,9 @@ public sealed partial class RelayHandler(
         var plan = adapter.PlanRequest(request.Method, path, request.QueryString.Value, body.Memory);
         call.Model = plan.Model is null ? null : Truncate(plan.Model, 128);
         call.Streamed = plan.Streaming;
-        if (key.Models.Count > 0 && plan.Model is not null && !key.Models.Contains(plan.Model))
+        if (ModelAllowList.Check(key, plan, request) is { } refused)
         {
-            await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status403Forbidden, "model_not_allowed",
-                "This relay key may not use this model.").ConfigureAwait(false);
+            await RelayErrors.WriteAsync(context, adapter, call, refused.Status, refused.Code, refused.Message).ConfigureAwait(false);
             return;
         }
 
