@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using FuncKeyOps.Audit;
 using FuncKeyOps.ClientKeys;
+using FuncKeyOps.Logging;
 using FuncKeyOps.ProviderKeys;
 using FuncKeyOps.Providers;
 using FuncKeyOps.Quotas;
@@ -25,6 +26,7 @@ public sealed partial class RelayHandler(
     ProviderKeyResolver providerKeys,
     UpstreamClient upstream,
     IAuditSink audit,
+    SecretRedactor redactor,
     IOptions<RelayOptions> options,
     TimeProvider time,
     ILogger<RelayHandler> logger)
@@ -43,11 +45,11 @@ public sealed partial class RelayHandler(
         {
             RequestId = Guid.CreateVersion7().ToString("N"),
             Time = time.GetUtcNow(),
-            Provider = Truncate(provider, 64),
-            Method = context.Request.Method,
-            Path = Truncate(path ?? "", 512),
+            Provider = AuditText.Provider(catalog, provider),
+            Method = AuditText.Method(context.Request.Method),
+            Path = AuditText.Masked(redactor, path ?? "", 512),
             SourceIp = sourceIp?.ToString(),
-            UserAgent = Truncate(context.Request.Headers.UserAgent.ToString(), 256),
+            UserAgent = AuditText.Masked(redactor, context.Request.Headers.UserAgent.ToString(), 256),
         };
         context.Response.Headers[RequestIdHeader] = call.RequestId;
         try
@@ -149,7 +151,7 @@ public sealed partial class RelayHandler(
         call.BodySha256 = body.Length > 0 ? body.Sha256 : null;
 
         var plan = adapter.PlanRequest(request.Method, path, request.QueryString.Value, body.Memory);
-        call.Model = plan.Model is null ? null : Truncate(plan.Model, 128);
+        call.Model = plan.Model is null ? null : AuditText.Masked(redactor, plan.Model, 128);
         call.Streamed = plan.Streaming;
         if (ModelAllowList.Check(key, plan, request) is { } refused)
         {
@@ -260,8 +262,6 @@ public sealed partial class RelayHandler(
         "monthly_tokens" => "This relay key's monthly token budget is used up.",
         _ => "This relay key's request rate limit was exceeded.",
     };
-
-    private static string Truncate(string value, int max) => value.Length <= max ? value : value[..max];
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Relay call {RequestId} failed")]
     private static partial void LogRelayFailed(ILogger logger, string requestId, Exception exception);

@@ -74,7 +74,7 @@ public class RelayCanaryTests
 
     /// <summary>
     /// Every secret the relay knows of, placed in every part of a request a client controls (provider slot, provider
-    /// path, model in the path and in the body, query, method, User-Agent, credential and unknown headers, body),
+    /// path, model in the path and in the body, query, method, User-Agent, credential, forwarding and unknown headers, body),
     /// reaches no column of any audit row (as stored in Table Storage and as the admin API serves it), no log line
     /// and no answer of the relay.
     /// </summary>
@@ -136,6 +136,8 @@ public class RelayCanaryTests
                 h.Add("x-goog-api-key", canary);
                 h.Add("X-Debug-Token", canary);
                 h.Add("Cookie", "session=" + canary);
+                h.TryAddWithoutValidation("X-Forwarded-For", canary);
+                h.TryAddWithoutValidation("Forwarded", "for=" + canary);
             });
             await Send(HttpMethod.Post, "api/relay/openai/v1/chat/completions", chat, h =>
             {
@@ -152,7 +154,12 @@ public class RelayCanaryTests
         var records = await host.RowsAsync(null);
         foreach (var (id, sent) in requestIds)
             Assert.True(records.Any(r => r.RequestId == id), "no audit row for " + sent);
+        // The rows stay useful: what was masked is marked, the rest of each value kept.
         Assert.Contains(records, r => r.Provider == "unknown" && r.ErrorCode == "unknown_provider");
+        Assert.Contains(records, r => r.Method == "OTHER" && r.Status == 401);
+        Assert.Contains(records, r => r.Path == "v1/[REDACTED]/completions" && r.ErrorCode == "model_not_allowed");
+        Assert.Contains(records, r => r.Model == "[REDACTED]" && r.ErrorCode == "model_not_allowed");
+        Assert.Contains(records, r => r.UserAgent == "probe/1.0 ([REDACTED])" && r.Status == 200);
         var stored = await StoredAuditTextAsync(host);
         using var api = new HttpRequestMessage(HttpMethod.Get, "api/admin/audit?limit=10000");
         api.Headers.Add("x-fko-admin-key", RelayHost.AdminKey);
