@@ -112,6 +112,7 @@ public sealed partial class RelayHandler(
         }
         if (auth.Key is not { } key)
         {
+            call.ClaimedKey = auth.Claimed;
             await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status401Unauthorized, "invalid_relay_key",
                 auth.Message ?? "The relay key is not valid.").ConfigureAwait(false);
             return;
