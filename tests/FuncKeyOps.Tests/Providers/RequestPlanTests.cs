@@ -82,6 +82,34 @@ public class RequestPlanTests
         }
     }
 
+    [Theory]
+    [InlineData("openai", "GET", "v1/models", ModelScope.None)]
+    [InlineData("openai", "GET", "v1/models/gpt-4o", ModelScope.None)]
+    [InlineData("openai", "POST", "v1/chat/completions", ModelScope.Named)]
+    [InlineData("openai", "POST", "/v1/responses/", ModelScope.Named)]
+    [InlineData("openai", "GET", "v1/chat/completions", ModelScope.Unknown)]
+    [InlineData("openai", "POST", "v1/batches", ModelScope.Unknown)]
+    [InlineData("openai", "POST", "v1/audio/transcriptions", ModelScope.Unknown)]
+    [InlineData("openai", "POST", "v1/threads/runs", ModelScope.Unknown)]
+    [InlineData("anthropic", "POST", "v1/messages/count_tokens", ModelScope.Named)]
+    [InlineData("anthropic", "GET", "v1/models/claude-haiku-4-5", ModelScope.None)]
+    [InlineData("anthropic", "POST", "v1/messages/batches", ModelScope.Unknown)]
+    [InlineData("anthropic", "GET", "v1/files", ModelScope.Unknown)]
+    [InlineData("gemini", "GET", "v1beta/models", ModelScope.None)]
+    [InlineData("gemini", "POST", "v1beta/models/gemini-2.0-flash:countTokens", ModelScope.Named)]
+    [InlineData("gemini", "POST", "upload/v1beta/files", ModelScope.Unknown)]
+    [InlineData("gemini", "POST", "v1beta/cachedContents", ModelScope.Unknown)]
+    [InlineData("azure-openai", "GET", "openai/models", ModelScope.None)]
+    [InlineData("azure-openai", "GET", "openai/v1/models", ModelScope.None)]
+    [InlineData("azure-openai", "POST", "openai/v1/responses", ModelScope.Named)]
+    [InlineData("azure-openai", "POST", "openai/deployments/embed/embeddings", ModelScope.Named)]
+    [InlineData("azure-openai", "POST", "openai/v1/files", ModelScope.Unknown)]
+    [InlineData("azure-openai", "POST", "openai/batches", ModelScope.Unknown)]
+    public void Each_adapter_says_which_paths_name_their_model(string provider, string method, string path, ModelScope scope)
+    {
+        Assert.Equal(scope, Plan(provider, method, path, """{"model":"m","input":"Hi"}""").ModelScope);
+    }
+
     [Fact]
     public void A_repeated_model_member_leaves_the_model_unreadable()
     {
