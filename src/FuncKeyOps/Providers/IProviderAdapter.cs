@@ -30,7 +30,8 @@ public interface IProviderAdapter
     /// <summary>
     /// Reads the request: model (from the JSON body or the path), whether it streams, and the body to send
     /// upstream (an adapter may change it, e.g. OpenAI asks for stream usage the client did not ask for).
-    /// Never throws on malformed JSON: a body it cannot read is forwarded unchanged with no model.
+    /// Never throws on malformed JSON: a body it cannot read has no model (<see cref="ModelScope.Unreadable"/> where the
+    /// path runs the body's model), which a relay key with a model list may not send; others' go upstream unchanged.
     /// </summary>
     RequestPlan PlanRequest(string method, string path, ReadOnlyMemory<byte> body);
 
