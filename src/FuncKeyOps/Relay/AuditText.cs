@@ -1,5 +1,4 @@
 using System.Collections.Frozen;
-using FuncKeyOps.Logging;
 using FuncKeyOps.Providers;
 
 namespace FuncKeyOps.Relay;
@@ -7,8 +6,8 @@ namespace FuncKeyOps.Relay;
 /// <summary>
 /// What of the request's own text goes into its audit row. Rows are kept for months and read through the admin API,
 /// and a client can put anything anywhere, a relay key pasted in the wrong place included; so the row is made safe
-/// here, before it reaches any sink: a provider name only when it is one, a method only when it is a standard one,
-/// and path, model and User-Agent masked as log lines are (key shapes and every vault value this instance has read).
+/// before it reaches any sink: a provider name only when it is one, a method only when it is a standard one (the relay
+/// masks path, model and User-Agent as log lines are: key shapes and every vault value this instance has read).
 /// </summary>
 internal static class AuditText
 {
@@ -25,11 +24,4 @@ internal static class AuditText
         catalog.TryGet(provider, out var adapter) ? adapter.Name : UnknownProvider;
 
     public static string Method(string method) => Methods.Contains(method) ? method : OtherMethod;
-
-    /// <summary>Masked first, then cut: cutting first could leave part of a key the masking no longer recognises.</summary>
-    public static string Masked(SecretRedactor redactor, string text, int maxLength)
-    {
-        var masked = redactor.Redact(text);
-        return masked.Length <= maxLength ? masked : masked[..maxLength];
-    }
 }

@@ -47,9 +47,10 @@ public sealed partial class RelayHandler(
             Time = time.GetUtcNow(),
             Provider = AuditText.Provider(catalog, provider),
             Method = AuditText.Method(context.Request.Method),
-            Path = AuditText.Masked(redactor, path ?? "", 512),
+            // Masked before cut: cutting first could leave part of a key the masking no longer recognises.
+            Path = Truncate(redactor.Redact(path ?? ""), 512),
             SourceIp = sourceIp?.ToString(),
-            UserAgent = AuditText.Masked(redactor, context.Request.Headers.UserAgent.ToString(), 256),
+            UserAgent = Truncate(redactor.Redact(context.Request.Headers.UserAgent.ToString()), 256),
         };
         context.Response.Headers[RequestIdHeader] = call.RequestId;
         try
@@ -152,7 +153,7 @@ public sealed partial class RelayHandler(
         call.BodySha256 = body.Length > 0 ? body.Sha256 : null;
 
         var plan = adapter.PlanRequest(request.Method, path, request.QueryString.Value, body.Memory);
-        call.Model = plan.Model is null ? null : AuditText.Masked(redactor, plan.Model, 128);
+        call.Model = plan.Model is null ? null : Truncate(redactor.Redact(plan.Model), 128);
         call.Streamed = plan.Streaming;
         if (ModelAllowList.Check(key, plan, request) is { } refused)
         {
@@ -263,6 +264,8 @@ public sealed partial class RelayHandler(
         "monthly_tokens" => "This relay key's monthly token budget is used up.",
         _ => "This relay key's request rate limit was exceeded.",
     };
+
+    private static string Truncate(string value, int max) => value.Length <= max ? value : value[..max];
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Relay call {RequestId} failed")]
     private static partial void LogRelayFailed(ILogger logger, string requestId, Exception exception);
