@@ -8,6 +8,12 @@ namespace FuncKeyOps.ClientKeys;
 /// </summary>
 public sealed class RelayKeyAuthenticator
 {
+    // A random pepper and hash of this process, never a key's: only there to be computed with.
+    private static readonly SecretValue StandInPepper = new(
+        new SecretVersionInfo("stand-in", "stand-in", true, new Dictionary<string, string>(), null, null),
+        Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
+    private static readonly string StandInHash = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
     private readonly RelayKeyCache _rows;
     private readonly RelayKeyPepper _pepper;
 
@@ -27,7 +33,11 @@ public sealed class RelayKeyAuthenticator
 
         var row = await _rows.GetAsync(id, cancellationToken).ConfigureAwait(false);
         if (row is null)
+        {
+            // The same HMAC and comparison a known id costs, so timing does not tell unknown ids from wrong secrets.
+            RelayKeyPepper.Verify(StandInPepper, secret, StandInHash);
             return RelayKeyAuthentication.Failed(RelayKeyFailure.Unknown);
+        }
 
         SecretValue pepper;
         try
@@ -38,17 +48,17 @@ public sealed class RelayKeyAuthenticator
         {
             throw new RelayKeyUnavailableException($"The pepper version of relay key '{id}' could not be read from Key Vault.", e);
         }
+        var key = row.Key;
         if (!RelayKeyPepper.Verify(pepper, secret, row.Hash))
-            return RelayKeyAuthentication.Failed(RelayKeyFailure.WrongSecret);
+            return RelayKeyAuthentication.Failed(RelayKeyFailure.WrongSecret, key);
 
         // Status is told only to a caller who holds the secret.
-        var key = row.Key;
         if (key.Status == RelayKeyStatus.Revoked)
-            return RelayKeyAuthentication.Failed(RelayKeyFailure.Revoked);
+            return RelayKeyAuthentication.Failed(RelayKeyFailure.Revoked, key);
         if (key.Status == RelayKeyStatus.Suspended)
-            return RelayKeyAuthentication.Failed(RelayKeyFailure.Suspended);
+            return RelayKeyAuthentication.Failed(RelayKeyFailure.Suspended, key);
         if (key.ExpiresAt <= now)
-            return RelayKeyAuthentication.Failed(RelayKeyFailure.Expired);
+            return RelayKeyAuthentication.Failed(RelayKeyFailure.Expired, key);
         return RelayKeyAuthentication.Authenticated(key);
     }
 }

@@ -36,12 +36,14 @@ public sealed partial class SecretRedactor
         return KeyShapes().Replace(text, m => m.Groups["keep"].Success ? m.Groups["keep"].Value + Mask : Mask);
     }
 
-    // OpenAI/Anthropic (sk-...), Google (AIza...), our relay keys (fko_...), bearer tokens, JWTs,
+    // OpenAI/Anthropic (sk-...), Google (AIza...), our relay keys (fko_...) and a relay key's secret on its own
+    // (43 base64url characters standing alone, as when pasted into a path segment), bearer tokens, JWTs,
     // and key-like parameters (api-key: x, key=x, x-api-key: x) whatever the value's shape.
     [GeneratedRegex(
         @"sk-[A-Za-z0-9_\-]{8,}" +
         @"|AIza[0-9A-Za-z_\-]{20,}" +
         @"|fko_[A-Za-z0-9]+_[A-Za-z0-9_\-]+" +
+        @"|(?<![A-Za-z0-9_\-])[A-Za-z0-9_\-]{43}(?![A-Za-z0-9_\-])" +
         @"|eyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*" +
         @"|(?<keep>(?i:bearer)\s+)[A-Za-z0-9._~+/=\-]{8,}" +
         @"|(?<keep>(?i:(?:x-goog-api-key|x-api-key|api-key|apikey|key|x-fko-admin-key|password|secret))[""']?\s*[:=]\s*[""']?)[^\s""'&,;}]{8,}",

@@ -40,9 +40,24 @@ public sealed class AnthropicAdapter : IProviderAdapter
     public RequestPlan PlanRequest(string method, string path, ReadOnlyMemory<byte> body)
     {
         var request = RequestBody.Read(body.Span);
+        var scope = Scope(method, ApiPaths.Under(path, "v1/"));
+        if (scope == ModelScope.Named && request.Model is null)
+            scope = ModelScope.Unreadable;
         return request.IsObject
-            ? new RequestPlan(body, request.Model, request.Stream, StripUsageOnlyChunk: false)
-            : new RequestPlan(body, Model: null, Streaming: false, StripUsageOnlyChunk: false);
+            ? new RequestPlan(body, request.Model, request.Stream, StripUsageOnlyChunk: false) { ModelScope = scope }
+            : new RequestPlan(body, Model: null, Streaming: false, StripUsageOnlyChunk: false) { ModelScope = scope };
+    }
+
+    /// <summary>
+    /// Messages (and counting their tokens, and the legacy completions) run the body's model; reading models runs
+    /// none. Everything else is refused under a model allow-list: message batches run the models inside their
+    /// requests, files feed them.
+    /// </summary>
+    private static ModelScope Scope(string method, string? apiPath)
+    {
+        if (ApiPaths.ReadsModels(method, apiPath))
+            return ModelScope.None;
+        return HttpMethods.IsPost(method) && apiPath is "messages" or "messages/count_tokens" or "complete" ? ModelScope.Named : ModelScope.Unknown;
     }
 
     public IUsageReader CreateUsageReader(RequestPlan plan) => new AnthropicUsageReader();

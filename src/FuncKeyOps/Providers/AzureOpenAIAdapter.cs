@@ -37,8 +37,13 @@ public sealed class AzureOpenAIAdapter : IProviderAdapter
         var deployment = Deployment(path);
         // The v1 API has no api-version and takes stream_options; a deployment path takes it from 2024-08-01-preview.
         var acceptsStreamOptions = deployment is null || AcceptsStreamOptions(query);
-        return OpenAIRequests.Plan(path, body, acceptsStreamOptions, deployment);
+        return OpenAIRequests.Plan(path, body, acceptsStreamOptions, deployment is null ? Scope(method, path) : ModelScope.Named, deployment);
     }
+
+    // The deployment path's deployment is the model (checked like a body model); the v1 API and the older
+    // openai/{operation} paths (openai/models, openai/files, ...) follow OpenAI's rules for the path under them.
+    private static ModelScope Scope(string method, string path) =>
+        OpenAIRequests.Scope(method, ApiPaths.Under(path, "openai/v1/") ?? ApiPaths.Under(path, "openai/"));
 
     public IUsageReader CreateUsageReader(RequestPlan plan) => new OpenAIUsageReader(plan.StripUsageOnlyChunk);
 

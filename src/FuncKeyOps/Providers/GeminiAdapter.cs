@@ -33,10 +33,26 @@ public sealed class GeminiAdapter : IProviderAdapter
         upstream.Headers.TryAddWithoutValidation("x-goog-api-key", providerKey);
     }
 
+    /// <remarks>
+    /// The model is in the path, checked against a model allow-list like a body model (the body's own <c>model</c>
+    /// members are not what Gemini runs). Listing models runs none; every other path (files, cached contents,
+    /// batches, operations) is refused under an allow-list, as the relay cannot tell which model it ends up serving.
+    /// </remarks>
     public RequestPlan PlanRequest(string method, string path, ReadOnlyMemory<byte> body)
     {
         var (model, action) = ParsePath(path);
-        return new RequestPlan(body, model, Streaming: action == "streamGenerateContent", StripUsageOnlyChunk: false);
+        var scope = model is not null ? ModelScope.Named
+            : HttpMethods.IsGet(method) && IsModelList(path) ? ModelScope.None
+            : ModelScope.Unknown;
+        return new RequestPlan(body, model, Streaming: action == "streamGenerateContent", StripUsageOnlyChunk: false) { ModelScope = scope };
+    }
+
+    // {version}/models, whatever the version.
+    private static bool IsModelList(string path)
+    {
+        var trimmed = path.AsSpan().Trim('/');
+        var slash = trimmed.IndexOf('/');
+        return slash > 0 && trimmed[(slash + 1)..].SequenceEqual("models");
     }
 
     public IUsageReader CreateUsageReader(RequestPlan plan) => new GeminiUsageReader();

@@ -47,7 +47,8 @@ public interface IProviderAdapter
     /// <summary>
     /// Reads the request: model (from the JSON body or the path), whether it streams, and the body to send
     /// upstream (an adapter may change it, e.g. OpenAI asks for stream usage the client did not ask for).
-    /// Never throws on malformed JSON: a body it cannot read is forwarded unchanged with no model.
+    /// Never throws on malformed JSON: a body it cannot read has no model (<see cref="ModelScope.Unreadable"/> where the
+    /// path runs the body's model), which a relay key with a model list may not send; others' go upstream unchanged.
     /// </summary>
     RequestPlan PlanRequest(string method, string path, ReadOnlyMemory<byte> body);
 
@@ -69,7 +70,27 @@ public interface IProviderAdapter
 /// <param name="Model">Requested model or deployment, if it could be read.</param>
 /// <param name="Streaming">The client asked for a stream.</param>
 /// <param name="StripUsageOnlyChunk">The relay added stream usage the client did not ask for: drop that extra chunk on the way back.</param>
-public sealed record RequestPlan(ReadOnlyMemory<byte> UpstreamBody, string? Model, bool Streaming, bool StripUsageOnlyChunk);
+public sealed record RequestPlan(ReadOnlyMemory<byte> UpstreamBody, string? Model, bool Streaming, bool StripUsageOnlyChunk)
+{
+    /// <summary>Whether <see cref="Model"/> is the one model the call runs; a relay key limited to some models needs it to be.</summary>
+    public ModelScope ModelScope { get; init; }
+}
+
+/// <summary>
+/// What the relay knows about the model a call runs. A relay key with a model allow-list may only make calls whose
+/// model is <see cref="Named"/> and listed, or that run <see cref="None"/>.
+/// </summary>
+public enum ModelScope
+{
+    /// <summary>The call may run a model the relay cannot see (batches, files, caches, paths it does not know). The default, so a plan that says nothing is refused.</summary>
+    Unknown,
+    /// <summary><see cref="RequestPlan.Model"/> is the one model the call runs, read from the body or the path.</summary>
+    Named,
+    /// <summary>The call runs the model its body names, but the body does not name exactly one as a JSON string.</summary>
+    Unreadable,
+    /// <summary>The call runs no model (listing or reading models).</summary>
+    None,
+}
 
 /// <summary>Usage reported by the provider. Null members were not reported.</summary>
 public readonly record struct TokenUsage(long? InputTokens, long? OutputTokens)

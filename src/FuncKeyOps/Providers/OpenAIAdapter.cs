@@ -24,7 +24,7 @@ public sealed class OpenAIAdapter : IProviderAdapter
         upstream.Headers.Authorization = new AuthenticationHeaderValue("Bearer", providerKey);
 
     public RequestPlan PlanRequest(string method, string path, ReadOnlyMemory<byte> body) =>
-        OpenAIRequests.Plan(path, body, chatAcceptsStreamOptions: true);
+        OpenAIRequests.Plan(path, body, chatAcceptsStreamOptions: true, OpenAIRequests.Scope(method, ApiPaths.Under(path, "v1/")));
 
     public IUsageReader CreateUsageReader(RequestPlan plan) => new OpenAIUsageReader(plan.StripUsageOnlyChunk);
 

@@ -5,14 +5,16 @@ namespace FuncKeyOps.Providers;
 /// <summary>
 /// What the relay needs from a JSON request body, read in one pass over its top level (nested values are
 /// skipped, not materialised): <c>model</c>, <c>stream</c>, and where <c>stream_options</c> sits so it can be
-/// rewritten in place. When a member repeats, the last one wins, as in the providers' own JSON parsers: reading
-/// the first <c>model</c> would let <c>{"model":"allowed","model":"forbidden"}</c> past a model allow-list.
+/// rewritten in place. When a member repeats, the last one wins, as in most JSON parsers; but a repeated
+/// <c>model</c> leaves the model unread: parsers differ on which one wins (and some match names in any letter
+/// case), so <c>{"model":"allowed","model":"forbidden"}</c> names no model a model allow-list could check.
 /// </summary>
 internal readonly record struct RequestBody
 {
     /// <summary>The body is one complete JSON object; nothing else below is meaningful when false.</summary>
     public bool IsObject { get; init; }
 
+    /// <summary>The one <c>model</c> member's string value; null when absent, not a string, or repeated.</summary>
     public string? Model { get; init; }
 
     public bool Stream { get; init; }
@@ -52,6 +54,7 @@ internal readonly record struct RequestBody
     private static RequestBody ReadObject(ref Utf8JsonReader reader)
     {
         string? model = null;
+        var models = 0;
         var stream = false;
         var includesUsage = false;
         var streamOptions = Range32.None;
@@ -61,8 +64,9 @@ internal readonly record struct RequestBody
 
         while (JsonReading.NextMember(ref reader))
         {
-            if (reader.ValueTextEquals("model"u8))
+            if (IsModelName(ref reader))
             {
+                models++;
                 reader.Read();
                 model = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
                 reader.Skip();
@@ -120,7 +124,7 @@ internal readonly record struct RequestBody
         return new RequestBody
         {
             IsObject = true,
-            Model = model,
+            Model = models == 1 ? model : null,
             Stream = stream,
             IncludesUsage = includesUsage,
             RootEnd = rootEnd,
@@ -129,6 +133,21 @@ internal readonly record struct RequestBody
             StreamOptionsIsEmpty = optionsIsEmpty,
             IncludeUsage = includeUsage,
         };
+    }
+
+    // "model" in any letter case: a parser that matches member names case-insensitively would take "Model" as the model.
+    private static bool IsModelName(ref Utf8JsonReader reader)
+    {
+        if (!reader.ValueIsEscaped)
+            return System.Text.Ascii.EqualsIgnoreCase(reader.ValueSpan, "model"u8);
+        try
+        {
+            return string.Equals(reader.GetString(), "model", StringComparison.OrdinalIgnoreCase);
+        }
+        catch (InvalidOperationException)
+        {
+            return true; // a name that does not decode: count it, so the model stays unread rather than guessed
+        }
     }
 }
 

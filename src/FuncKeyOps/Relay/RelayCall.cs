@@ -13,6 +13,8 @@ internal sealed class RelayCall
     public required string Path { get; init; }
     /// <summary>The authenticated relay key, once known; the audit row takes its id and tenant from it.</summary>
     public RelayKey? Key { get; set; }
+    /// <summary>The existing key a refused relay key named; the row takes its id and tenant, so guessing at one key shows.</summary>
+    public RelayKey? ClaimedKey { get; set; }
     public string? SourceIp { get; set; }
     public string? UserAgent { get; set; }
     public string? ProviderKeyName { get; set; }
@@ -30,8 +32,8 @@ internal sealed class RelayCall
     {
         RequestId = RequestId,
         Time = Time,
-        Tenant = Key?.Tenant,
-        RelayKeyId = Key?.Id,
+        Tenant = (Key ?? ClaimedKey)?.Tenant,
+        RelayKeyId = (Key ?? ClaimedKey)?.Id,
         Provider = Provider,
         ProviderKeyName = ProviderKeyName,
         ProviderKeyVersion = ProviderKeyVersion,

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using FuncKeyOps.Audit;
 using FuncKeyOps.ClientKeys;
+using FuncKeyOps.Logging;
 using FuncKeyOps.ProviderKeys;
 using FuncKeyOps.Providers;
 using FuncKeyOps.Quotas;
@@ -25,6 +26,7 @@ public sealed partial class RelayHandler(
     ProviderKeyResolver providerKeys,
     UpstreamClient upstream,
     IAuditSink audit,
+    SecretRedactor redactor,
     IOptions<RelayOptions> options,
     TimeProvider time,
     ILogger<RelayHandler> logger)
@@ -43,11 +45,12 @@ public sealed partial class RelayHandler(
         {
             RequestId = Guid.CreateVersion7().ToString("N"),
             Time = time.GetUtcNow(),
-            Provider = Truncate(provider, 64),
-            Method = context.Request.Method,
-            Path = Truncate(path ?? "", 512),
+            Provider = AuditText.Provider(catalog, provider),
+            Method = AuditText.Method(context.Request.Method),
+            // Masked before cut: cutting first could leave part of a key the masking no longer recognises.
+            Path = Truncate(redactor.Redact(path ?? ""), 512),
             SourceIp = sourceIp?.ToString(),
-            UserAgent = Truncate(context.Request.Headers.UserAgent.ToString(), 256),
+            UserAgent = Truncate(redactor.Redact(context.Request.Headers.UserAgent.ToString()), 256),
         };
         context.Response.Headers[RequestIdHeader] = call.RequestId;
         try
@@ -110,6 +113,7 @@ public sealed partial class RelayHandler(
         }
         if (auth.Key is not { } key)
         {
+            call.ClaimedKey = auth.Claimed;
             await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status401Unauthorized, "invalid_relay_key",
                 auth.Message ?? "The relay key is not valid.").ConfigureAwait(false);
             return;
@@ -149,12 +153,11 @@ public sealed partial class RelayHandler(
         call.BodySha256 = body.Length > 0 ? body.Sha256 : null;
 
         var plan = adapter.PlanRequest(request.Method, path, request.QueryString.Value, body.Memory);
-        call.Model = plan.Model is null ? null : Truncate(plan.Model, 128);
+        call.Model = plan.Model is null ? null : Truncate(redactor.Redact(plan.Model), 128);
         call.Streamed = plan.Streaming;
-        if (key.Models.Count > 0 && plan.Model is not null && !key.Models.Contains(plan.Model))
+        if (ModelAllowList.Check(key, plan, request) is { } refused)
         {
-            await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status403Forbidden, "model_not_allowed",
-                "This relay key may not use this model.").ConfigureAwait(false);
+            await RelayErrors.WriteAsync(context, adapter, call, refused.Status, refused.Code, refused.Message).ConfigureAwait(false);
             return;
         }
 

@@ -56,12 +56,18 @@ public class RelayKeyAuthenticatorTests
         Assert.Equal(RelayKeyFailure.Malformed, (await app.Authenticator.AuthenticateAsync(secret + "x", now)).Failure);
 
         var otherId = RelayKeyFormat.Compose(RelayKeyFormat.NewId(), secret[^RelayKeyFormat.SecretLength..]);
-        Assert.Equal(RelayKeyFailure.Unknown, (await app.Authenticator.AuthenticateAsync(otherId, now)).Failure);
+        var unknown = await app.Authenticator.AuthenticateAsync(otherId, now);
+        Assert.Equal(RelayKeyFailure.Unknown, unknown.Failure);
+        Assert.Null(unknown.Claimed);
 
         var otherSecret = RelayKeyFormat.Compose(created.Id, RelayKeyFormat.NewSecret());
         var wrong = await app.Authenticator.AuthenticateAsync(otherSecret, now);
         Assert.Equal(RelayKeyFailure.WrongSecret, wrong.Failure);
         Assert.Null(wrong.Key);
+        // Named for the audit row, with one answer for all three: the client cannot tell which ids exist.
+        Assert.Equal(created.Id, wrong.Claimed?.Id);
+        Assert.Equal(wrong.Message, unknown.Message);
+        Assert.Equal(wrong.Message, (await app.Authenticator.AuthenticateAsync(secret + "x", now)).Message);
     }
 
     [Fact]

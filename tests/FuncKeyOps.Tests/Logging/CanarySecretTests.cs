@@ -45,6 +45,9 @@ public class CanarySecretTests
     [InlineData("x-api-key: sk-ant-api03-fakefakefake", "x-api-key: [REDACTED]")]
     [InlineData("api-key=0123456789abcdef0123456789abcdef", "api-key=[REDACTED]")]
     [InlineData("status 401 after 12 ms for model gpt-4o", "status 401 after 12 ms for model gpt-4o")]
+    [InlineData("POST /api/relay/ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7fH1-f4CBgoM/v1", "POST /api/relay/[REDACTED]/v1")]
+    [InlineData("?debug=ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7fH1-f4CBgoM&x=1", "?debug=[REDACTED]&x=1")]
+    [InlineData("request 0197a1b2c3d4e5f60718293a4b5c6d7e took 3 ms", "request 0197a1b2c3d4e5f60718293a4b5c6d7e took 3 ms")]
     public void Key_shapes_are_masked_and_ordinary_text_is_not(string input, string expected)
     {
         Assert.Equal(expected, new SecretRedactor().Redact(input));

@@ -82,12 +82,42 @@ public class RequestPlanTests
         }
     }
 
-    [Fact]
-    public void A_repeated_model_member_reads_as_the_last_one_as_upstream_parsers_do()
+    [Theory]
+    [InlineData("openai", "GET", "v1/models", ModelScope.None)]
+    [InlineData("openai", "GET", "v1/models/gpt-4o", ModelScope.None)]
+    [InlineData("openai", "POST", "v1/chat/completions", ModelScope.Named)]
+    [InlineData("openai", "POST", "/v1/responses/", ModelScope.Named)]
+    [InlineData("openai", "GET", "v1/chat/completions", ModelScope.Unknown)]
+    [InlineData("openai", "POST", "v1/batches", ModelScope.Unknown)]
+    [InlineData("openai", "POST", "v1/audio/transcriptions", ModelScope.Unknown)]
+    [InlineData("openai", "POST", "v1/threads/runs", ModelScope.Unknown)]
+    [InlineData("anthropic", "POST", "v1/messages/count_tokens", ModelScope.Named)]
+    [InlineData("anthropic", "GET", "v1/models/claude-haiku-4-5", ModelScope.None)]
+    [InlineData("anthropic", "POST", "v1/messages/batches", ModelScope.Unknown)]
+    [InlineData("anthropic", "GET", "v1/files", ModelScope.Unknown)]
+    [InlineData("gemini", "GET", "v1beta/models", ModelScope.None)]
+    [InlineData("gemini", "POST", "v1beta/models/gemini-2.0-flash:countTokens", ModelScope.Named)]
+    [InlineData("gemini", "POST", "upload/v1beta/files", ModelScope.Unknown)]
+    [InlineData("gemini", "POST", "v1beta/cachedContents", ModelScope.Unknown)]
+    [InlineData("azure-openai", "GET", "openai/models", ModelScope.None)]
+    [InlineData("azure-openai", "GET", "openai/v1/models", ModelScope.None)]
+    [InlineData("azure-openai", "POST", "openai/v1/responses", ModelScope.Named)]
+    [InlineData("azure-openai", "POST", "openai/deployments/embed/embeddings", ModelScope.Named)]
+    [InlineData("azure-openai", "POST", "openai/v1/files", ModelScope.Unknown)]
+    [InlineData("azure-openai", "POST", "openai/batches", ModelScope.Unknown)]
+    public void Each_adapter_says_which_paths_name_their_model(string provider, string method, string path, ModelScope scope)
     {
+        Assert.Equal(scope, Plan(provider, method, path, """{"model":"m","input":"Hi"}""").ModelScope);
+    }
+
+    [Fact]
+    public void A_repeated_model_member_leaves_the_model_unreadable()
+    {
+        // Providers' parsers differ on which one wins, so neither is the model the call runs.
         var plan = Plan("openai", "POST", "v1/responses", """{"model":"gpt-4o-mini","input":"Hi","model":"o3-pro","stream":false,"stream":true}""");
 
-        Assert.Equal("o3-pro", plan.Model);
+        Assert.Null(plan.Model);
+        Assert.Equal(ModelScope.Unreadable, plan.ModelScope);
         Assert.True(plan.Streaming);
     }
 

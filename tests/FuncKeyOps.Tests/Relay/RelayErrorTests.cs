@@ -48,7 +48,8 @@ public class RelayErrorTests
         var (code, _) = await ExpectOpenAIError(host, OpenAIChat(secret, path: "api/relay/mistral/v1/chat/completions"), HttpStatusCode.NotFound);
         Assert.Equal("unknown_provider", code);
         var row = await SingleRow(host, null, "unknown_provider");
-        Assert.Equal(("mistral", 404), (row.Provider, row.Status));
+        // Audited as a fixed name, never as sent: the slot may hold a pasted relay key.
+        Assert.Equal(("unknown", 404), (row.Provider, row.Status));
     }
 
     [Fact]
