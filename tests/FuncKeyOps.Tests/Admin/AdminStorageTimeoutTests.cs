@@ -1,0 +1,52 @@
+using System.Net;
+using FuncKeyOps.Testing.Storage;
+
+namespace FuncKeyOps.Tests.Admin;
+
+/// <summary>A hanging Table Storage bounds admin calls: 503 with Retry-After in the admin shape, not a hang.</summary>
+public class AdminStorageTimeoutTests
+{
+    [Fact]
+    public async Task Admin_calls_answer_503_with_retry_after_when_storage_hangs()
+    {
+        // Its own Azurite: pausing the shared one would stall every other test.
+        await using var azurite = await AzuriteInstance.StartAsync();
+        await using var admin = await AdminServer.StartAsync(azurite.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Admin:StorageTimeout"] = "00:00:01",
+        });
+        var id = await admin.CreateRelayKeyAsync();
+        // Generous next to the 1 s bound, so unbounded code fails here instead of hanging the run.
+        using var client = new HttpClient { BaseAddress = admin.Client.BaseAddress, Timeout = TimeSpan.FromSeconds(20) };
+
+        azurite.Pause();
+        try
+        {
+            (HttpMethod, string, string?)[] calls =
+            [
+                (HttpMethod.Get, "api/admin/relay-keys", null),
+                (HttpMethod.Get, $"api/admin/relay-keys/{id}", null),
+                (HttpMethod.Post, "api/admin/relay-keys", """{"tenant":"t","name":"n"}"""),
+                (HttpMethod.Post, $"api/admin/relay-keys/{id}/suspend", null),
+                (HttpMethod.Put, "api/admin/provider-keys/openai-main", """{"provider":"openai","baseUrl":"https://api.openai.com"}"""),
+                (HttpMethod.Get, "api/admin/audit", null),
+            ];
+            foreach (var (method, path, json) in calls)
+            {
+                using var request = admin.Request(method, path, json);
+                using var response = await client.SendAsync(request);
+                await AdminEndpointTests.AssertError(response, HttpStatusCode.ServiceUnavailable, "storage_unavailable");
+                Assert.True(response.Headers.RetryAfter?.Delta > TimeSpan.Zero, $"{method} {path}: no Retry-After");
+                Assert.True(response.Headers.CacheControl!.NoStore);
+            }
+        }
+        finally
+        {
+            azurite.Resume();
+        }
+
+        // Storage back: the same calls work again.
+        using var back = await admin.Client.SendAsync(admin.Request(HttpMethod.Get, $"api/admin/relay-keys/{id}"));
+        Assert.Equal(HttpStatusCode.OK, back.StatusCode);
+    }
+}
