@@ -10,6 +10,9 @@ public static class ApiErrors
 
     public static Task WriteAsync(HttpContext context, int status, string code, string message)
     {
+        ArgumentNullException.ThrowIfNull(context);
+        // The gate's admin event names the code of the answer.
+        context.Items[AdminTrail.ErrorCodeItem] = code;
         context.Response.StatusCode = status;
         return context.Response.WriteAsJsonAsync(new { error = new { code, message } }, Json, context.RequestAborted);
     }

@@ -70,7 +70,8 @@ public class AdminEventTests
         Assert.Equal(ids, paged.Select(e => e.GetProperty("target").GetString()));
 
         var from = Uri.EscapeDataString(DateTimeOffset.UtcNow.AddMinutes(1).ToString("O"));
-        Assert.Empty(await ReadAllAsync(admin, $"api/admin/admin-events?from={from}"));
+        var to = Uri.EscapeDataString(DateTimeOffset.UtcNow.AddMinutes(2).ToString("O"));
+        Assert.Empty(await ReadAllAsync(admin, $"api/admin/admin-events?from={from}&to={to}"));
 
         foreach (var bad in new[] { "limit=0", "limit=1001", "continuation=not-a-token", "from=yesterday", "from=2026-03-10T12:00:00Z&to=2026-03-10T11:00:00Z" })
         {

@@ -21,10 +21,11 @@ internal sealed class AdminServer : IAsyncDisposable
     public HttpClient Client => Host.Client;
     public IServiceProvider Services => Host.App.Services;
 
-    public static async Task<AdminServer> StartAsync(string? storageConnectionString = null, IDictionary<string, string?>? settings = null, TimeProvider? time = null)
+    /// <param name="sameVaultAs">Another instance of the same deployment: its vault (pepper, admin key) is shared.</param>
+    public static async Task<AdminServer> StartAsync(string? storageConnectionString = null, IDictionary<string, string?>? settings = null, TimeProvider? time = null, AdminServer? sameVaultAs = null)
     {
-        var vault = await TestVault.StartAsync();
-        var adminKey = "fake-admin-" + Guid.NewGuid().ToString("N");
+        var vault = sameVaultAs?.Host.Vault ?? await TestVault.StartAsync();
+        var adminKey = sameVaultAs?.AdminKey ?? "fake-admin-" + Guid.NewGuid().ToString("N");
         vault.SetSecretDirect("fko-admin-key", adminKey);
         var host = await ServerHost.StartAsync(storageConnectionString, settings, vault, time);
         return new AdminServer(host, adminKey);

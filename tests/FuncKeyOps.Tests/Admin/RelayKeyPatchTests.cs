@@ -131,7 +131,7 @@ public class RelayKeyPatchTests
         var timeA = new FakeTimeProvider(new DateTimeOffset(2026, 11, 23, 8, 0, 0, TimeSpan.Zero));
         var timeB = new FakeTimeProvider(timeA.GetUtcNow());
         await using var a = await AdminServer.StartAsync(settings: settings, time: timeA);
-        await using var b = await AdminServer.StartAsync(settings: settings, time: timeB);
+        await using var b = await AdminServer.StartAsync(settings: settings, time: timeB, sameVaultAs: a);
 
         var (created, body) = await a.SendAsync(HttpMethod.Post, "api/admin/relay-keys", """{"tenant":"contoso","name":"checkout","rpm":60}""");
         var secret = body.RootElement.GetProperty("key").GetString()!;
