@@ -33,6 +33,7 @@ public static partial class AdminEndpoint
         context.RequestAborted = bounded.Token;
         var outcome = AdminAuthOutcome.Unavailable;
         var storageDown = false;
+        var failed = false;
         try
         {
             outcome = await services.GetRequiredService<AdminAuth>().CheckAsync(presented, bounded.Token).ConfigureAwait(false);
@@ -47,20 +48,35 @@ public static partial class AdminEndpoint
                 context.Request.Method, options.StorageTimeout, e);
             await WriteUnavailableAsync(context, options.StorageTimeout).ConfigureAwait(false);
         }
+        catch (Exception)
+        {
+            // A bug or a client that left: the host answers (500) or drops it; the attempt is still on record.
+            failed = true;
+            throw;
+        }
         finally
         {
             context.RequestAborted = requestAborted;
+            if (AdminTrail.Records(context.Request.Method, outcome))
+                await RecordAsync(context, outcome, arrived, presented, storageDown, failed, requestAborted.IsCancellationRequested).ConfigureAwait(false);
         }
+    }
 
-        if (!AdminTrail.Records(context.Request.Method, outcome))
-            return;
-        var trail = services.GetRequiredService<AdminTrail>();
+    private static async Task RecordAsync(HttpContext context, AdminAuthOutcome outcome, DateTimeOffset arrived, string presented,
+        bool storageDown, bool failed, bool clientLeft)
+    {
+        var trail = context.RequestServices.GetRequiredService<AdminTrail>();
         var adminEvent = trail.Describe(context, arrived, presented);
+        if (failed && !context.Response.HasStarted)
+            adminEvent = adminEvent with { Status = clientLeft ? StatusCodeClientClosedRequest : StatusCodes.Status500InternalServerError };
         if (outcome is AdminAuthOutcome.Missing or AdminAuthOutcome.Wrong)
             trail.LogFailedAuthentication(adminEvent, outcome);
-        // Before returning, so the caller's answer completes only once the change it made is on record.
+        // Before the gate returns, so the caller's answer completes only once the change it made is on record.
         await trail.RecordAsync(adminEvent, storageDown).ConfigureAwait(false);
     }
+
+    // nginx's code for a client that closed the connection before the answer; no status of HTTP's own says it.
+    private const int StatusCodeClientClosedRequest = 499;
 
     private static async Task AnswerAsync(HttpContext context, AdminAuthOutcome outcome, Func<HttpContext, Task> handler)
     {

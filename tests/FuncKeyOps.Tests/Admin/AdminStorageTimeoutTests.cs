@@ -48,6 +48,10 @@ public class AdminStorageTimeoutTests
             azurite.Resume();
         }
 
+        // A change that could not be stored leaves its admin event in the log instead (the table hangs too).
+        Assert.Contains(admin.Host.Logs.Lines, l => l.StartsWith("Error", StringComparison.Ordinal)
+            && l.Contains("Admin event not stored: POST relay-keys/{id}/suspend", StringComparison.Ordinal));
+
         // Storage back: the same calls work again.
         using var back = await admin.Client.SendAsync(admin.Request(HttpMethod.Get, $"api/admin/relay-keys/{id}"));
         Assert.Equal(HttpStatusCode.OK, back.StatusCode);
