@@ -66,9 +66,10 @@ public static partial class AdminEndpoint
         bool storageDown, bool failed, bool clientLeft)
     {
         var trail = context.RequestServices.GetRequiredService<AdminTrail>();
-        var adminEvent = trail.Describe(context, arrived, presented);
-        if (failed && !context.Response.HasStarted)
-            adminEvent = adminEvent with { Status = clientLeft ? StatusCodeClientClosedRequest : StatusCodes.Status500InternalServerError };
+        int? status = failed && !context.Response.HasStarted
+            ? clientLeft ? StatusCodeClientClosedRequest : StatusCodes.Status500InternalServerError
+            : null;
+        var adminEvent = trail.Describe(context, arrived, presented, status);
         if (outcome is AdminAuthOutcome.Missing or AdminAuthOutcome.Wrong)
             trail.LogFailedAuthentication(adminEvent, outcome);
         // Before the gate returns, so the caller's answer completes only once the change it made is on record.

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using FuncKeyOps.ClientKeys;
 using Microsoft.AspNetCore.Http;
 
 namespace FuncKeyOps.Admin;
@@ -44,6 +43,11 @@ public static class AdminJson
             // The parser's own message may quote the body, so only the path is used.
             message = Describe(e, typeof(T));
         }
+        catch (BadHttpRequestException)
+        {
+            // Too large, or the client broke off the body: its fault, not ours.
+            message = "The body could not be read.";
+        }
         await ApiErrors.WriteAsync(context, StatusCodes.Status400BadRequest, "invalid_request", message).ConfigureAwait(false);
         return null;
     }
@@ -54,10 +58,10 @@ public static class AdminJson
         var field = LastSegment(path);
         // Told apart by the type's own fields rather than the parser's (English) message.
         if (path != "$" && !Read.GetTypeInfo(type).Properties.Any(p => string.Equals(p.Name, field, StringComparison.OrdinalIgnoreCase)))
-            return $"The body has a field {RelayKeySpecValidator.Quote(field)} this call does not take.";
+            return $"The body has a field {ApiErrors.Quote(field)} this call does not take.";
         if (path == "$")
             return "The body must be a JSON object of the documented shape.";
-        return $"The body is not valid JSON of the documented shape at {RelayKeySpecValidator.Quote(path)} (field {RelayKeySpecValidator.Quote(field)}).";
+        return $"The body is not valid JSON of the documented shape at {ApiErrors.Quote(path)} (field {ApiErrors.Quote(field)}).";
     }
 
     // "$.daily_tokens" -> daily_tokens; "$['odd.name']" -> odd.name; "$.providers[0]" -> providers.

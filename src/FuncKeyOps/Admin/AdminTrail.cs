@@ -36,10 +36,12 @@ public sealed partial class AdminTrail(
     public static bool Records(string method, AdminAuthOutcome outcome) =>
         outcome is AdminAuthOutcome.Missing or AdminAuthOutcome.Wrong || !(HttpMethods.IsGet(method) || HttpMethods.IsHead(method));
 
-    public AdminEvent Describe(HttpContext context, DateTimeOffset arrived, string? presentedKey)
+    /// <param name="status">The status the call ended with, when not the response's (the handler threw).</param>
+    public AdminEvent Describe(HttpContext context, DateTimeOffset arrived, string? presentedKey, int? status = null)
     {
+        ArgumentNullException.ThrowIfNull(context);
         var endpoint = context.GetEndpoint() as RouteEndpoint;
-        var status = context.Response.StatusCode;
+        var ended = status ?? context.Response.StatusCode;
         return new AdminEvent
         {
             Id = Guid.CreateVersion7(arrived).ToString("N"),
@@ -48,8 +50,8 @@ public sealed partial class AdminTrail(
             SourceIp = _sourceAddress.Resolve(context)?.ToString(),
             Method = context.Request.Method,
             Route = endpoint is null ? "(unrouted)" : RouteBelowPrefix(endpoint.RoutePattern.RawText ?? ""),
-            Target = Target(context, endpoint, status),
-            Status = status,
+            Target = Target(context, endpoint, ended),
+            Status = ended,
             ErrorCode = context.Items.TryGetValue(ErrorCodeItem, out var code) ? code as string : null,
         };
     }

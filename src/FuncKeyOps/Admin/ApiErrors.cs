@@ -16,4 +16,8 @@ public static class ApiErrors
         context.Response.StatusCode = status;
         return context.Response.WriteAsJsonAsync(new { error = new { code, message } }, Json, context.RequestAborted);
     }
+
+    /// <summary>Input echoed in a message to help the operator, but cut short: a pasted credential should not come back whole.</summary>
+    internal static string Quote(string? value) =>
+        value is null ? "null" : value.Length <= 40 ? $"'{value}'" : $"'{value[..16]}…' ({value.Length} characters)";
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using FuncKeyOps.Admin;
 
 namespace FuncKeyOps.ClientKeys;
 
@@ -150,9 +151,7 @@ public static class RelayKeySpecValidator
         return [.. result];
     }
 
-    // Input is echoed to help the operator, but cut short: a pasted credential should not come back whole.
-    internal static string Quote(string? value) =>
-        value is null ? "null" : value.Length <= 40 ? $"'{value}'" : $"'{value[..16]}…' ({value.Length} characters)";
+    internal static string Quote(string? value) => ApiErrors.Quote(value);
 
     private static void NotNegative(long? value, string field, List<string> errors)
     {

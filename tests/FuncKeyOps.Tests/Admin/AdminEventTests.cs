@@ -3,7 +3,10 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Azure.Data.Tables;
+using FuncKeyOps.Admin;
 using FuncKeyOps.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FuncKeyOps.Tests.Admin;
@@ -125,6 +128,22 @@ public class AdminEventTests
             Assert.DoesNotContain(secret, stored, StringComparison.Ordinal);
             Assert.DoesNotContain(secret, logs, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task A_change_whose_handler_throws_is_recorded_as_a_500()
+    {
+        await using var app = await AdminApp.StartAsync(admin =>
+            admin.MapPost("things/{name}/break", (HttpContext c) => AdminEndpoint.RunAsync(c, _ => throw new InvalidOperationException("a bug"))));
+
+        using var response = await app.Client.SendAsync(app.Request(HttpMethod.Post, "/api/admin/things/thing-1/break"));
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+
+        var (events, _) = await app.Get<AdminEventStore>().PageAsync(DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddHours(1), 10, null, CancellationToken.None);
+        var recorded = Assert.Single(events);
+        Assert.Equal(("POST", "things/{name}/break", 500), (recorded.Method, recorded.Route, recorded.Status));
+        // Not found or made: the target is kept only as a digest.
+        Assert.Equal("sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("thing-1")))[..8], recorded.Target);
     }
 
     private static string Text(JsonElement e, string name) =>
