@@ -123,7 +123,7 @@ public sealed class AuditQuery(TableStore tables)
             page.AddRange(rows);
             if (page.Count >= limit)
             {
-                // Dense: read about enough next time. Sparse: this span was already doubled, keep it.
+                // The next page starts with the span that, at this window's density, holds about one page.
                 var taken = rows.Count;
                 span = TimeSpan.FromSeconds(Math.Clamp((upper - lower).TotalSeconds * taken / Math.Max(found, 1), 1, MaxSpanSeconds));
                 break;

@@ -130,6 +130,25 @@ public class AdminEventTests
         }
     }
 
+    [Theory]
+    [InlineData(null, "127.0.0.1")]
+    [InlineData("127.0.0.1/32", "203.0.113.9")]
+    public async Task The_source_address_believes_x_forwarded_for_only_from_a_trusted_proxy(string? trustedProxy, string expected)
+    {
+        var settings = new Dictionary<string, string?>();
+        if (trustedProxy is not null)
+            settings["Relay:TrustedProxies:0"] = trustedProxy;
+        await using var admin = await AdminServer.StartAsync(settings: settings);
+        using (var request = admin.Request(HttpMethod.Post, "api/admin/relay-keys", """{"tenant":"t","name":"n"}""", adminKey: "fake-wrong-admin-key-0123456789"))
+        {
+            request.Headers.Add("X-Forwarded-For", "203.0.113.9");
+            (await admin.Client.SendAsync(request)).Dispose();
+        }
+        var recorded = Assert.Single(await ReadAllAsync(admin, "api/admin/admin-events"));
+        Assert.Equal(expected, recorded.GetProperty("sourceIp").GetString());
+        Assert.Contains(admin.Host.Logs.Lines, l => l.StartsWith("Warning", StringComparison.Ordinal) && l.Contains("from " + expected, StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task A_change_whose_handler_throws_is_recorded_as_a_500()
     {
