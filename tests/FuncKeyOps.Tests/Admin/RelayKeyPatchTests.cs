@@ -67,6 +67,8 @@ public class RelayKeyPatchTests
     [InlineData("""{"key":"fko_x_y"}""", "key")]
     [InlineData("""{"daily_tokens":5}""", "daily_tokens")]
     [InlineData("""{"rpm":"5"}""", "rpm")]
+    [InlineData("""{"providers":[1]}""", "providers")]
+    [InlineData("""{"providers":null}""", "providers")]
     [InlineData("""[]""", "object")]
     public async Task A_bad_patch_is_400_naming_the_field_and_changes_nothing(string patch, string field)
     {
@@ -106,6 +108,30 @@ public class RelayKeyPatchTests
             Assert.Equal("conflict", conflict.RootElement.GetProperty("error").GetProperty("code").GetString());
         }
         Assert.Equal(60, (await admin.Services.GetRequiredService<RelayKeyService>().GetAsync(id))!.Rpm);
+    }
+
+    [Fact]
+    public async Task Concurrent_patches_of_different_fields_all_land()
+    {
+        await using var admin = await AdminServer.StartAsync();
+        var id = await admin.CreateRelayKeyAsync();
+        string[] patches =
+        [
+            """{"name":"renamed"}""", """{"providers":["gemini"]}""", """{"models":["gpt-4o"]}""", """{"allowedIps":["10.0.0.1"]}""",
+            """{"expiresAt":"2099-01-01T00:00:00Z"}""", """{"rpm":7}""", """{"dailyTokens":8}""", """{"monthlyTokens":9}""",
+        ];
+        // Each is a read-modify-write of the whole row: without the ETag check, one would overwrite another's field.
+        var statuses = await Task.WhenAll(patches.Select(async p =>
+        {
+            var (status, body) = await admin.SendAsync(HttpMethod.Patch, $"api/admin/relay-keys/{id}", p);
+            body.Dispose();
+            return status;
+        }));
+        Assert.All(statuses, s => Assert.Equal(200, s));
+
+        var key = (await admin.Services.GetRequiredService<RelayKeyService>().GetAsync(id))!;
+        Assert.Equal(("renamed", "gemini", "gpt-4o", "10.0.0.1/32"), (key.Name, key.Providers.Single(), key.Models.Single(), key.AllowedIps.Single().ToString()));
+        Assert.Equal((new DateTimeOffset(2099, 1, 1, 0, 0, 0, TimeSpan.Zero), 7, 8L, 9L), (key.ExpiresAt!.Value, key.Rpm!.Value, key.DailyTokens!.Value, key.MonthlyTokens!.Value));
     }
 
     [Fact]
