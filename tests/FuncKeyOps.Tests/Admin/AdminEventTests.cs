@@ -150,6 +150,22 @@ public class AdminEventTests
     }
 
     [Fact]
+    public async Task A_change_whose_event_cannot_be_stored_still_succeeds_and_the_event_is_logged_at_error()
+    {
+        await using var admin = await AdminServer.StartAsync();
+        var id = await admin.CreateRelayKeyAsync();
+        // The table goes away behind the store's back: the next write of an event fails.
+        var tables = admin.Services.GetRequiredService<TableStore>();
+        await tables.Service.DeleteTableAsync(tables.PhysicalName(TableNames.AdminEvents));
+
+        var (status, body) = await admin.SendAsync(HttpMethod.Post, $"api/admin/relay-keys/{id}/suspend");
+        body.Dispose();
+        Assert.Equal(200, status);
+        Assert.Contains(admin.Host.Logs.Lines, l => l.StartsWith("Error", StringComparison.Ordinal)
+            && l.Contains($"Admin event not stored: POST relay-keys/{{id}}/suspend target {id} answered 200", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_change_whose_handler_throws_is_recorded_as_a_500()
     {
         await using var app = await AdminApp.StartAsync(admin =>
