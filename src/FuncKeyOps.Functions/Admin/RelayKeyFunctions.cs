@@ -22,6 +22,10 @@ public sealed class RelayKeyFunctions
     public Task<IActionResult> Get([HttpTrigger(AuthorizationLevel.Function, "get", Route = Keys + "/{id}")] HttpRequest request, string id) =>
         AdminTrigger.RunAsync(request, context => RelayKeyAdminHandlers.GetAsync(context, id));
 
+    [Function("RelayKeysUpdate")]
+    public Task<IActionResult> Update([HttpTrigger(AuthorizationLevel.Function, "patch", Route = Keys + "/{id}")] HttpRequest request, string id) =>
+        AdminTrigger.RunAsync(request, context => RelayKeyAdminHandlers.UpdateAsync(context, id));
+
     [Function("RelayKeysSuspend")]
     public Task<IActionResult> Suspend([HttpTrigger(AuthorizationLevel.Function, "post", Route = Keys + "/{id}/suspend")] HttpRequest request, string id) =>
         AdminTrigger.RunAsync(request, context => RelayKeyAdminHandlers.SuspendAsync(context, id));

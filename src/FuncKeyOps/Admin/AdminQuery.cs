@@ -26,4 +26,21 @@ public static class AdminQuery
         value = values.Count == 1 ? values[0] : null;
         return values.Count == 0 || !string.IsNullOrEmpty(value);
     }
+
+    /// <summary>
+    /// A time (<c>from</c>, <c>to</c>): absent means <paramref name="fallback"/>; otherwise given once, ISO-8601 only
+    /// (no culture-dependent formats), UTC when no offset is given.
+    /// </summary>
+    public static bool TryTime(StringValues values, DateTimeOffset fallback, out DateTimeOffset time)
+    {
+        time = fallback;
+        if (values.Count == 0)
+            return true;
+        return values.Count == 1
+            && DateTimeOffset.TryParseExact(values[0], IsoFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out time);
+    }
+
+    public const string TimeFormatHint = "ISO-8601 times, such as 2026-11-23T09:00:00Z";
+
+    private static readonly string[] IsoFormats = ["yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK", "yyyy-MM-dd'T'HH:mmK", "yyyy-MM-dd"];
 }

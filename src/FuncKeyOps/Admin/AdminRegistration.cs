@@ -1,3 +1,7 @@
+using FuncKeyOps.Logging;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -11,8 +15,21 @@ public static class AdminRegistration
     {
         if (services.Any(d => d.ServiceType == typeof(AdminAuth)))
             return services;
-        services.AddOptions<AdminOptions>().Bind(configuration.GetSection(AdminOptions.Section));
+        services.AddOptions<AdminOptions>()
+            .Bind(configuration.GetSection(AdminOptions.Section))
+            .Validate(o => o.StorageTimeout > TimeSpan.Zero, "Admin:StorageTimeout must be positive.");
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<SecretRedactor>();
         services.TryAddSingleton<AdminAuth>();
+        services.TryAddSingleton<AdminEventStore>();
+        services.TryAddSingleton<AdminTrail>();
         return services;
+    }
+
+    /// <summary>Maps <c>GET admin-events</c> on the admin group, behind <see cref="AdminEndpoint"/>.</summary>
+    public static RouteGroupBuilder MapAdminEvents(this RouteGroupBuilder admin)
+    {
+        admin.MapGet(AdminEventHandlers.Route, (HttpContext c) => AdminEndpoint.RunAsync(c, AdminEventHandlers.ListAsync));
+        return admin;
     }
 }

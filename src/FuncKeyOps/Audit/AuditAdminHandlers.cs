@@ -1,96 +1,85 @@
-using System.Globalization;
-using System.Text.Json;
-using Azure;
 using FuncKeyOps.Admin;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Primitives;
 
 namespace FuncKeyOps.Audit;
 
 /// <summary>
-/// <c>GET /api/admin/audit?from=&amp;to=&amp;relayKeyId=&amp;limit=</c>. Written against <see cref="HttpContext"/> so both
-/// hosts call it; the caller has already authenticated the admin.
+/// <c>GET /api/admin/audit?from=&amp;to=&amp;relayKeyId=&amp;limit=&amp;continuation=</c>. Written against
+/// <see cref="HttpContext"/> so both hosts call it; the caller has already authenticated the admin.
 /// </summary>
-public static partial class AuditAdminHandlers
+public static class AuditAdminHandlers
 {
     public const string Route = "audit";
 
     /// <summary>Longest window one call may read: one month's table and a bit, so a call stays cheap.</summary>
     public static readonly TimeSpan MaxRange = TimeSpan.FromDays(31);
 
-    private static readonly TimeSpan DefaultRange = TimeSpan.FromHours(1);
+    /// <summary>The window when <c>from</c> is not given: the hour before <c>to</c> (now by default).</summary>
+    public static readonly TimeSpan DefaultRange = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// <c>{"items":[...],"count":n,"next":...}</c>, newest first; <c>next</c> goes back as <c>continuation</c> (with the
+    /// same from, to and relayKeyId, or none of them) for the following page, and is null after the last.
+    /// </summary>
     public static async Task QueryAsync(HttpContext context)
     {
         var query = context.Request.Query;
-        var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
-        if (!TryTime(query["to"], now, out var to) || !TryTime(query["from"], to - DefaultRange, out var from))
+        if (!AdminQuery.TryOptional(query["continuation"], out var continuation))
         {
-            await WriteErrorAsync(context, 400, "invalid_request", "from and to must be ISO-8601 times, such as 2026-11-23T09:00:00Z.").ConfigureAwait(false);
+            await BadRequest(context, "continuation must be given at most once and not empty.").ConfigureAwait(false);
+            return;
+        }
+        AuditPageToken? token = null;
+        if (continuation is not null && !AuditPageToken.TryDecode(continuation, out token))
+        {
+            await BadRequest(context, "continuation is not a token from an earlier page.").ConfigureAwait(false);
+            return;
+        }
+        // A continuation carries its window, so following next needs no from/to (and a default to would have moved).
+        var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
+        if (!AdminQuery.TryTime(query["to"], token?.To ?? now, out var to) || !AdminQuery.TryTime(query["from"], token?.From ?? to - DefaultRange, out var from))
+        {
+            await BadRequest(context, $"from and to must be {AdminQuery.TimeFormatHint}.").ConfigureAwait(false);
             return;
         }
         if (from > to)
         {
-            await WriteErrorAsync(context, 400, "invalid_request", "from must not be after to.").ConfigureAwait(false);
+            await BadRequest(context, "from must not be after to.").ConfigureAwait(false);
             return;
         }
         if (to - from > MaxRange)
         {
-            await WriteErrorAsync(context, 400, "invalid_request", "The range may span at most 31 days.").ConfigureAwait(false);
+            await BadRequest(context, "The range may span at most 31 days.").ConfigureAwait(false);
             return;
         }
-        if (!AdminQuery.TryLimit(query["limit"], AuditQuery.DefaultLimit, AuditQuery.MaxLimit, out var limit))
+        if (!AdminQuery.TryLimit(query["limit"], AuditQuery.DefaultPageSize, AuditQuery.MaxPageSize, out var limit))
         {
-            await WriteErrorAsync(context, 400, "invalid_request", $"limit must be a whole number from 1 to {AuditQuery.MaxLimit}.").ConfigureAwait(false);
+            await BadRequest(context, $"limit must be a whole number from 1 to {AuditQuery.MaxPageSize}.").ConfigureAwait(false);
             return;
         }
         if (!AdminQuery.TryOptional(query["relayKeyId"], out var relayKeyId))
         {
-            await WriteErrorAsync(context, 400, "invalid_request", "relayKeyId must be given at most once and not empty.").ConfigureAwait(false);
+            await BadRequest(context, "relayKeyId must be given at most once and not empty.").ConfigureAwait(false);
             return;
         }
 
         IReadOnlyList<AuditRecord> items;
+        string? next;
         try
         {
-            items = await context.RequestServices.GetRequiredService<AuditQuery>()
-                .QueryAsync(from, to, relayKeyId, limit, context.RequestAborted).ConfigureAwait(false);
+            (items, next) = await context.RequestServices.GetRequiredService<AuditQuery>()
+                .PageAsync(from, to, relayKeyId, limit, continuation, context.RequestAborted).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is RequestFailedException or AggregateException && !context.RequestAborted.IsCancellationRequested)
+        catch (FormatException e)
         {
-            LogQueryFailed(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AuditAdminHandlers)), e);
-            await WriteErrorAsync(context, 503, "storage_unavailable", "Table Storage did not answer; try again.").ConfigureAwait(false);
+            await BadRequest(context, e.Message).ConfigureAwait(false);
             return;
         }
-
-        context.Response.StatusCode = StatusCodes.Status200OK;
-        context.Response.Headers.CacheControl = "no-store";
-        await context.Response.WriteAsJsonAsync(new { items, count = items.Count }, JsonOptions, context.RequestAborted).ConfigureAwait(false);
+        // Storage failures and timeouts are the gate's: 503 with Retry-After.
+        await AdminJson.WriteAsync(context, StatusCodes.Status200OK, new { items, count = items.Count, next }).ConfigureAwait(false);
     }
 
-    // ISO-8601 only (no culture-dependent formats); UTC when no offset is given. Absent means the default.
-    private static bool TryTime(StringValues values, DateTimeOffset fallback, out DateTimeOffset time)
-    {
-        time = fallback;
-        if (values.Count == 0)
-            return true;
-        return values.Count == 1
-            && DateTimeOffset.TryParseExact(values[0], IsoFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out time);
-    }
-
-    private static readonly string[] IsoFormats = ["yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK", "yyyy-MM-dd'T'HH:mmK", "yyyy-MM-dd"];
-
-    private static Task WriteErrorAsync(HttpContext context, int status, string code, string message)
-    {
-        context.Response.StatusCode = status;
-        context.Response.Headers.CacheControl = "no-store";
-        return context.Response.WriteAsJsonAsync(new { error = new { code, message } }, JsonOptions, context.RequestAborted);
-    }
-
-    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Audit query failed: Table Storage did not answer")]
-    private static partial void LogQueryFailed(ILogger logger, Exception exception);
+    private static Task BadRequest(HttpContext context, string message) =>
+        ApiErrors.WriteAsync(context, StatusCodes.Status400BadRequest, "invalid_request", message);
 }

@@ -49,6 +49,127 @@ public sealed class AuditQuery(TableStore tables)
         return Earliest(rows, limit);
     }
 
+    /// <summary>Rows per page of <see cref="PageAsync"/> when the caller does not say, and at most.</summary>
+    public const int DefaultPageSize = 100;
+    public const int MaxPageSize = 1000;
+
+    internal const long MaxSpanSeconds = 32L * 24 * 3600;
+    private static readonly TimeSpan FirstSpan = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// One page of the rows with <paramref name="from"/> &lt;= time &lt; <paramref name="to"/>, newest first (time,
+    /// then row key, both descending), at most <paramref name="limit"/>, and the token of the next page, null once
+    /// the window is read to its start. <paramref name="continuation"/> is a token from the previous page of the
+    /// same window and filter.
+    /// </summary>
+    /// <remarks>
+    /// Table Storage returns rows oldest first, so a page is read as windows stepping back in time from the cursor:
+    /// each window's rows go through a heap that keeps only the newest <paramref name="limit"/>, so memory stays
+    /// bounded by the page however many rows a window holds. An empty window doubles the next one, so a sparse or
+    /// empty month costs a few queries, not one per minute; the token carries the span that found the page's rows.
+    /// </remarks>
+    /// <exception cref="FormatException">The continuation is not a token of this window and filter.</exception>
+    public async Task<(IReadOnlyList<AuditRecord> Rows, string? Next)> PageAsync(
+        DateTimeOffset from,
+        DateTimeOffset to,
+        string? relayKeyId,
+        int limit,
+        string? continuation,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, MaxPageSize);
+        from = from.ToUniversalTime();
+        to = to.ToUniversalTime();
+        if (from > to)
+            throw new ArgumentException("from is after to.", nameof(from));
+
+        (DateTimeOffset Time, string RowKey)? cursor = null;
+        var span = FirstSpan;
+        if (continuation is not null)
+        {
+            if (!AuditPageToken.TryDecode(continuation, out var token) || token.From != from || token.To != to || token.RelayKeyId != relayKeyId)
+                throw new FormatException("continuation is not a token from an earlier page of this window and filter.");
+            cursor = (token.Cursor, token.CursorRowKey);
+            span = TimeSpan.FromSeconds(token.SpanSeconds);
+        }
+
+        var page = new List<TableEntity>(Math.Min(limit, 256));
+        var upper = cursor?.Time ?? to;
+        while (page.Count < limit && upper > from)
+        {
+            var lower = upper - from > span ? upper - span : from;
+            var newest = new PriorityQueue<TableEntity, (DateTimeOffset, string)>(Oldest);
+            var found = 0;
+            // The cursor's own instant is read again (other rows may share it) and what is not older is skipped.
+            var includeUpper = cursor is not null && upper == cursor.Value.Time;
+            foreach (var month in Months(lower, includeUpper ? upper.AddTicks(1) : upper))
+            {
+                await foreach (var entity in ReadAsync(month, WindowFilter(lower, upper, includeUpper, relayKeyId), cancellationToken).ConfigureAwait(false))
+                {
+                    var key = OrderKey(entity);
+                    if (cursor is { } c && Oldest.Compare(key, c) >= 0)
+                        continue;
+                    found++;
+                    newest.Enqueue(entity, key);
+                    if (newest.Count > limit - page.Count)
+                        newest.Dequeue();
+                }
+            }
+            var rows = new List<TableEntity>(newest.Count);
+            while (newest.TryDequeue(out var entity, out _))
+                rows.Add(entity);
+            rows.Reverse();
+            page.AddRange(rows);
+            if (page.Count >= limit)
+            {
+                // The next page starts with the span that, at this window's density, holds about one page.
+                var taken = rows.Count;
+                span = TimeSpan.FromSeconds(Math.Clamp((upper - lower).TotalSeconds * taken / Math.Max(found, 1), 1, MaxSpanSeconds));
+                break;
+            }
+            upper = lower;
+            cursor = null;
+            span = TimeSpan.FromSeconds(Math.Min(span.TotalSeconds * 2, MaxSpanSeconds));
+        }
+
+        var records = page.Select(AuditEntity.ToRecord).ToList();
+        if (page.Count < limit)
+            return (records, null);
+        var last = OrderKey(page[^1]);
+        var next = new AuditPageToken
+        {
+            FromTicks = from.UtcTicks,
+            ToTicks = to.UtcTicks,
+            RelayKeyId = relayKeyId,
+            CursorTicks = last.Time.UtcTicks,
+            CursorRowKey = last.RowKey,
+            SpanSeconds = (long)Math.Ceiling(span.TotalSeconds),
+        };
+        return (records, next.Encode());
+    }
+
+    // Ascending (time, row key): the heap's top is the oldest row held, the one to let go first.
+    private static readonly Comparer<(DateTimeOffset Time, string RowKey)> Oldest = Comparer<(DateTimeOffset Time, string RowKey)>.Create(
+        static (a, b) => a.Time != b.Time ? a.Time.CompareTo(b.Time) : string.CompareOrdinal(a.RowKey, b.RowKey));
+
+    private static (DateTimeOffset Time, string RowKey) OrderKey(TableEntity entity) =>
+        (entity.GetDateTimeOffset(nameof(AuditRecord.Time)) ?? default, entity.RowKey);
+
+    private static string WindowFilter(DateTimeOffset lower, DateTimeOffset upper, bool includeUpper, string? relayKeyId)
+    {
+        // Every shard of a second sorts between "yyyyMMddHHmm-ss" and that followed by '~' (after every digit).
+        var first = Second(lower);
+        var last = Second(upper) + "~";
+        var filter = includeUpper
+            ? TableClient.CreateQueryFilter($"PartitionKey ge {first} and PartitionKey lt {last} and Time ge {lower} and Time le {upper}")
+            : TableClient.CreateQueryFilter($"PartitionKey ge {first} and PartitionKey lt {last} and Time ge {lower} and Time lt {upper}");
+        return relayKeyId is null ? filter : filter + " and " + TableClient.CreateQueryFilter($"RelayKeyId eq {relayKeyId}");
+    }
+
+    private static string Second(DateTimeOffset time) =>
+        time.UtcDateTime.ToString("yyyyMMddHHmm'-'ss", CultureInfo.InvariantCulture);
+
     private const int MinuteLength = 12; // yyyyMMddHHmm
 
     private static string Filter(DateTimeOffset from, DateTimeOffset to, string? relayKeyId)

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using FuncKeyOps.Admin;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,22 +13,8 @@ public static class RelayKeyAdminHandlers
     /// <summary><c>POST relay-keys</c>: 201 with the key's fields and <c>key</c>, shown this once.</summary>
     public static async Task CreateAsync(HttpContext context)
     {
-        RelayKeySpec? spec;
-        try
-        {
-            spec = await JsonSerializer.DeserializeAsync<RelayKeySpec>(context.Request.Body, ApiErrors.Json, context.RequestAborted).ConfigureAwait(false);
-        }
-        catch (JsonException e)
-        {
-            // The path names the field; the exception's own message could quote the body.
-            await BadRequest(context, "invalid_json", $"The body is not a valid relay key request (at {e.Path ?? "$"}).").ConfigureAwait(false);
+        if (await AdminJson.ReadAsync<RelayKeySpec>(context).ConfigureAwait(false) is not { } spec)
             return;
-        }
-        if (spec is null)
-        {
-            await BadRequest(context, "invalid_json", "The body must be a JSON object.").ConfigureAwait(false);
-            return;
-        }
 
         try
         {
@@ -83,6 +68,29 @@ public static class RelayKeyAdminHandlers
     {
         var key = await Service(context).GetAsync(id, context.RequestAborted).ConfigureAwait(false);
         await WriteKeyOrNotFound(context, id, key).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// <c>PATCH relay-keys/{id}</c>, a JSON merge patch of <see cref="RelayKeyPatch"/>'s fields: 200 with the key,
+    /// 400 naming what is wrong (nothing changes), 404, or 409 when revoked.
+    /// </summary>
+    public static async Task UpdateAsync(HttpContext context, string id)
+    {
+        if (await AdminJson.ReadAsync<RelayKeyPatch>(context).ConfigureAwait(false) is not { } patch)
+            return;
+        try
+        {
+            var key = await Service(context).UpdateAsync(id, patch, context.RequestAborted).ConfigureAwait(false);
+            await WriteKeyOrNotFound(context, id, key).ConfigureAwait(false);
+        }
+        catch (RelayKeyValidationException e)
+        {
+            await BadRequest(context, "invalid_request", e.Message).ConfigureAwait(false);
+        }
+        catch (RelayKeyConflictException e)
+        {
+            await ApiErrors.WriteAsync(context, StatusCodes.Status409Conflict, "conflict", e.Message).ConfigureAwait(false);
+        }
     }
 
     /// <summary><c>POST relay-keys/{id}/suspend</c>: 200 with the key, 404, or 409 when revoked.</summary>

@@ -85,6 +85,40 @@ public sealed class RelayKeyService
     public Task<RelayKey?> RevokeAsync(string id, CancellationToken cancellationToken = default) =>
         ChangeStatusAsync(id, RelayKeyStatus.Revoked, "revoked", cancellationToken);
 
+    /// <summary>
+    /// Applies a merge patch (limits, lists, expiry, name); null when absent. Other instances see the change within
+    /// their relay-key cache TTL, as they see a suspension.
+    /// </summary>
+    /// <exception cref="RelayKeyValidationException">The patched key would be invalid; nothing is written.</exception>
+    /// <exception cref="RelayKeyConflictException">The key is revoked: a revoked key is kept as it was revoked.</exception>
+    public async Task<RelayKey?> UpdateAsync(string id, RelayKeyPatch patch, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(patch);
+        var table = await Table(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // ETag-guarded read-modify-write: a concurrent revoke or patch is never overwritten.
+            while (true)
+            {
+                var entity = await ReadAsync(id, cancellationToken).ConfigureAwait(false);
+                if (entity is null)
+                    return null;
+                var key = entity.ToRelayKey();
+                if (key.Status == RelayKeyStatus.Revoked)
+                    throw new RelayKeyConflictException(id, key.Status, "changed");
+                var changed = RelayKeySpecValidator.Apply(key, patch, _time.GetUtcNow());
+                var replacement = RelayKeyEntity.From(changed, entity.Hash, entity.PepperVersion);
+                replacement.ETag = entity.ETag;
+                if (await table.TryReplaceAsync(replacement, cancellationToken).ConfigureAwait(false))
+                    return changed;
+            }
+        }
+        finally
+        {
+            _cache.Invalidate(id);
+        }
+    }
+
     private async Task<RelayKey?> ChangeStatusAsync(string id, RelayKeyStatus target, string verb, CancellationToken cancellationToken)
     {
         var table = await Table(cancellationToken).ConfigureAwait(false);

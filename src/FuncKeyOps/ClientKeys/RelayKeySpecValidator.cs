@@ -1,4 +1,5 @@
 using System.Net;
+using FuncKeyOps.Admin;
 
 namespace FuncKeyOps.ClientKeys;
 
@@ -46,6 +47,51 @@ public static class RelayKeySpecValidator
             Status = RelayKeyStatus.Active,
             CreatedAt = now,
         };
+    }
+
+    /// <summary>
+    /// <paramref name="key"/> with <paramref name="patch"/> applied, checked by the same rules as a new key; or
+    /// <see cref="RelayKeyValidationException"/> listing every problem. Id, tenant, status and creation time stay.
+    /// </summary>
+    public static RelayKey Apply(RelayKey key, RelayKeyPatch patch, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(patch);
+        var errors = new List<string>();
+        // Null clears an optional field; these have no "unset" to return to ([] is how a list allows everything).
+        if (patch.Has(nameof(RelayKeyPatch.Name)) && patch.Name is null)
+            errors.Add("name cannot be null.");
+        NotNullList(patch.Has(nameof(RelayKeyPatch.Providers)), patch.Providers, "providers", errors);
+        NotNullList(patch.Has(nameof(RelayKeyPatch.Models)), patch.Models, "models", errors);
+        NotNullList(patch.Has(nameof(RelayKeyPatch.AllowedIps)), patch.AllowedIps, "allowedIps", errors);
+        if (errors.Count > 0)
+            throw new RelayKeyValidationException(errors);
+
+        var spec = new RelayKeySpec
+        {
+            Tenant = key.Tenant,
+            Name = patch.Has(nameof(RelayKeyPatch.Name)) ? patch.Name : key.Name,
+            Providers = patch.Has(nameof(RelayKeyPatch.Providers)) ? patch.Providers : key.Providers,
+            Models = patch.Has(nameof(RelayKeyPatch.Models)) ? patch.Models : key.Models,
+            AllowedIps = patch.Has(nameof(RelayKeyPatch.AllowedIps)) ? patch.AllowedIps : [.. key.AllowedIps.Select(n => n.ToString())],
+            // Only a new expiry must lie ahead: an expired key may still have its limits changed.
+            ExpiresAt = patch.Has(nameof(RelayKeyPatch.ExpiresAt)) ? patch.ExpiresAt : null,
+            Rpm = patch.Has(nameof(RelayKeyPatch.Rpm)) ? patch.Rpm : key.Rpm,
+            DailyTokens = patch.Has(nameof(RelayKeyPatch.DailyTokens)) ? patch.DailyTokens : key.DailyTokens,
+            MonthlyTokens = patch.Has(nameof(RelayKeyPatch.MonthlyTokens)) ? patch.MonthlyTokens : key.MonthlyTokens,
+        };
+        return ToKey(spec, key.Id, now) with
+        {
+            ExpiresAt = patch.Has(nameof(RelayKeyPatch.ExpiresAt)) ? patch.ExpiresAt : key.ExpiresAt,
+            Status = key.Status,
+            CreatedAt = key.CreatedAt,
+        };
+    }
+
+    private static void NotNullList(bool present, IReadOnlyList<string>? value, string field, List<string> errors)
+    {
+        if (present && value is null)
+            errors.Add($"{field} cannot be null; [] allows every value.");
     }
 
     private static string? RequiredText(string? value, string field, List<string> errors)
@@ -105,9 +151,7 @@ public static class RelayKeySpecValidator
         return [.. result];
     }
 
-    // Input is echoed to help the operator, but cut short: a pasted credential should not come back whole.
-    internal static string Quote(string? value) =>
-        value is null ? "null" : value.Length <= 40 ? $"'{value}'" : $"'{value[..16]}…' ({value.Length} characters)";
+    internal static string Quote(string? value) => ApiErrors.Quote(value);
 
     private static void NotNegative(long? value, string field, List<string> errors)
     {

@@ -1,3 +1,4 @@
+using FuncKeyOps.Admin;
 using FuncKeyOps.Audit;
 using FuncKeyOps.ClientKeys;
 using FuncKeyOps.Health;
@@ -26,7 +27,8 @@ public static class EndpointMapping
             api.MapGroup(prefix)
                 .MapRelayKeyAdmin()
                 .MapProviderKeyAdmin()
-                .MapAuditAdmin();
+                .MapAuditAdmin()
+                .MapAdminEvents();
         }
         return endpoints;
     }

@@ -12,6 +12,9 @@ public static class TableNames
     public const string Anomalies = "anomalies";
     public const string Baselines = "baselines";
 
+    /// <summary>The admin trail: one row per admin change or failed admin authentication (<c>Admin/AdminEventStore</c>).</summary>
+    public const string AdminEvents = "adminevents";
+
     /// <summary>Monthly audit tables make retention a table drop.</summary>
     public static string Audit(DateTimeOffset time) =>
         "audit" + time.UtcDateTime.ToString("yyyyMM", CultureInfo.InvariantCulture);

@@ -12,6 +12,8 @@ public class AdminRoutesTests
     [InlineData("api/manage/provider-keys")]
     [InlineData("api/admin/audit")]
     [InlineData("api/manage/audit")]
+    [InlineData("api/admin/admin-events")]
+    [InlineData("api/manage/admin-events")]
     public async Task Every_admin_route_needs_the_admin_key(string path)
     {
         await using var host = await RelayHost.StartAsync();

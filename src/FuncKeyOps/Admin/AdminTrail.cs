@@ -1,0 +1,131 @@
+using System.Security.Cryptography;
+using System.Text;
+using FuncKeyOps.Logging;
+using FuncKeyOps.Relay;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FuncKeyOps.Admin;
+
+/// <summary>
+/// Turns an admin call the gate has finished into an <see cref="AdminEvent"/> and stores it. Lives in the gate so
+/// every admin route is covered, including ones added later, with no code in the handlers.
+/// </summary>
+public sealed partial class AdminTrail(
+    AdminEventStore store,
+    IOptions<AdminOptions> options,
+    IOptions<RelayOptions> relay,
+    SecretRedactor redactor,
+    TimeProvider time,
+    ILogger<AdminTrail> logger)
+{
+    internal const string ErrorCodeItem = "FuncKeyOps.Admin.ErrorCode";
+
+    private const int FingerprintLength = 8;
+    private const int MaxTargetLength = 128;
+
+    private readonly SourceAddress _sourceAddress = SourceAddress.From(relay.Value.TrustedProxies);
+    private readonly TimeSpan _timeout = options.Value.StorageTimeout;
+
+    /// <summary>
+    /// Changes and failed authentications are recorded; successful reads are not: they change nothing, and
+    /// dashboards that poll would bury the changes among them.
+    /// </summary>
+    public static bool Records(string method, AdminAuthOutcome outcome) =>
+        outcome is AdminAuthOutcome.Missing or AdminAuthOutcome.Wrong || !(HttpMethods.IsGet(method) || HttpMethods.IsHead(method));
+
+    /// <param name="status">The status the call ended with, when not the response's (the handler threw).</param>
+    public AdminEvent Describe(HttpContext context, DateTimeOffset arrived, string? presentedKey, int? status = null)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var endpoint = context.GetEndpoint() as RouteEndpoint;
+        var ended = status ?? context.Response.StatusCode;
+        return new AdminEvent
+        {
+            Id = Guid.CreateVersion7(arrived).ToString("N"),
+            Time = arrived,
+            Actor = string.IsNullOrEmpty(presentedKey) ? null : Fingerprint(presentedKey),
+            SourceIp = _sourceAddress.Resolve(context)?.ToString(),
+            Method = context.Request.Method,
+            Route = endpoint is null ? "(unrouted)" : RouteBelowPrefix(endpoint.RoutePattern.RawText ?? ""),
+            Target = Target(context, endpoint, ended),
+            Status = ended,
+            ErrorCode = context.Items.TryGetValue(ErrorCodeItem, out var code) ? code as string : null,
+        };
+    }
+
+    /// <summary>
+    /// Stores the event, waiting at most <see cref="AdminOptions.StorageTimeout"/>. Never throws: the change it
+    /// describes has happened, and answering 503 for it would invite a retry that repeats it (a second key). A
+    /// failure is logged at Error with the whole event instead, so the trail survives in the logs.
+    /// </summary>
+    /// <param name="storageDown">The call itself just failed on storage: the event goes to the log at once rather
+    /// than making the caller wait a second timeout for a write that will not succeed either.</param>
+    public async Task RecordAsync(AdminEvent adminEvent, bool storageDown)
+    {
+        if (storageDown)
+        {
+            LogNotStored(logger, adminEvent.Method, adminEvent.Route, adminEvent.Target, adminEvent.Status, adminEvent.ErrorCode,
+                adminEvent.Actor, adminEvent.SourceIp, adminEvent.Time, null);
+            return;
+        }
+        // Not the request's token: a client that hangs up must not erase the trace of a change it made.
+        using var timeout = new CancellationTokenSource(_timeout, time);
+        try
+        {
+            await store.AppendAsync(adminEvent, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or Azure.RequestFailedException || StorageFailure.Is(e))
+        {
+            LogNotStored(logger, adminEvent.Method, adminEvent.Route, adminEvent.Target, adminEvent.Status, adminEvent.ErrorCode,
+                adminEvent.Actor, adminEvent.SourceIp, adminEvent.Time, e);
+        }
+    }
+
+    public void LogFailedAuthentication(AdminEvent adminEvent, AdminAuthOutcome outcome) =>
+        LogAuthFailed(logger, outcome, adminEvent.SourceIp, adminEvent.Method, adminEvent.Route, adminEvent.Actor);
+
+    internal static string Fingerprint(string value) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)))[..FingerprintLength];
+
+    // "/api/admin/relay-keys/{id}" and the Functions worker's "api/manage/relay-keys/{id}" both become "relay-keys/{id}".
+    private static string RouteBelowPrefix(string pattern)
+    {
+        var route = pattern.TrimStart('/');
+        foreach (var prefix in new[] { "api/", "admin/", "manage/" })
+        {
+            if (route.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+                route = route[prefix.Length..];
+        }
+        return route;
+    }
+
+    private string? Target(HttpContext context, RouteEndpoint? endpoint, int status)
+    {
+        var values = endpoint?.RoutePattern.Parameters
+            .Select(p => context.Request.RouteValues.TryGetValue(p.Name, out var v) ? v?.ToString() : null)
+            .Where(v => !string.IsNullOrEmpty(v))
+            .ToArray() ?? [];
+        var target = values.Length > 0 ? string.Join('/', values) : null;
+        // A create names what it made in Location.
+        if (target is null && status == StatusCodes.Status201Created && context.Response.Headers.Location.ToString() is { Length: > 0 } location)
+            target = location[(location.LastIndexOf('/') + 1)..];
+        if (target is null)
+            return null;
+        // Found or made (2xx) or found in a state that refuses the change (409): an id the service keeps anyway.
+        var found = status is >= 200 and < 300 or StatusCodes.Status409Conflict;
+        return found && IsPlainName(target) && redactor.Redact(target) == target ? target : "sha256:" + Fingerprint(target);
+    }
+
+    private static bool IsPlainName(string value) =>
+        value.Length is > 0 and <= MaxTargetLength && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or '/');
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Admin authentication failed ({Outcome}) from {SourceIp} for {Method} {Route}, key fingerprint {Actor}")]
+    private static partial void LogAuthFailed(ILogger logger, AdminAuthOutcome outcome, string? sourceIp, string method, string route, string? actor);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Admin event not stored: {Method} {Route} target {Target} answered {Status} {ErrorCode} for key fingerprint {Actor} from {SourceIp} at {Time:O}")]
+    private static partial void LogNotStored(ILogger logger, string method, string route, string? target, int status, string? errorCode,
+        string? actor, string? sourceIp, DateTimeOffset time, Exception? exception);
+}
