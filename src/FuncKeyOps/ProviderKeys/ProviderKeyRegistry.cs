@@ -13,9 +13,10 @@ public sealed class ProviderKeyOptions
 
     /// <summary>
     /// Bound on an activation's validation call, retries included: the relay's upstream timeout (minutes, for long
-    /// generations) is far too long for an admin caller waiting on a model list.
+    /// generations) is far too long for an admin caller waiting on a model list. Kept under Admin:StorageTimeout
+    /// (10 s), which bounds the whole admin call: a slow provider must answer 502, not read as a storage outage.
     /// </summary>
-    public TimeSpan ValidationTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan ValidationTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>

@@ -161,7 +161,7 @@ public class RelayCanaryTests
         Assert.Contains(records, r => r.Model == "[REDACTED]" && r.ErrorCode == "model_not_allowed");
         Assert.Contains(records, r => r.UserAgent == "probe/1.0 ([REDACTED])" && r.Status == 200);
         var stored = await StoredAuditTextAsync(host);
-        using var api = new HttpRequestMessage(HttpMethod.Get, "api/admin/audit?limit=10000");
+        using var api = new HttpRequestMessage(HttpMethod.Get, "api/admin/audit?limit=1000");
         api.Headers.Add("x-fko-admin-key", RelayHost.AdminKey);
         using var apiResponse = await host.Client.SendAsync(api);
         var served = await apiResponse.Content.ReadAsStringAsync();
