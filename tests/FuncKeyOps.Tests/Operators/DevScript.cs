@@ -56,14 +56,16 @@ internal sealed class DevScript : IAsyncDisposable
 
     public static DevScript Start(int port, IDictionary<string, string?>? environment = null)
     {
-        var info = new ProcessStartInfo("setsid")
+        // A terminal's shell starts the script with SIGINT at its default; a test run started in the background
+        // may pass it on ignored, and a shell cannot trap a signal ignored on entry, so it is reset first.
+        var info = new ProcessStartInfo("env")
         {
             WorkingDirectory = RepositoryRoot,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { "--wait", "bash", "build.sh", "dev" })
+        foreach (var arg in new[] { "--default-signal=INT", "setsid", "--wait", "bash", "build.sh", "dev" })
             info.ArgumentList.Add(arg);
 
         // Whatever the test run's environment points at, dev must start its own storage and vault here.
