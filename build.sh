@@ -176,6 +176,10 @@ cmd_dev() {
   tools=$!
   if [[ "${FKO_DEV_NO_BUILD:-}" == 1 ]]; then
     log "FKO_DEV_NO_BUILD=1: using the existing $CONFIGURATION build"
+    local output
+    for output in "src/FuncKeyOps.Server/bin/$CONFIGURATION/net10.0/FuncKeyOps.Server.dll" "tests/FuncKeyOps.Testing/bin/$CONFIGURATION/net10.0/FuncKeyOps.Testing.dll"; do
+      [[ -f "$output" ]] || { log "$output is missing: run without FKO_DEV_NO_BUILD=1 to build it"; exit 1; }
+    done
   else
     log "building the Server host and the local test parts (dev.slnf)"
     dotnet build dev.slnf -c "$CONFIGURATION" --nologo -v q >&2
