@@ -8,22 +8,37 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$ROOT"
 ARTIFACTS="$ROOT/.artifacts"
+LOGS="$ARTIFACTS"
 FEED="$ROOT/../shared/functions-feed"
 DEV_PORT="${FKO_DEV_PORT:-7071}"
 CONFIGURATION="${CONFIGURATION:-Debug}"
 
 PIDS=()
+STOP_SIGNALS=()
+AZURITE_TEMP=""
 log() { printf '[build] %s\n' "$*" >&2; }
 
+# Starts a child in a session of its own, so the terminal's Ctrl-C reaches only this script, which then stops
+# the children in order (stop_started). $1 is the signal the child stops cleanly on; the rest is the command.
+# setsid execs in place (this shell's children never lead a group), so $! is the child itself.
+start_child() {
+  STOP_SIGNALS+=("$1")
+  shift
+  setsid "$@" &
+  PIDS+=("$!")
+}
+
+# Newest first, each one gone before the next is asked: the Server writes its buffered audit rows while the
+# vault and Azurite still run, and Azurite saves its data before its temporary folder is removed.
 stop_started() {
-  local pid
-  for pid in "${PIDS[@]}"; do
-    kill "$pid" 2>/dev/null || true
-  done
-  for pid in "${PIDS[@]}"; do
-    wait "$pid" 2>/dev/null || true
+  local i
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+    kill -s "${STOP_SIGNALS[i]}" "${PIDS[i]}" 2>/dev/null || true
+    wait "${PIDS[i]}" 2>/dev/null || true
   done
   PIDS=()
+  STOP_SIGNALS=()
+  if [[ -n "$AZURITE_TEMP" ]]; then rm -rf "$AZURITE_TEMP"; fi
 }
 trap stop_started EXIT
 trap 'exit 130' INT
@@ -42,27 +57,31 @@ ensure_node_tools() {
   npm ci --no-audit --no-fund --loglevel=error >&2
 }
 
-# Starts Azurite Table on loopback with a temporary data folder; sets AZURITE_CONNECTION_STRING.
+# Starts Azurite Table on loopback with its data in folder $1, or a temporary one; sets AZURITE_CONNECTION_STRING.
 start_azurite() {
-  local port location ready
+  local port location="${1:-}" ready
   port="$(free_port)"
-  location="$(mktemp -d "${TMPDIR:-/tmp}/fko-azurite-XXXXXX")"
-  mkdir -p "$ARTIFACTS"
-  node_modules/.bin/azurite-table --tableHost 127.0.0.1 --tablePort "$port" --location "$location" \
-    --skipApiVersionCheck --disableTelemetry --silent --loose >"$ARTIFACTS/azurite.log" 2>&1 &
-  PIDS+=("$!")
+  if [[ -z "$location" ]]; then
+    location="$(mktemp -d "${TMPDIR:-/tmp}/fko-azurite-XXXXXX")"
+    AZURITE_TEMP="$location"
+  fi
+  mkdir -p "$LOGS"
+  # Azurite saves its data on SIGINT only; SIGTERM ends it on the spot.
+  start_child INT node_modules/.bin/azurite-table --tableHost 127.0.0.1 --tablePort "$port" --location "$location" \
+    --skipApiVersionCheck --disableTelemetry --silent --loose >"$LOGS/azurite.log" 2>&1
   ready=0
   for _ in $(seq 1 300); do
-    if grep -q "successfully started" "$ARTIFACTS/azurite.log" 2>/dev/null; then ready=1; break; fi
+    if grep -q "successfully started" "$LOGS/azurite.log" 2>/dev/null; then ready=1; break; fi
     if ! kill -0 "${PIDS[-1]}" 2>/dev/null; then break; fi
     sleep 0.2
   done
   if [[ $ready -ne 1 ]]; then
-    cat "$ARTIFACTS/azurite.log" >&2
+    cat "$LOGS/azurite.log" >&2
     log "Azurite did not start"
     exit 1
   fi
   AZURITE_PORT="$port"
+  AZURITE_LOCATION="$location"
   AZURITE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:$port/devstoreaccount1;"
 }
 
@@ -148,25 +167,39 @@ register_fake_providers() {
 
 cmd_dev() {
   local started=() tools
+  # Before anything is built or started: a second dev on the same port would only fail later, less clearly.
+  if (exec 3<>"/dev/tcp/127.0.0.1/$DEV_PORT") 2>/dev/null; then
+    log "port $DEV_PORT is in use (another ./build.sh dev?); stop that or set FKO_DEV_PORT to a free port"
+    exit 1
+  fi
+  # One folder per port for the logs, so a dev run beside another (or beside ./build.sh test) keeps its own.
+  LOGS="$ARTIFACTS/dev-$DEV_PORT"
   # npm and the build do not depend on each other: run them side by side to start sooner.
   ensure_node_tools &
   tools=$!
-  log "building the Server host and the local test parts (dev.slnf)"
-  dotnet build dev.slnf -c "$CONFIGURATION" --nologo -v q >&2
+  if [[ "${FKO_DEV_NO_BUILD:-}" == 1 ]]; then
+    log "FKO_DEV_NO_BUILD=1: using the existing $CONFIGURATION build"
+    local output
+    for output in "src/FuncKeyOps.Server/bin/$CONFIGURATION/net10.0/FuncKeyOps.Server.dll" "tests/FuncKeyOps.Testing/bin/$CONFIGURATION/net10.0/FuncKeyOps.Testing.dll"; do
+      [[ -f "$output" ]] || { log "$output is missing: run without FKO_DEV_NO_BUILD=1 to build it"; exit 1; }
+    done
+  else
+    log "building the Server host and the local test parts (dev.slnf)"
+    dotnet build dev.slnf -c "$CONFIGURATION" --nologo -v q >&2
+  fi
   wait "$tools" || { log "npm ci failed"; exit 1; }
-  mkdir -p "$ARTIFACTS"
+  mkdir -p "$LOGS"
 
   if [[ -z "${Storage__ConnectionString:-}" && -z "${Storage__TableEndpoint:-}" ]]; then
-    start_azurite
+    start_azurite "${FKO_DEV_AZURITE_LOCATION:-}"
     export Storage__ConnectionString="$AZURITE_CONNECTION_STRING"
-    started+=("Azurite (Table Storage)   http://127.0.0.1:$AZURITE_PORT/devstoreaccount1")
+    started+=("Azurite (Table Storage)   http://127.0.0.1:$AZURITE_PORT/devstoreaccount1  (data: $AZURITE_LOCATION${AZURITE_TEMP:+, removed on exit})")
   fi
 
   if [[ -z "${KeyVault__Uri:-}" ]]; then
-    local parts="$ARTIFACTS/dev-parts.env"
+    local parts="$LOGS/dev-parts.env"
     rm -f "$parts"
-    dotnet "tests/FuncKeyOps.Testing/bin/$CONFIGURATION/net10.0/FuncKeyOps.Testing.dll" serve >"$parts" 2>"$ARTIFACTS/dev-parts.log" &
-    PIDS+=("$!")
+    start_child TERM dotnet "tests/FuncKeyOps.Testing/bin/$CONFIGURATION/net10.0/FuncKeyOps.Testing.dll" serve >"$parts" 2>"$LOGS/dev-parts.log"
     wait_for_ready "$parts" "${PIDS[-1]}" || { log "the local test parts did not start"; exit 1; }
     # shellcheck disable=SC1090
     source <(grep -E '^[A-Za-z_][A-Za-z0-9_]*=' "$parts" | sed 's/^/export /')
@@ -174,9 +207,9 @@ cmd_dev() {
     started+=("Key Vault test vault      $FKO_VAULT_URI")
   fi
 
+  # SIGTERM: the host stops gracefully and writes the audit rows it still holds.
   ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}" \
-    dotnet "src/FuncKeyOps.Server/bin/$CONFIGURATION/net10.0/FuncKeyOps.Server.dll" --urls "http://127.0.0.1:$DEV_PORT" &
-  PIDS+=("$!")
+    start_child TERM dotnet "src/FuncKeyOps.Server/bin/$CONFIGURATION/net10.0/FuncKeyOps.Server.dll" --urls "http://127.0.0.1:$DEV_PORT"
   local server="${PIDS[-1]}" up=0
   for _ in $(seq 1 300); do
     if curl -fs -o /dev/null "http://127.0.0.1:$DEV_PORT/api/health"; then up=1; break; fi

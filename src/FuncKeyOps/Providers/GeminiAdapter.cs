@@ -5,7 +5,8 @@ namespace FuncKeyOps.Providers;
 /// <summary>
 /// generativelanguage.googleapis.com. Clients send the key as <c>x-goog-api-key</c> or <c>?key=</c>; the model is
 /// in the path (<c>v1beta/models/{model}:generateContent</c>, <c>:streamGenerateContent</c>, <c>:countTokens</c>,
-/// <c>:embedContent</c>, or <c>v1beta/tunedModels/{model}:...</c>), and the method decides whether it streams.
+/// <c>:embedContent</c>, <c>:batchEmbedContents</c>, or <c>v1beta/tunedModels/{model}:...</c>), and the method decides
+/// whether it streams. A batch's requests also name a model each; one that is not the path's is the call's model.
 /// </summary>
 public sealed class GeminiAdapter : IProviderAdapter
 {
@@ -41,6 +42,8 @@ public sealed class GeminiAdapter : IProviderAdapter
     public RequestPlan PlanRequest(string method, string path, ReadOnlyMemory<byte> body)
     {
         var (model, action) = ParsePath(path);
+        if (model is not null && action == "batchEmbedContents")
+            model = GeminiBatchModels.FirstOther(body.Span, model) ?? model;
         var scope = model is not null ? ModelScope.Named
             : HttpMethods.IsGet(method) && IsModelList(path) ? ModelScope.None
             : ModelScope.Unknown;

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Http;
 namespace FuncKeyOps.Testing.Providers;
 
 /// <summary>
-/// api.anthropic.com: <c>POST /v1/messages</c> (JSON or SSE) and <c>GET /v1/models</c>.
+/// api.anthropic.com: <c>POST /v1/messages</c> (JSON or SSE), <c>POST /v1/messages/count_tokens</c> and <c>GET /v1/models</c>.
 /// Auth is <c>x-api-key</c> or <c>Authorization: Bearer</c>; like the real API, a request without <c>anthropic-version</c> is a 400.
 /// </summary>
 public sealed class FakeAnthropic : FakeProvider
@@ -73,6 +73,9 @@ public sealed class FakeAnthropic : FakeProvider
         {
             case ("POST", "/v1/messages"):
                 await MessagesAsync(exchange);
+                break;
+            case ("POST", "/v1/messages/count_tokens"):
+                await CountTokensAsync(exchange);
                 break;
             case ("GET", "/v1/models"):
                 await exchange.WriteJsonAsync(200, ModelList());
@@ -148,6 +151,25 @@ public sealed class FakeAnthropic : FakeProvider
             },
         });
         await Send("message_stop", []);
+    }
+
+    // The body is a messages body without max_tokens; the answer is the prompt's size alone, not usage.
+    private static async Task CountTokensAsync(FakeExchange exchange)
+    {
+        if (exchange.ReadJsonObject() is not { } body)
+        {
+            await exchange.WriteJsonAsync(400, Error(exchange, "invalid_request_error", "There was an issue with your request body. Please check it is valid JSON."));
+            return;
+        }
+
+        var missing = new[] { "model", "messages" }.FirstOrDefault(field => body[field] is null);
+        if (missing is not null)
+        {
+            await exchange.WriteJsonAsync(400, Error(exchange, "invalid_request_error", $"{missing}: Field required"));
+            return;
+        }
+
+        await exchange.WriteJsonAsync(200, new JsonObject { ["input_tokens"] = exchange.Usage.InputTokens });
     }
 
     private static JsonObject Message(string id, string model, JsonArray content, string? stopReason, JsonObject usage) => new()

@@ -7,7 +7,7 @@ namespace FuncKeyOps.Testing.Providers;
 /// <summary>
 /// generativelanguage.googleapis.com: <c>POST /v1beta/models/{model}:generateContent</c>,
 /// <c>:streamGenerateContent</c> (SSE with <c>?alt=sse</c>, otherwise a streamed JSON array),
-/// <c>:embedContent</c>, <c>:countTokens</c>, and <c>GET /v1beta/models</c>. <c>/v1/</c> works the same.
+/// <c>:embedContent</c>, <c>:batchEmbedContents</c>, <c>:countTokens</c>, and <c>GET /v1beta/models</c>. <c>/v1/</c> works the same.
 /// Auth is <c>x-goog-api-key</c> or <c>?key=</c>.
 /// </summary>
 /// <remarks>
@@ -106,6 +106,7 @@ public sealed partial class FakeGemini : FakeProvider
                 "generateContent" => GenerateAsync(exchange, model, streaming: false),
                 "streamGenerateContent" => GenerateAsync(exchange, model, streaming: true),
                 "embedContent" => EmbedAsync(exchange),
+                "batchEmbedContents" => BatchEmbedAsync(exchange, model),
                 "countTokens" => exchange.WriteJsonAsync(200, new JsonObject { ["totalTokens"] = exchange.Usage.InputTokens }),
                 _ => NotFoundAsync(exchange, path),
             };
@@ -173,9 +174,39 @@ public sealed partial class FakeGemini : FakeProvider
             return;
         }
 
-        var values = new JsonArray(Enumerable.Range(0, 8).Select(j => (JsonNode?)(0.01f + j * 0.001f)).ToArray());
-        await exchange.WriteJsonAsync(200, new JsonObject { ["embedding"] = new JsonObject { ["values"] = values } });
+        await exchange.WriteJsonAsync(200, new JsonObject { ["embedding"] = Embedding(0) });
     }
+
+    // Google requires each request to name the model of the path ("models/{model}"); the answer has one
+    // embedding per request, in request order.
+    private static async Task BatchEmbedAsync(FakeExchange exchange, string model)
+    {
+        if (exchange.ReadJsonObject()?["requests"] is not JsonArray { Count: > 0 } requests)
+        {
+            await exchange.WriteJsonAsync(400, Error(400, "INVALID_ARGUMENT", "* BatchEmbedContentsRequest.requests: requests is not specified\n"));
+            return;
+        }
+
+        for (var i = 0; i < requests.Count; i++)
+        {
+            var named = requests[i]?["model"] is JsonValue value && value.TryGetValue(out string? name) ? name : null;
+            if (named != "models/" + model || requests[i]?["content"] is null)
+            {
+                await exchange.WriteJsonAsync(400, Error(400, "INVALID_ARGUMENT",
+                    $"* BatchEmbedContentsRequest.requests[{i}]: needs content and the model of the request URL, models/{model}\n"));
+                return;
+            }
+        }
+
+        var embeddings = new JsonArray(Enumerable.Range(0, requests.Count).Select(i => (JsonNode?)Embedding(i)).ToArray());
+        await exchange.WriteJsonAsync(200, new JsonObject { ["embeddings"] = embeddings });
+    }
+
+    /// <summary><c>{"values":[...]}</c>, 8 floats that differ by <paramref name="index"/>.</summary>
+    private static JsonObject Embedding(int index) => new()
+    {
+        ["values"] = new JsonArray(Enumerable.Range(0, 8).Select(j => (JsonNode?)(0.01f * (index + 1) + j * 0.001f)).ToArray()),
+    };
 
     private static JsonObject Chunk(string text, bool finished, int outputSoFar, FakeUsage usage, string model, string responseId)
     {
@@ -218,7 +249,7 @@ public sealed partial class FakeGemini : FakeProvider
             ["inputTokenLimit"] = 1048576,
             ["outputTokenLimit"] = 8192,
             ["supportedGenerationMethods"] = id.StartsWith("text-embedding", StringComparison.Ordinal)
-                ? new JsonArray("embedContent")
+                ? new JsonArray("embedContent", "batchEmbedContents")
                 : new JsonArray("generateContent", "countTokens"),
         }).ToArray()),
     };

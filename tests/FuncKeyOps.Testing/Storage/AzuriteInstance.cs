@@ -5,8 +5,8 @@ using System.Net.Sockets;
 namespace FuncKeyOps.Testing.Storage;
 
 /// <summary>
-/// One Azurite Table service process on loopback with a temporary data folder. Can be stopped and started
-/// again on the same port with the same data, for "storage down mid-run" tests.
+/// One Azurite Table service process on loopback with a temporary data folder (or one the caller owns). Can be
+/// stopped and started again on the same port with the same data, for "storage down mid-run" tests.
 /// </summary>
 public sealed class AzuriteInstance : IAsyncDisposable
 {
@@ -16,13 +16,15 @@ public sealed class AzuriteInstance : IAsyncDisposable
 
     private readonly string _executable;
     private readonly string _location;
+    private readonly bool _ownsLocation;
     private Process? _process;
 
-    private AzuriteInstance(string executable, int port)
+    private AzuriteInstance(string executable, int port, string? location)
     {
         _executable = executable;
         Port = port;
-        _location = Directory.CreateTempSubdirectory("fko-azurite-").FullName;
+        _ownsLocation = location is null;
+        _location = location ?? Directory.CreateTempSubdirectory("fko-azurite-").FullName;
     }
 
     public int Port { get; }
@@ -32,9 +34,15 @@ public sealed class AzuriteInstance : IAsyncDisposable
     public static string ConnectionStringFor(int port) =>
         $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};TableEndpoint=http://127.0.0.1:{port}/{AccountName};";
 
-    public static async Task<AzuriteInstance> StartAsync(CancellationToken cancellationToken = default)
+    public static Task<AzuriteInstance> StartAsync(CancellationToken cancellationToken = default) => StartAsync(null, cancellationToken);
+
+    /// <summary>
+    /// Serves the data in <paramref name="location"/> (e.g. what another Azurite left there), which stays when
+    /// this instance is disposed; null for a temporary folder of its own.
+    /// </summary>
+    public static async Task<AzuriteInstance> StartAsync(string? location, CancellationToken cancellationToken = default)
     {
-        var instance = new AzuriteInstance(FindExecutable(), FreePort());
+        var instance = new AzuriteInstance(FindExecutable(), FreePort(), location);
         await instance.StartAgainAsync(cancellationToken);
         return instance;
     }
@@ -136,6 +144,8 @@ public sealed class AzuriteInstance : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
+        if (!_ownsLocation)
+            return;
         try
         {
             Directory.Delete(_location, recursive: true);

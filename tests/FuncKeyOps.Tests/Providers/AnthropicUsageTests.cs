@@ -124,6 +124,8 @@ public class AnthropicUsageTests
     [InlineData("""{"type":"error","error":{"type":"not_found_error","message":"model: claude-x"},"request_id":"req_011CSHoEeqs5C35K2UUqR7Fy"}""")]
     [InlineData("""{"data":[{"type":"model","id":"claude-sonnet-4-5-20250929"}],"has_more":false}""")]
     [InlineData("{")]
+    // count_tokens: the prompt's size, not tokens consumed; it must not count against a budget.
+    [InlineData("""{"input_tokens":2095}""")]
     public void Bodies_without_usage_report_none(string body) =>
         Assert.Equal(default, SseFeed.Json(new AnthropicUsageReader(), body));
 }

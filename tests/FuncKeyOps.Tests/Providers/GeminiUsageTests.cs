@@ -62,6 +62,7 @@ public class GeminiUsageTests
 
     [Theory]
     [InlineData("""{"totalTokens": 31}""")]
+    [InlineData("""{"embeddings":[{"values":[0.01,0.02]},{"values":[0.03,0.04]}]}""")]
     [InlineData("""{"embedding": {"values": [0.013168523, -0.008711934]}}""")]
     [InlineData("""{"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","status":"INVALID_ARGUMENT"}}""")]
     [InlineData("""{"usageMetadata": {"promptTokenCount": 8""")]

@@ -44,6 +44,22 @@ public class RequestPlanTests
     }
 
     [Theory]
+    [InlineData("""{"requests":[{"model":"models/text-embedding-004","content":{}},{"model":"models/text-embedding-004","content":{}}]}""", "text-embedding-004")]
+    [InlineData("""{"requests":[{"model":"models/text-embedding-004"},{"model":"models/gemini-embedding-001"}]}""", "gemini-embedding-001")]
+    [InlineData("""{"requests":[{"model":"models/text-embedding-004","model":"models/other-model"}]}""", "other-model")]
+    [InlineData("""{"requests":[{"model":"models/text-embedding-004"}],"requests":[{"model":"models/other-model"}]}""", "other-model")]
+    [InlineData("""{"requests":[{"model":"tunedModels/text-embedding-004"}]}""", "tunedModels/text-embedding-004")]
+    [InlineData("""{"requests":[{"content":{}},{"model":123}]}""", "text-embedding-004")]
+    [InlineData("""{"requests":[{"model":"models/other-model""", "text-embedding-004")]
+    public void Gemini_batchEmbedContents_is_judged_by_any_request_model_that_is_not_the_paths(string body, string model)
+    {
+        var plan = Plan("gemini", "POST", "v1beta/models/text-embedding-004:batchEmbedContents", body);
+
+        Assert.Equal(model, plan.Model);
+        Assert.Equal(body, Encoding.UTF8.GetString(plan.UpstreamBody.Span));
+    }
+
+    [Theory]
     [InlineData("openai")]
     [InlineData("anthropic")]
     [InlineData("azure-openai")]

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Anthropic;
 using Anthropic.Core;
 using Anthropic.Models.Messages;
+using FuncKeyOps.ClientKeys;
 using FuncKeyOps.Testing.Providers;
 using OpenAI;
 using OpenAI.Chat;
@@ -145,6 +146,111 @@ public class SdkRelayTests
         Assert.Equal(host.Anthropic.Usage.InputTokens, row.InputTokens);
         Assert.Equal(host.Anthropic.Usage.OutputTokens, row.OutputTokens);
     }
+
+    /// <summary>
+    /// count_tokens answers <c>{"input_tokens":N}</c>, a count of the prompt, not tokens used: it must not count
+    /// against a budget. The messages call afterwards shows the budget is live in this very setup.
+    /// </summary>
+    [Fact]
+    public async Task Anthropic_SDK_count_tokens_through_the_relay_is_audited_and_not_counted_against_budgets()
+    {
+        await using var host = await RelayHost.StartAsync();
+        var (key, secret) = await host.CreateRelayKeyAsync(new RelayKeySpec { Tenant = "tests", Name = "budget", DailyTokens = 100 });
+        host.Anthropic.Usage = new FakeUsage(1_000, 5);
+        using var client = AnthropicSdk(host, secret);
+        var countParams = new MessageCountTokensParams { Model = "claude-sonnet-4-5-20250929", Messages = [new UserMessageParam("hi")] };
+
+        Assert.Equal(1_000, (await client.Messages.CountTokens(countParams)).InputTokens);
+        Assert.Equal(1_000, (await client.Messages.CountTokens(countParams)).InputTokens);
+        await client.Messages.Create(AnthropicParams());
+        await Assert.ThrowsAsync<Anthropic.Exceptions.AnthropicRateLimitException>(() => client.Messages.CountTokens(countParams));
+
+        Assert.Equal(["/v1/messages/count_tokens", "/v1/messages/count_tokens", "/v1/messages"], host.Anthropic.Requests.Select(r => r.Path));
+        Assert.Equal(host.ProviderKeyValues["anthropic"], host.Anthropic.Requests[0].Header("x-api-key"));
+        var rows = (await host.RowsAsync(key.Id)).Where(r => r.Path == "v1/messages/count_tokens" && r.Status == 200).ToList();
+        Assert.Equal(2, rows.Count);
+        Assert.All(rows, row =>
+        {
+            Assert.Equal("claude-sonnet-4-5-20250929", row.Model);
+            Assert.Null(row.InputTokens);
+            Assert.Null(row.OutputTokens);
+        });
+    }
+
+    [Fact]
+    public async Task Anthropic_count_tokens_is_held_to_the_model_allow_list()
+    {
+        await using var host = await RelayHost.StartAsync();
+        var (_, secret) = await host.CreateRelayKeyAsync(new RelayKeySpec { Tenant = "tests", Name = "haiku", Models = ["claude-haiku-4-5-20251001"] });
+        using var client = AnthropicSdk(host, secret);
+
+        await Assert.ThrowsAsync<Anthropic.Exceptions.AnthropicForbiddenException>(() => client.Messages.CountTokens(
+            new MessageCountTokensParams { Model = "claude-sonnet-4-5-20250929", Messages = [new UserMessageParam("hi")] }));
+        var allowed = await client.Messages.CountTokens(
+            new MessageCountTokensParams { Model = "claude-haiku-4-5-20251001", Messages = [new UserMessageParam("hi")] });
+
+        Assert.Equal(host.Anthropic.Usage.InputTokens, allowed.InputTokens);
+        Assert.Equal("claude-haiku-4-5-20251001", Assert.Single(host.Anthropic.Requests).Json().GetProperty("model").GetString());
+    }
+
+    [Fact]
+    public async Task Gemini_batchEmbedContents_through_the_relay_is_answered_and_audited_with_the_path_model()
+    {
+        await using var host = await RelayHost.StartAsync();
+        var (key, secret) = await host.CreateRelayKeyAsync();
+
+        using var response = await GeminiBatchEmbedAsync(host, secret, "text-embedding-004", BatchEmbedBody("text-embedding-004", "text-embedding-004"));
+        var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.Equal(2, body.GetProperty("embeddings").GetArrayLength());
+        var upstream = Assert.Single(host.Gemini.Requests);
+        Assert.Equal("/v1beta/models/text-embedding-004:batchEmbedContents", upstream.Path);
+        Assert.Equal(host.ProviderKeyValues["gemini"], upstream.Header("x-goog-api-key"));
+        var row = Assert.Single(await host.RowsAsync(key.Id));
+        Assert.Equal((200, "text-embedding-004", false), (row.Status, row.Model, row.Streamed));
+        Assert.Null(row.InputTokens);
+    }
+
+    /// <summary>
+    /// Google refuses a batch whose requests name another model than the path, but the relay does not rely on it:
+    /// a model named in the body is held to the allow-list too, so such a call is never forwarded.
+    /// </summary>
+    [Fact]
+    public async Task Gemini_batchEmbedContents_is_held_to_the_model_allow_list_by_its_path_and_by_every_request()
+    {
+        await using var host = await RelayHost.StartAsync();
+        var (key, secret) = await host.CreateRelayKeyAsync(new RelayKeySpec { Tenant = "tests", Name = "flash", Models = ["gemini-2.0-flash", "text-embedding-004"] });
+
+        using var pathNotAllowed = await GeminiBatchEmbedAsync(host, secret, "gemini-embedding-001", BatchEmbedBody("gemini-embedding-001", "gemini-embedding-001"));
+        using var bodyNotAllowed = await GeminiBatchEmbedAsync(host, secret, "text-embedding-004", BatchEmbedBody("text-embedding-004", "gemini-embedding-001"));
+        using var allowed = await GeminiBatchEmbedAsync(host, secret, "text-embedding-004", BatchEmbedBody("text-embedding-004", "text-embedding-004"));
+
+        Assert.Equal(403, (int)pathNotAllowed.StatusCode);
+        Assert.Equal(403, (int)bodyNotAllowed.StatusCode);
+        Assert.Equal("PERMISSION_DENIED", JsonDocument.Parse(await bodyNotAllowed.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("status").GetString());
+        Assert.Equal(200, (int)allowed.StatusCode);
+        Assert.Single(host.Gemini.Requests);
+        var refused = (await host.RowsAsync(key.Id)).Where(r => r.Status == 403).Select(r => r.Model).Order();
+        Assert.Equal(["gemini-embedding-001", "gemini-embedding-001"], refused);
+    }
+
+    private static async Task<HttpResponseMessage> GeminiBatchEmbedAsync(RelayHost host, string relayKey, string pathModel, string body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"api/relay/gemini/v1beta/models/{pathModel}:batchEmbedContents")
+        {
+            Content = new StringContent(body, Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("x-goog-api-key", relayKey);
+        return await host.Client.SendAsync(request);
+    }
+
+    /// <summary>Two embed requests, each naming its model as Google's SDKs do (<c>models/...</c>).</summary>
+    private static string BatchEmbedBody(string firstModel, string secondModel) => $$$"""
+        {"requests":[
+          {"model":"models/{{{firstModel}}}","content":{"parts":[{"text":"first"}]}},
+          {"model":"models/{{{secondModel}}}","content":{"parts":[{"text":"second"}]}}]}
+        """;
 
     [Theory]
     [InlineData(false)]

@@ -300,6 +300,51 @@ public sealed class FakeProviderTests
         Assert.Single(fake.Requests);
     }
 
+    [Fact]
+    public async Task Anthropic_SDK_counts_tokens_with_input_tokens_only()
+    {
+        await using var fake = await FakeAnthropic.StartAsync(Key);
+        fake.Usage = new FakeUsage(42, 9);
+        using var client = AnthropicClientFor(fake, Key);
+
+        var count = await client.Messages.CountTokens(new MessageCountTokensParams
+        {
+            Model = "claude-sonnet-4-5-20250929",
+            Messages = [new UserMessageParam("hi")],
+        });
+
+        Assert.Equal(42, count.InputTokens);
+        var request = Assert.Single(fake.Requests);
+        Assert.Equal("/v1/messages/count_tokens", request.PathAndQuery);
+        Assert.False(request.Json().TryGetProperty("max_tokens", out _)); // count_tokens takes no max_tokens
+    }
+
+    [Fact]
+    public async Task Anthropic_count_tokens_answers_only_input_tokens_and_checks_its_body_and_key()
+    {
+        await using var fake = await FakeAnthropic.StartAsync(Key);
+        using var http = new HttpClient();
+        var body = new JsonObject
+        {
+            ["model"] = "claude-sonnet-4-5-20250929",
+            ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = "hi" }),
+        };
+
+        using var counted = await http.SendAsync(AnthropicPost(fake, "v1/messages/count_tokens", body, Key));
+        var answer = await ReadJsonAsync(counted);
+        Assert.Equal(fake.Usage.InputTokens, answer.GetProperty("input_tokens").GetInt32());
+        Assert.Equal(["input_tokens"], answer.EnumerateObject().Select(p => p.Name));
+
+        body.Remove("messages");
+        using var noMessages = await http.SendAsync(AnthropicPost(fake, "v1/messages/count_tokens", body, Key));
+        Assert.Equal(HttpStatusCode.BadRequest, noMessages.StatusCode);
+        Assert.Equal("invalid_request_error", (await ReadJsonAsync(noMessages, expectSuccess: false)).GetProperty("error").GetProperty("type").GetString());
+
+        using var wrongKey = await http.SendAsync(AnthropicPost(fake, "v1/messages/count_tokens", body, WrongKey));
+        Assert.Equal(HttpStatusCode.Unauthorized, wrongKey.StatusCode);
+        AssertProviderError("anthropic", 401, await ReadJsonAsync(wrongKey, expectSuccess: false));
+    }
+
     // ---- Gemini, raw HTTP in its own format ----
 
     [Fact]
@@ -385,6 +430,48 @@ public sealed class FakeProviderTests
 
         var body = await ReadJsonAsync(response);
         Assert.Contains(body.GetProperty("models").EnumerateArray(), m => m.GetProperty("name").GetString() == "models/gemini-2.0-flash");
+    }
+
+    [Fact]
+    public async Task Gemini_batchEmbedContents_answers_one_embedding_per_request_in_order()
+    {
+        await using var fake = await FakeGemini.StartAsync(Key);
+        using var http = new HttpClient();
+
+        using var response = await http.SendAsync(GeminiPost(fake, "v1beta/models/text-embedding-004:batchEmbedContents", BatchEmbedBody("text-embedding-004", "first", "second", "third"), Key));
+
+        var embeddings = (await ReadJsonAsync(response)).GetProperty("embeddings");
+        Assert.Equal(3, embeddings.GetArrayLength());
+        var vectors = embeddings.EnumerateArray().Select(e => e.GetProperty("values").EnumerateArray().Select(v => v.GetSingle()).ToArray()).ToList();
+        Assert.All(vectors, v => Assert.Equal(8, v.Length));
+        Assert.Equal(3, vectors.Select(v => string.Join(',', v)).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Gemini_batchEmbedContents_refuses_a_request_for_another_model_a_missing_model_and_a_wrong_key()
+    {
+        await using var fake = await FakeGemini.StartAsync(Key);
+        using var http = new HttpClient();
+        const string path = "v1beta/models/text-embedding-004:batchEmbedContents";
+
+        // Google requires every request's model to be the one in the path.
+        var otherModel = BatchEmbedBody("text-embedding-004", "a", "b");
+        otherModel["requests"]![1]!["model"] = "models/gemini-embedding-001";
+        using var mismatch = await http.SendAsync(GeminiPost(fake, path, otherModel, Key));
+        Assert.Equal(HttpStatusCode.BadRequest, mismatch.StatusCode);
+        AssertProviderError("gemini", 400, await ReadJsonAsync(mismatch, expectSuccess: false));
+
+        var noModel = BatchEmbedBody("text-embedding-004", "a");
+        noModel["requests"]![0]!.AsObject().Remove("model");
+        using var missing = await http.SendAsync(GeminiPost(fake, path, noModel, Key));
+        Assert.Equal(HttpStatusCode.BadRequest, missing.StatusCode);
+
+        using var noRequests = await http.SendAsync(GeminiPost(fake, path, new JsonObject(), Key));
+        Assert.Equal(HttpStatusCode.BadRequest, noRequests.StatusCode);
+
+        using var wrongKey = await http.SendAsync(GeminiPost(fake, path, BatchEmbedBody("text-embedding-004", "a"), WrongKey));
+        Assert.Equal(HttpStatusCode.BadRequest, wrongKey.StatusCode);
+        Assert.Equal("API_KEY_INVALID", (await ReadJsonAsync(wrongKey, expectSuccess: false)).GetProperty("error").GetProperty("details")[0].GetProperty("reason").GetString());
     }
 
     // ---- Azure OpenAI, raw HTTP in its own format ----
@@ -756,6 +843,31 @@ public sealed class FakeProviderTests
                 throw new ArgumentOutOfRangeException(nameof(fake));
         }
     }
+
+    private static HttpRequestMessage AnthropicPost(FakeProvider fake, string relativePath, JsonObject body, string key)
+    {
+        var request = Post(fake, relativePath, body);
+        request.Headers.Add("x-api-key", key);
+        request.Headers.Add("anthropic-version", "2023-06-01");
+        return request;
+    }
+
+    private static HttpRequestMessage GeminiPost(FakeProvider fake, string relativePath, JsonObject body, string key)
+    {
+        var request = Post(fake, relativePath, body);
+        request.Headers.Add("x-goog-api-key", key);
+        return request;
+    }
+
+    /// <summary><c>{"requests":[{"model":"models/...","content":{"parts":[{"text":...}]}}, ...]}</c>, one request per text.</summary>
+    private static JsonObject BatchEmbedBody(string model, params string[] texts) => new()
+    {
+        ["requests"] = new JsonArray(texts.Select(text => (JsonNode?)new JsonObject
+        {
+            ["model"] = "models/" + model,
+            ["content"] = new JsonObject { ["parts"] = new JsonArray(new JsonObject { ["text"] = text }) },
+        }).ToArray()),
+    };
 
     private static void RemoveKey(HttpRequestMessage request)
     {
