@@ -1,0 +1,46 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Headers;
+using System.Text;
+using FuncKeyOps.Relay;
+
+namespace FuncKeyOps.Tests.Audit;
+
+/// <summary>
+/// Clients calling the relay back to back until told to stop. A call already sent when the stop comes is let
+/// finish, so every call made has an answer: the answers are exactly the calls that must have an audit row.
+/// </summary>
+internal sealed class RelayLoad(HttpClient client, string relayKey)
+{
+    private const string ChatBody = """{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}""";
+
+    private readonly ConcurrentQueue<(int Status, string RequestId)> _answers = new();
+
+    public IReadOnlyCollection<(int Status, string RequestId)> Answers => _answers;
+
+    public IEnumerable<string> RequestIds => _answers.Select(a => a.RequestId);
+
+    public int Count(int status) => _answers.Count(a => a.Status == status);
+
+    /// <summary>Runs <paramref name="clients"/> callers until <paramref name="stop"/> fires; completes when every call has its answer.</summary>
+    public Task RunAsync(int clients, CancellationToken stop) =>
+        Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+                await CallAsync();
+        })));
+
+    /// <summary>One call, recorded with its status and request id.</summary>
+    public async Task CallAsync()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/relay/openai/v1/chat/completions")
+        {
+            Content = new StringContent(ChatBody, Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", relayKey);
+        // Never cancelled: a call that was sent is answered and counted.
+        using var response = await client.SendAsync(request, CancellationToken.None);
+        await response.Content.ReadAsByteArrayAsync(CancellationToken.None);
+        var id = response.Headers.TryGetValues(RelayHandler.RequestIdHeader, out var ids) ? ids.Single() : "";
+        _answers.Enqueue(((int)response.StatusCode, id));
+    }
+}
