@@ -15,7 +15,9 @@ namespace FuncKeyOps.Tests.Audit;
 /// </summary>
 public class AuditStallTests(ITestOutputHelper output)
 {
-    private const int Clients = 12;
+    // 8 clients at most 100 calls/s each: at most 12,000 calls in the stall, which Azurite takes in about 10 s afterwards.
+    private const int Clients = 8;
+    private static readonly TimeSpan Pace = TimeSpan.FromMilliseconds(10);
 
     // The scenario's length, not a wait for anything: the clients stop sending when it ends.
     private static readonly TimeSpan Stall = TimeSpan.FromSeconds(15);
@@ -84,7 +86,7 @@ public class AuditStallTests(ITestOutputHelper output)
 
         azurite.Pause();
         using (var stall = new CancellationTokenSource(Stall))
-            await load.RunAsync(Clients, stall.Token);
+            await load.RunAsync(Clients, Pace, stall.Token);
         azurite.Resume();
 
         await host.Server.WaitIdleAsync().WaitAsync(AuditHarness.Timeout);

@@ -21,12 +21,25 @@ internal sealed class RelayLoad(HttpClient client, string relayKey)
 
     public int Count(int status) => _answers.Count(a => a.Status == status);
 
-    /// <summary>Runs <paramref name="clients"/> callers until <paramref name="stop"/> fires; completes when every call has its answer.</summary>
-    public Task RunAsync(int clients, CancellationToken stop) =>
+    /// <summary>
+    /// Runs <paramref name="clients"/> callers, each starting at most one call per <paramref name="pace"/>, until
+    /// <paramref name="stop"/> fires; completes when every call has its answer. The pace bounds the rows a run makes
+    /// whatever the machine's speed, so the time to store them afterwards is bounded too.
+    /// </summary>
+    public Task RunAsync(int clients, TimeSpan pace, CancellationToken stop) =>
         Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
         {
-            while (!stop.IsCancellationRequested)
-                await CallAsync();
+            using var timer = new PeriodicTimer(pace);
+            try
+            {
+                do
+                    await CallAsync();
+                while (await timer.WaitForNextTickAsync(stop));
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                // The run is over; the call before this wait was answered.
+            }
         })));
 
     /// <summary>One call, recorded with its status and request id.</summary>
