@@ -56,6 +56,9 @@ internal sealed partial class AuditSpill : IDisposable
     /// <summary>Below <see cref="AuditOptions.SpillLimitBytes"/>: a new call may be served (the reserve is for refusals).</summary>
     public bool HasRoom => Interlocked.Read(ref _bytes) < _limit;
 
+    /// <summary>Number of the newest segment (the one appended to, if any); segments are replayed in number order.</summary>
+    public long NewestSegment => Interlocked.Read(ref _nextSequence) - 1;
+
     /// <summary>The slot folder in use, for logs and tests.</summary>
     public string Folder => _folder;
 
@@ -101,7 +104,7 @@ internal sealed partial class AuditSpill : IDisposable
                 {
                     if (_bytes == 0)
                         LogSpilling(_logger, _folder);
-                    _appendingPath = Path.Combine(_folder, $"{_nextSequence++:D10}{SegmentSuffix}");
+                    _appendingPath = Path.Combine(_folder, $"{Interlocked.Increment(ref _nextSequence) - 1:D10}{SegmentSuffix}");
                     _appending = new FileStream(_appendingPath, PrivateFile(FileMode.CreateNew, FileAccess.Write, FileShare.Read));
                 }
                 // Unbuffered stream: one write call per line, in the OS before Enqueue returns (a process crash keeps it).
@@ -139,7 +142,7 @@ internal sealed partial class AuditSpill : IDisposable
             }
             if (oldest == _appendingPath)
                 CloseAppending();
-            return new SpillSegment(oldest);
+            return new SpillSegment(oldest, SequenceOf(oldest));
         }
     }
 
@@ -270,11 +273,13 @@ internal sealed partial class AuditSpill : IDisposable
 }
 
 /// <summary>One segment being replayed: read a batch of rows at a time, skipping lines that do not parse.</summary>
-internal sealed class SpillSegment(string path) : IDisposable
+internal sealed class SpillSegment(string path, long sequence) : IDisposable
 {
     private readonly StreamReader _reader = new(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite), System.Text.Encoding.UTF8);
 
     public string Path { get; } = path;
+
+    public long Sequence { get; } = sequence;
 
     public bool AtEnd { get; private set; }
 

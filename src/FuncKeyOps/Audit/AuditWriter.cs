@@ -191,13 +191,19 @@ public sealed partial class AuditWriter : BackgroundService, IAuditSink
                     await CollectAsync(batch, flushes, stoppingToken).ConfigureAwait(false);
                 else
                     break;
-                await StoreAsync(batch, fromSpill: false, writes.Token).ConfigureAwait(false);
+                var stored = await StoreAsync(batch, fromSpill: false, writes.Token).ConfigureAwait(false);
                 batch.Clear();
-                // A flush waits for the spill too: rows enqueued before it may be there.
-                replay = await ReplayAsync(replay, untilEmpty: flushes.Count > 0, writes.Token).ConfigureAwait(false);
+                // A flush waits for the spill too: rows enqueued before it may be in any segment up to the newest.
+                var upTo = flushes.Count > 0 ? _spill.Value?.NewestSegment ?? -1 : -1;
+                (replay, var replayed) = await ReplayAsync(replay, upTo, writes.Token).ConfigureAwait(false);
                 EndDropBurstIfRoom();
                 foreach (var flush in flushes)
-                    flush.TrySetResult();
+                {
+                    if (stored && replayed)
+                        flush.TrySetResult();
+                    else
+                        flush.TrySetException(new InvalidOperationException("The audit writer stopped with rows in the spill; the next process on this machine stores them."));
+                }
                 flushes.Clear();
             }
         }
@@ -221,16 +227,17 @@ public sealed partial class AuditWriter : BackgroundService, IAuditSink
 
     private bool ReplayDue => !_closed && _spill.Value is { Bytes: > 0 };
 
-    // One batch of the oldest segment per cycle, interleaved with fresh rows (all of it when a flush waits).
-    // The segment is deleted once its last batch is stored; returns the segment still being read, if any.
-    private async Task<SpillSegment?> ReplayAsync(SpillSegment? segment, bool untilEmpty, CancellationToken cancellationToken)
+    // One batch of the oldest segment per cycle, interleaved with fresh rows; when a flush waits, every segment
+    // up to number upTo (rows spilled later are not the flush's). The segment is deleted once its last batch is
+    // stored. Returns the segment still being read, if any, and whether every segment up to upTo is stored.
+    private async Task<(SpillSegment? Segment, bool Done)> ReplayAsync(SpillSegment? segment, long upTo, CancellationToken cancellationToken)
     {
         var records = new List<AuditRecord>(CycleSize);
         while (ReplayDue && _spill.Value is { } spill)
         {
             segment ??= spill.OpenOldest();
-            if (segment is null)
-                return null;
+            if (segment is null || segment.Sequence > upTo && upTo >= 0)
+                return (segment, true);
             records.Clear();
             var unreadable = await segment.ReadAsync(records, CycleSize, cancellationToken).ConfigureAwait(false);
             if (unreadable > 0)
@@ -240,16 +247,17 @@ public sealed partial class AuditWriter : BackgroundService, IAuditSink
                 LogUnreadable(_logger, unreadable, segment.Path);
             }
             if (!await StoreAsync(records, fromSpill: true, cancellationToken).ConfigureAwait(false))
-                return segment; // stopping: the rows stay in their segment for the next process
+                return (segment, false); // stopping: the rows stay in their segment for the next process
             if (segment.AtEnd)
             {
                 spill.Remove(segment);
                 segment = null;
             }
-            if (!untilEmpty)
-                break;
+            if (upTo < 0)
+                return (segment, true);
         }
-        return segment;
+        // Stopping (or no spill): done only if nothing the flush may need is left on disk.
+        return (segment, upTo < 0 || _spill.Value is not { Bytes: > 0 });
     }
 
     // Takes what is queued, then keeps taking for up to Linger unless the cycle is full, a flush waits, or the
