@@ -42,6 +42,7 @@ public sealed partial class AuditWriter : BackgroundService, IAuditSink
     private long _droppedBeforeBurst;
     private long _abandoned;
     private int _inDropBurst;
+    private int _refusing;
     private volatile bool _closed;
     private TaskCompletionSource _wake = NewSignal();
 
@@ -88,7 +89,26 @@ public sealed partial class AuditWriter : BackgroundService, IAuditSink
     public bool HasRoom =>
         _options.WhenFull == AuditWhenFull.Drop
         || Interlocked.Read(ref _pending) < _options.Capacity
-        || _spill.Value?.HasRoom == true;
+        || SpillHasRoom();
+
+    // Memory is full: from here on (and only here) the spill is looked at; the first refusal of a burst is logged.
+    private bool SpillHasRoom()
+    {
+        if (_spill.Value?.HasRoom == true)
+            return true;
+        if (Interlocked.CompareExchange(ref _refusing, 1, 0) == 0)
+        {
+            try
+            {
+                LogRefusing(_logger, _options.Capacity, _options.SpillLimitBytes);
+            }
+            catch (Exception)
+            {
+                // As in Drop: this runs on the request path and must not throw.
+            }
+        }
+        return false;
+    }
 
     /// <summary>Never blocks and never throws: when the buffer is full the row is spilled, or dropped and counted.</summary>
     public void Enqueue(AuditRecord record)
@@ -138,7 +158,7 @@ public sealed partial class AuditWriter : BackgroundService, IAuditSink
     {
         Close();
         if (_spill.Value is not null)
-            _stopTimer = _time.CreateTimer(_ => CancelStopWrites(), null, StopGrace, Timeout.InfiniteTimeSpan);
+            _stopTimer ??= _time.CreateTimer(_ => CancelStopWrites(), null, StopGrace, Timeout.InfiniteTimeSpan);
         // Storage may be back already: retry now rather than sit out the rest of a backoff during shutdown.
         Volatile.Read(ref _wake).TrySetResult();
         if (ExecuteTask is { } loop)
@@ -197,6 +217,7 @@ public sealed partial class AuditWriter : BackgroundService, IAuditSink
                 var upTo = flushes.Count > 0 ? _spill.Value?.NewestSegment ?? -1 : -1;
                 (replay, var replayed) = await ReplayAsync(replay, upTo, writes.Token).ConfigureAwait(false);
                 EndDropBurstIfRoom();
+                EndRefusalsIfRoom();
                 foreach (var flush in flushes)
                 {
                     if (stored && replayed)
@@ -454,6 +475,16 @@ public sealed partial class AuditWriter : BackgroundService, IAuditSink
 
     // Hysteresis: a burst ends only when half the buffer is free again, so a writer that keeps up just barely
     // does not log an error per cycle.
+    private void EndRefusalsIfRoom()
+    {
+        if (Volatile.Read(ref _refusing) == 1
+            && (Interlocked.Read(ref _pending) < _options.Capacity || _spill.Value?.HasRoom == true)
+            && Interlocked.Exchange(ref _refusing, 0) == 1)
+        {
+            LogRefusalsEnded(_logger);
+        }
+    }
+
     private void EndDropBurstIfRoom()
     {
         if (_closed || Volatile.Read(ref _inDropBurst) == 0 || Interlocked.Read(ref _pending) > _options.Capacity / 2)
@@ -480,6 +511,12 @@ public sealed partial class AuditWriter : BackgroundService, IAuditSink
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Audit writer stopped with {Lost} rows not stored")]
     private static partial void LogLost(ILogger logger, long lost);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Audit buffer ({Capacity} rows) and spill ({SpillLimitBytes} bytes) full: the relay refuses calls with 503 (Audit:WhenFull=reject) until Table Storage takes rows again")]
+    private static partial void LogRefusing(ILogger logger, int capacity, long spillLimitBytes);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Audit buffer has room again: the relay serves calls again")]
+    private static partial void LogRefusalsEnded(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Audit writer stopped with {Rows} rows in the spill folder {Folder}; the next process on this machine replays them")]
     private static partial void LogLeftInSpill(ILogger logger, long rows, string folder);

@@ -1,4 +1,5 @@
 using Azure;
+using System.Text.Json;
 using Azure.Data.Tables;
 using FuncKeyOps.Audit;
 using FuncKeyOps.Storage;
@@ -57,6 +58,11 @@ public class AuditStallTests(ITestOutputHelper output)
         output.WriteLine($"answers {load.Answers.Count} (200: {load.Count(200)}, 503: {load.Count(503)}), rows stored {stored.Count}, dropped {writer.DroppedCount}");
         Assert.True(load.Count(503) > 0, "the spill never filled: nothing was refused");
         Assert.Equal(load.Answers.Count, load.Count(200) + load.Count(503));
+        // Refused before forwarding, in OpenAI's error shape.
+        Assert.Equal(load.Count(200), host.OpenAI.Requests.Count);
+        using (var refusal = JsonDocument.Parse(load.FirstBody(503)!))
+            Assert.Equal("audit_unavailable", refusal.RootElement.GetProperty("error").GetProperty("code").GetString());
+        Assert.Contains(host.Server.Logs.Lines, l => l.StartsWith("Error ", StringComparison.Ordinal) && l.Contains("refuses calls with 503", StringComparison.Ordinal));
         Assert.Equal(0, writer.DroppedCount);
         // No call answered (200 or 503) is without its row.
         Assert.Equal(load.RequestIds.Order(StringComparer.Ordinal), stored.Order(StringComparer.Ordinal));

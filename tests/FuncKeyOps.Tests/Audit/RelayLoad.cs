@@ -14,12 +14,16 @@ internal sealed class RelayLoad(HttpClient client, string relayKey)
     private const string ChatBody = """{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}""";
 
     private readonly ConcurrentQueue<(int Status, string RequestId)> _answers = new();
+    private readonly ConcurrentDictionary<int, string> _firstBodies = new();
 
     public IReadOnlyCollection<(int Status, string RequestId)> Answers => _answers;
 
     public IEnumerable<string> RequestIds => _answers.Select(a => a.RequestId);
 
     public int Count(int status) => _answers.Count(a => a.Status == status);
+
+    /// <summary>The body of the first answer with this status, if there was one.</summary>
+    public string? FirstBody(int status) => _firstBodies.GetValueOrDefault(status);
 
     /// <summary>
     /// Runs <paramref name="clients"/> callers, each starting at most one call per <paramref name="pace"/>, until
@@ -52,7 +56,8 @@ internal sealed class RelayLoad(HttpClient client, string relayKey)
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", relayKey);
         // Never cancelled: a call that was sent is answered and counted.
         using var response = await client.SendAsync(request, CancellationToken.None);
-        await response.Content.ReadAsByteArrayAsync(CancellationToken.None);
+        var body = await response.Content.ReadAsStringAsync(CancellationToken.None);
+        _firstBodies.TryAdd((int)response.StatusCode, body);
         var id = response.Headers.TryGetValues(RelayHandler.RequestIdHeader, out var ids) ? ids.Single() : "";
         _answers.Enqueue(((int)response.StatusCode, id));
     }
