@@ -79,7 +79,7 @@ internal sealed partial class AuditSpill : IDisposable
             }
             LogNoSlot(logger, options.SpillPath, MaxSlots);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
             LogUnusable(logger, options.SpillPath, e);
         }
@@ -153,11 +153,19 @@ internal sealed partial class AuditSpill : IDisposable
     public void Remove(SpillSegment segment)
     {
         segment.Dispose();
-        var length = new FileInfo(segment.Path).Length;
-        File.Delete(segment.Path);
-        if (Interlocked.Add(ref _bytes, -length) == 0)
+        try
+        {
+            File.Delete(segment.Path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Its rows are stored: a segment left behind is only replayed again (upserts) by the next process.
+            LogRemoveFailed(_logger, segment.Path, e);
+        }
+        if (Interlocked.Add(ref _bytes, -segment.Length) <= 0)
         {
             // Lines counted at start-up that could not be read (a torn last line) leave with their segment.
+            Interlocked.Exchange(ref _bytes, 0);
             Interlocked.Exchange(ref _rows, 0);
             LogEmpty(_logger, _folder);
         }
@@ -256,6 +264,9 @@ internal sealed partial class AuditSpill : IDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "Audit buffer full: audit rows now go to the spill folder {Folder} until Table Storage takes them")]
     private static partial void LogSpilling(ILogger logger, string folder);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Deleting replayed audit spill segment {Segment} failed")]
+    private static partial void LogRemoveFailed(ILogger logger, string segment, Exception exception);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Audit spill folder {Folder} replayed into Table Storage and empty")]
     private static partial void LogEmpty(ILogger logger, string folder);
 
@@ -273,13 +284,26 @@ internal sealed partial class AuditSpill : IDisposable
 }
 
 /// <summary>One segment being replayed: read a batch of rows at a time, skipping lines that do not parse.</summary>
-internal sealed class SpillSegment(string path, long sequence) : IDisposable
+internal sealed class SpillSegment : IDisposable
 {
-    private readonly StreamReader _reader = new(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite), System.Text.Encoding.UTF8);
+    private readonly StreamReader _reader;
 
-    public string Path { get; } = path;
+    public SpillSegment(string path, long sequence)
+    {
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        Path = path;
+        Sequence = sequence;
+        // Final: nothing appends to a segment once it is opened for replay.
+        Length = stream.Length;
+        _reader = new StreamReader(stream, System.Text.Encoding.UTF8);
+    }
 
-    public long Sequence { get; } = sequence;
+    public string Path { get; }
+
+    /// <summary>Bytes in the segment: what its removal frees of the spill limit.</summary>
+    public long Length { get; }
+
+    public long Sequence { get; }
 
     public bool AtEnd { get; private set; }
 
