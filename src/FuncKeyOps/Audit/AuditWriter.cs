@@ -475,6 +475,15 @@ public sealed partial class AuditWriter : BackgroundService, IAuditSink
 
     // Hysteresis: a burst ends only when half the buffer is free again, so a writer that keeps up just barely
     // does not log an error per cycle.
+    private void EndDropBurstIfRoom()
+    {
+        if (_closed || Volatile.Read(ref _inDropBurst) == 0 || Interlocked.Read(ref _pending) > _options.Capacity / 2)
+            return;
+        if (Interlocked.Exchange(ref _inDropBurst, 0) == 1)
+            LogDropBurstEnded(_logger, DroppedCount - Interlocked.Read(ref _droppedBeforeBurst));
+    }
+
+    // Refusals end as soon as a row fits again: every refused call is one a client wanted served.
     private void EndRefusalsIfRoom()
     {
         if (Volatile.Read(ref _refusing) == 1
@@ -483,14 +492,6 @@ public sealed partial class AuditWriter : BackgroundService, IAuditSink
         {
             LogRefusalsEnded(_logger);
         }
-    }
-
-    private void EndDropBurstIfRoom()
-    {
-        if (_closed || Volatile.Read(ref _inDropBurst) == 0 || Interlocked.Read(ref _pending) > _options.Capacity / 2)
-            return;
-        if (Interlocked.Exchange(ref _inDropBurst, 0) == 1)
-            LogDropBurstEnded(_logger, DroppedCount - Interlocked.Read(ref _droppedBeforeBurst));
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
