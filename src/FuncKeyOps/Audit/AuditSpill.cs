@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging;
 
 namespace FuncKeyOps.Audit;
@@ -126,7 +125,7 @@ internal sealed partial class AuditSpill : IDisposable
     }
 
     /// <summary>The oldest segment for replay, closed for appends first when it is the one being written; null when there is none.</summary>
-    public SpillSegment? OpenOldest()
+    public AuditSpillSegment? OpenOldest()
     {
         lock (_appendLock)
         {
@@ -142,7 +141,7 @@ internal sealed partial class AuditSpill : IDisposable
             }
             if (oldest == _appendingPath)
                 CloseAppending();
-            return new SpillSegment(oldest, SequenceOf(oldest));
+            return new AuditSpillSegment(oldest, SequenceOf(oldest));
         }
     }
 
@@ -150,7 +149,7 @@ internal sealed partial class AuditSpill : IDisposable
     public void Settle(long rows) => Interlocked.Add(ref _rows, -rows);
 
     /// <summary>Deletes a segment whose every row is stored. A crash before this replays it again, which the upserts make harmless.</summary>
-    public void Remove(SpillSegment segment)
+    public void Remove(AuditSpillSegment segment)
     {
         segment.Dispose();
         try
@@ -282,68 +281,3 @@ internal sealed partial class AuditSpill : IDisposable
     [LoggerMessage(Level = LogLevel.Error, Message = "Appending to the audit spill in {Folder} failed; rows beyond the memory buffer follow Audit:WhenFull from now on")]
     private static partial void LogAppendFailed(ILogger logger, string folder, Exception exception);
 }
-
-/// <summary>One segment being replayed: read a batch of rows at a time, skipping lines that do not parse.</summary>
-internal sealed class SpillSegment : IDisposable
-{
-    private readonly StreamReader _reader;
-
-    public SpillSegment(string path, long sequence)
-    {
-        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        Path = path;
-        Sequence = sequence;
-        // Final: nothing appends to a segment once it is opened for replay.
-        Length = stream.Length;
-        _reader = new StreamReader(stream, System.Text.Encoding.UTF8);
-    }
-
-    public string Path { get; }
-
-    /// <summary>Bytes in the segment: what its removal frees of the spill limit.</summary>
-    public long Length { get; }
-
-    public long Sequence { get; }
-
-    public bool AtEnd { get; private set; }
-
-    /// <summary>Adds up to <paramref name="max"/> rows to <paramref name="batch"/>; returns how many lines were unreadable.</summary>
-    public async Task<int> ReadAsync(List<AuditRecord> batch, int max, CancellationToken cancellationToken)
-    {
-        var unreadable = 0;
-        while (batch.Count < max)
-        {
-            var line = await _reader.ReadLineAsync(cancellationToken).ConfigureAwait(false);
-            if (line is null)
-            {
-                AtEnd = true;
-                break;
-            }
-            if (Parse(line) is { } record)
-                batch.Add(record);
-            else if (line.Length > 0)
-                unreadable++;
-        }
-        return unreadable;
-    }
-
-    // A line cut short by a crash mid-append is not JSON (or lacks a required field): skipped, not fatal.
-    private static AuditRecord? Parse(string line)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize(line, AuditSpillJson.Default.AuditRecord);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
-    public void Dispose() => _reader.Dispose();
-}
-
-/// <summary>The spill's line format: an <see cref="AuditRecord"/> as System.Text.Json writes it, nulls left out.</summary>
-[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
-[JsonSerializable(typeof(AuditRecord))]
-internal sealed partial class AuditSpillJson : JsonSerializerContext;

@@ -63,13 +63,14 @@ public sealed partial class AuditWriter : BackgroundService, IAuditSink
             SingleReader = true,
             SingleWriter = false,
         });
+        // Opened on first need (start-up, or a full buffer before that): it takes a lock and reads the disk.
+        _spill = new Lazy<AuditSpill?>(() => AuditSpill.Open(_options, _logger), LazyThreadSafetyMode.ExecutionAndPublication);
         var meter = meters.Create("FuncKeyOps.Audit");
         _droppedCounter = meter.CreateCounter<long>("funckeyops.audit.dropped", "{row}", "Audit rows that will never be stored.");
         var stored = meter.CreateCounter<long>("funckeyops.audit.stored", "{row}", "Audit rows written to Table Storage.");
         meter.CreateObservableUpDownCounter("funckeyops.audit.pending", () => PendingCount, "{row}", "Audit rows accepted and not yet stored.");
+        meter.CreateObservableGauge("funckeyops.audit.spill_bytes", () => _spill.IsValueCreated ? _spill.Value?.Bytes ?? 0 : 0, "By", "Bytes of audit rows in the spill file, waiting for Table Storage.");
         _transactions = new AuditTransactions(tables, _options.Shards, redactor, logger, stored, OnRejected);
-        // Opened on first need (start-up, or a full buffer before that): it takes a lock and reads the disk.
-        _spill = new Lazy<AuditSpill?>(() => AuditSpill.Open(_options, _logger), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>Rows accepted and not yet stored (queued, in flight, in the spill, or waiting for Table Storage to come back).</summary>
@@ -198,7 +199,7 @@ public sealed partial class AuditWriter : BackgroundService, IAuditSink
     {
         var batch = new List<AuditRecord>(CycleSize);
         var flushes = new List<TaskCompletionSource>();
-        SpillSegment? replay = null;
+        AuditSpillSegment? replay = null;
         using var writes = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, _stopWrites.Token);
         try
         {
@@ -251,7 +252,7 @@ public sealed partial class AuditWriter : BackgroundService, IAuditSink
     // One batch of the oldest segment per cycle, interleaved with fresh rows; when a flush waits, every segment
     // up to number upTo (rows spilled later are not the flush's). The segment is deleted once its last batch is
     // stored. Returns the segment still being read, if any, and whether every segment up to upTo is stored.
-    private async Task<(SpillSegment? Segment, bool Done)> ReplayAsync(SpillSegment? segment, long upTo, CancellationToken cancellationToken)
+    private async Task<(AuditSpillSegment? Segment, bool Done)> ReplayAsync(AuditSpillSegment? segment, long upTo, CancellationToken cancellationToken)
     {
         var records = new List<AuditRecord>(CycleSize);
         while (ReplayDue && _spill.Value is { } spill)
