@@ -53,7 +53,7 @@ internal sealed partial class AuditSpill : IDisposable
     public long Bytes => Interlocked.Read(ref _bytes);
 
     /// <summary>Below <see cref="AuditOptions.SpillLimitBytes"/>: a new call may be served (the reserve is for refusals).</summary>
-    public bool HasRoom => Interlocked.Read(ref _bytes) < _limit;
+    public bool HasRoom => !Volatile.Read(ref _failed) && Interlocked.Read(ref _bytes) < _limit;
 
     /// <summary>Number of the newest segment (the one appended to, if any); segments are replayed in number order.</summary>
     public long NewestSegment => Interlocked.Read(ref _nextSequence) - 1;
@@ -117,7 +117,7 @@ internal sealed partial class AuditSpill : IDisposable
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 // Disk full or gone: stop trying (each attempt would fail the same way) and let WhenFull decide.
-                _failed = true;
+                Volatile.Write(ref _failed, true);
                 LogAppendFailed(_logger, _folder, e);
                 return false;
             }
