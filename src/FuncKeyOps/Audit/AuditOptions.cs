@@ -48,7 +48,7 @@ public sealed class AuditOptions
 
     /// <summary>
     /// With <see cref="AuditWhenFull.Reject"/>: room beyond <see cref="SpillLimitBytes"/> for the rows of refused
-    /// calls and of calls already under way when the limit was reached (64 MiB, about 200,000 refusals). Only an
+    /// calls and of calls already under way when the limit was reached (64 MiB, over 100,000 refusals). Only an
     /// outage that also fills this loses rows, and those are counted in <c>funckeyops.audit.dropped</c>.
     /// </summary>
     [Range(0, long.MaxValue)]
