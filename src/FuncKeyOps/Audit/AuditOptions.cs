@@ -7,8 +7,8 @@ public sealed class AuditOptions
     public const string Section = "Audit";
 
     /// <summary>
-    /// Rows held in memory while Table Storage is slow or down (queued plus in flight). Beyond it new rows are
-    /// dropped and counted, so an outage costs bounded memory instead of the process.
+    /// Rows held in memory while Table Storage is slow or down (queued plus in flight). Beyond it new rows go to
+    /// the spill file (<see cref="SpillPath"/>), so an outage costs bounded memory instead of the process.
     /// </summary>
     [Range(1, 10_000_000)]
     public int Capacity { get; set; } = 100_000;
@@ -34,7 +34,39 @@ public sealed class AuditOptions
 
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Folder of the spill file: rows that did not fit the memory buffer, kept until Table Storage takes them and
+    /// replayed by the next process on this machine after a restart. Must be local disk: on Azure Functions the
+    /// default (the temp folder, e.g. /tmp or D:\local\Temp) is per instance and survives a host restart, while
+    /// %HOME% is a file share all instances see and would be replayed by whichever instance came first.
+    /// </summary>
+    public string SpillPath { get; set; } = Path.Combine(Path.GetTempPath(), "funckeyops-audit-spill");
+
+    /// <summary>Spill size at which <see cref="WhenFull"/> applies (1 GiB); 0 switches the spill off.</summary>
+    [Range(0, long.MaxValue)]
+    public long SpillLimitBytes { get; set; } = 1L << 30;
+
+    /// <summary>
+    /// With <see cref="AuditWhenFull.Reject"/>: room beyond <see cref="SpillLimitBytes"/> for the rows of refused
+    /// calls and of calls already under way when the limit was reached (64 MiB, over 100,000 refusals). Only an
+    /// outage that also fills this loses rows, and those are counted in <c>funckeyops.audit.dropped</c>.
+    /// </summary>
+    [Range(0, long.MaxValue)]
+    public long SpillReserveBytes { get; set; } = 64L << 20;
+
+    /// <summary>What happens once the memory buffer and the spill are both full.</summary>
+    public AuditWhenFull WhenFull { get; set; } = AuditWhenFull.Reject;
+
     internal bool HasValidDelays =>
         InitialRetryDelay > TimeSpan.Zero && MaxRetryDelay >= InitialRetryDelay
         && Linger >= TimeSpan.Zero && Linger <= TimeSpan.FromMinutes(1);
+}
+
+public enum AuditWhenFull
+{
+    /// <summary>The relay answers 503 in the provider's shape before forwarding: no call is served unaudited.</summary>
+    Reject,
+
+    /// <summary>Calls are served and their rows dropped, counted in <c>funckeyops.audit.dropped</c> and logged.</summary>
+    Drop,
 }

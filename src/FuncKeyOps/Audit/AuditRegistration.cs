@@ -23,6 +23,7 @@ public static class AuditRegistration
             .Bind(configuration.GetSection(AuditOptions.Section))
             .ValidateDataAnnotations()
             .Validate(o => o.HasValidDelays, "Audit:InitialRetryDelay must be positive and not above Audit:MaxRetryDelay; Audit:Linger must be between 0 and 1 minute.")
+            .Validate(o => o.SpillLimitBytes == 0 || !string.IsNullOrWhiteSpace(o.SpillPath), "Audit:SpillPath must name a local folder while Audit:SpillLimitBytes is above 0.")
             .ValidateOnStart();
         services.TryAddSingleton<AuditWriter>();
         services.TryAddSingleton<IAuditSink>(sp => sp.GetRequiredService<AuditWriter>());

@@ -9,7 +9,8 @@ using Microsoft.Extensions.Logging;
 namespace FuncKeyOps.Audit;
 
 /// <summary>One entity-group transaction's worth of rows: one table, one partition, at most 100 rows.</summary>
-internal sealed record AuditChunk(string Table, List<TableEntity> Entities)
+/// <remarks><see cref="Records"/> are the rows' records, index for index, so what is not stored can go to the spill.</remarks>
+internal sealed record AuditChunk(string Table, List<TableEntity> Entities, List<AuditRecord> Records)
 {
     /// <summary>Set once an attempt failed (it may have committed) or found a row present: later attempts replace rows.</summary>
     public bool Upsert { get; set; }
@@ -35,24 +36,24 @@ internal sealed partial class AuditTransactions(
     /// </summary>
     public (List<AuditChunk> Chunks, int Superseded) Prepare(IEnumerable<AuditRecord> records)
     {
-        var partitions = new Dictionary<(string Table, string PartitionKey), Dictionary<string, TableEntity>>();
+        var partitions = new Dictionary<(string Table, string PartitionKey), Dictionary<string, (TableEntity Entity, AuditRecord Record)>>();
         var superseded = 0;
         foreach (var record in records)
         {
             var entity = AuditEntity.ToEntity(record, shards, redactor);
             var key = (TableNames.Audit(record.Time), entity.PartitionKey);
             if (!partitions.TryGetValue(key, out var rows))
-                partitions[key] = rows = new Dictionary<string, TableEntity>(StringComparer.Ordinal);
+                partitions[key] = rows = new Dictionary<string, (TableEntity, AuditRecord)>(StringComparer.Ordinal);
             if (rows.ContainsKey(entity.RowKey))
                 superseded++;
-            rows[entity.RowKey] = entity;
+            rows[entity.RowKey] = (entity, record);
         }
 
         var chunks = new List<AuditChunk>();
         foreach (var ((table, _), rows) in partitions)
         {
             foreach (var part in rows.Values.Chunk(MaxActionsPerTransaction))
-                chunks.Add(new AuditChunk(table, [.. part]));
+                chunks.Add(new AuditChunk(table, [.. part.Select(p => p.Entity)], [.. part.Select(p => p.Record)]));
         }
         return (chunks, superseded);
     }
@@ -104,6 +105,7 @@ internal sealed partial class AuditTransactions(
             // does not hold up the rest of its partition.
             var row = chunk.Entities[index];
             chunk.Entities.RemoveAt(index);
+            chunk.Records.RemoveAt(index);
             LogRejected(logger, AuditKeys.FromRowKey(row.RowKey), e.ErrorCode, e.Status);
             onRejected();
             return e;

@@ -84,6 +84,15 @@ public sealed partial class RelayHandler(
     {
         var request = context.Request;
         var aborted = context.RequestAborted;
+        // First, so that no call is served that the audit could not record (Audit:WhenFull=reject). This refusal's own
+        // row is enqueued as every row is, and the spill keeps a reserve beyond its limit for such rows.
+        if (!audit.HasRoom)
+        {
+            var shape = catalog.TryGet(call.Provider, out var known) ? known : catalog.Fallback;
+            await RelayErrors.WriteAsync(context, shape, call, StatusCodes.Status503ServiceUnavailable, "audit_unavailable",
+                "The relay cannot record calls right now; try again shortly.", TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            return;
+        }
         // Checked on the target as sent: the server folds dot segments away before routing, so an escape
         // attempt may otherwise arrive as a harmless-looking route under another provider name.
         var adapter = catalog.TryGet(call.Provider, out var found) ? found : null;

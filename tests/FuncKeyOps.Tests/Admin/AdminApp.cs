@@ -59,6 +59,7 @@ internal sealed class AdminApp : IAsyncDisposable
             ["KeyVault:Credential"] = "Development",
             ["KeyVault:TrustedCertificateThumbprint"] = vault.CertificateThumbprint,
             ["Logging:LogLevel:Default"] = "Debug",
+            ["Audit:SpillLimitBytes"] = "0", // no spill folder shared with other tests (or a dev server)
         });
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(logs);

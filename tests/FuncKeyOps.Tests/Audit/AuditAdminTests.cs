@@ -25,6 +25,7 @@ public sealed class AuditAdminTests : IAsyncLifetime
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
+        builder.Configuration["Audit:SpillLimitBytes"] = "0"; // no spill folder shared with other tests (or a dev server)
         builder.Services.AddSingleton(tables);
         builder.Services.AddSingleton<TimeProvider>(new FakeTimeProvider(Now));
         builder.Services.AddAudit(builder.Configuration);

@@ -16,8 +16,11 @@ internal sealed class AuditHarness : IAsyncDisposable
     // Caps how long a broken writer can hang a test; never what a passing test waits for.
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
 
-    private AuditHarness(ServiceProvider services, TableStore tables, CapturingLoggerProvider logs)
+    private readonly string _spillFolder;
+
+    private AuditHarness(ServiceProvider services, TableStore tables, CapturingLoggerProvider logs, string spillFolder)
     {
+        _spillFolder = spillFolder;
         Services = services;
         Tables = tables;
         Logs = logs;
@@ -36,14 +39,19 @@ internal sealed class AuditHarness : IAsyncDisposable
     {
         var tables = await TestTables.CreateAsync(connectionString: storageConnectionString);
         var logs = new CapturingLoggerProvider();
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
+        // A spill folder of its own (unless the test names one), so harnesses running in parallel never share rows.
+        var spillFolder = Directory.CreateTempSubdirectory("fko-spill-").FullName;
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Audit:SpillPath"] = spillFolder })
+            .AddInMemoryCollection(settings ?? new Dictionary<string, string?>())
+            .Build();
         var services = new ServiceCollection()
             .AddLogging(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Debug))
             .AddSingleton(tables)
             .AddSingleton<TimeProvider>(time ?? TimeProvider.System)
             .AddAudit(configuration)
             .BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
-        return new AuditHarness(services, tables, logs);
+        return new AuditHarness(services, tables, logs, spillFolder);
     }
 
     public Task StartAsync() => Writer.StartAsync(CancellationToken.None);
@@ -70,5 +78,6 @@ internal sealed class AuditHarness : IAsyncDisposable
         using var shutdown = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         await Writer.StopAsync(shutdown.Token);
         await Services.DisposeAsync();
+        Directory.Delete(_spillFolder, recursive: true);
     }
 }

@@ -80,11 +80,14 @@ public class AuditOutageTests
     }
 
     [Fact]
-    public async Task Rows_still_unwritten_when_the_shutdown_timeout_ends_are_counted_and_logged()
+    public async Task Without_a_spill_rows_still_unwritten_when_the_shutdown_timeout_ends_are_counted_and_logged()
     {
         await using var azurite = await AzuriteInstance.StartAsync();
         var clock = new SignallingClock(Now);
-        await using var audit = await AuditHarness.CreateAsync(azurite.ConnectionString, clock, Settings);
+        await using var audit = await AuditHarness.CreateAsync(azurite.ConnectionString, clock, new Dictionary<string, string?>(Settings)
+        {
+            ["Audit:SpillLimitBytes"] = "0",
+        });
         await audit.StartAsync();
         await azurite.StopAsync();
         for (var i = 0; i < 5; i++)

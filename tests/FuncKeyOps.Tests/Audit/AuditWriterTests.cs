@@ -82,7 +82,11 @@ public class AuditWriterTests
     [Fact]
     public async Task A_full_buffer_keeps_the_oldest_rows_and_counts_the_drops_with_one_error()
     {
-        await using var audit = await AuditHarness.CreateAsync(settings: new Dictionary<string, string?> { ["Audit:Capacity"] = "10" });
+        await using var audit = await AuditHarness.CreateAsync(settings: new Dictionary<string, string?>
+        {
+            ["Audit:Capacity"] = "10",
+            ["Audit:SpillLimitBytes"] = "0", // no spill: what a full buffer does on its own
+        });
         var factory = audit.Services.GetRequiredService<IMeterFactory>();
         long measured = 0;
         using var listener = new MeterListener();

@@ -16,8 +16,11 @@ namespace FuncKeyOps.Tests.Server;
 /// <summary>The real Server host on a loopback port, with its own vault, table prefix and captured logs.</summary>
 internal sealed class ServerHost : IAsyncDisposable
 {
-    private ServerHost(WebApplication app, TestVault vault, CapturingLoggerProvider logs)
+    private readonly string? _ownSpillFolder;
+
+    private ServerHost(WebApplication app, TestVault vault, CapturingLoggerProvider logs, string? ownSpillFolder)
     {
+        _ownSpillFolder = ownSpillFolder;
         App = app;
         Vault = vault;
         Logs = logs;
@@ -48,6 +51,10 @@ internal sealed class ServerHost : IAsyncDisposable
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             config[key] = value;
+        // A spill folder of its own, so hosts running in parallel never replay each other's rows.
+        string? ownSpillFolder = null;
+        if (!config.ContainsKey("Audit:SpillPath"))
+            config["Audit:SpillPath"] = ownSpillFolder = Directory.CreateTempSubdirectory("fko-spill-").FullName;
 
         var app = ServerApp.Build(["--urls", "http://127.0.0.1:0"], builder =>
         {
@@ -60,7 +67,7 @@ internal sealed class ServerHost : IAsyncDisposable
             builder.Services.AddSingleton<IStartupFilter>(sp => sp.GetRequiredService<InFlightRequests>());
         });
         await app.StartAsync();
-        return new ServerHost(app, vault, logs);
+        return new ServerHost(app, vault, logs, ownSpillFolder);
     }
 
     public async ValueTask DisposeAsync()
@@ -69,5 +76,7 @@ internal sealed class ServerHost : IAsyncDisposable
         await App.StopAsync();
         await App.DisposeAsync();
         await Vault.DisposeAsync();
+        if (_ownSpillFolder is not null)
+            Directory.Delete(_ownSpillFolder, recursive: true);
     }
 }
