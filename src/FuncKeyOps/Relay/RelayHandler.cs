@@ -215,12 +215,22 @@ public sealed partial class RelayHandler(
         using (response)
         {
             call.Status = (int)response.StatusCode;
-            if (call.Status == StatusCodes.Status401Unauthorized)
-                call.ErrorCode = "upstream_unauthorized"; // a provider key revoked elsewhere: the anomaly sweep looks for these
             var isEventStream = response.Content.Headers.ContentType?.MediaType == "text/event-stream";
+            if (call.Status is StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden)
+            {
+                // The provider refused our key (revoked elsewhere, wrong value, lost access), not the client's: passed on,
+                // SDKs would tell the user their key is wrong. Also for a stream, which has sent nothing yet. The audit row
+                // carries the code the anomaly sweep looks for; the provider's body stays here, it describes our account.
+                call.UpstreamStatus = call.Status;
+                LogProviderKeyRejected(logger, call.RequestId, call.ProviderKeyName, call.ProviderKeyVersion, call.Status);
+                await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status502BadGateway, "provider_key_rejected",
+                    "The provider refused the relay's provider key; this is not a problem with your relay key. The relay operator can see it in the audit log.").ConfigureAwait(false);
+                return;
+            }
             if (call.Status >= 500)
             {
                 // Retries are spent: one clear gateway error rather than whatever the provider's failure page was.
+                call.UpstreamStatus = call.Status;
                 await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status502BadGateway, "upstream_error",
                     $"The provider failed with status {call.Status}.").ConfigureAwait(false);
                 return;
@@ -269,6 +279,9 @@ public sealed partial class RelayHandler(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Relay call {RequestId}: provider key unavailable (vault status {Status})")]
     private static partial void LogProviderKeyUnavailable(ILogger logger, string requestId, int? status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Relay call {RequestId}: the provider refused provider key {ProviderKeyName} version {ProviderKeyVersion} with status {UpstreamStatus}")]
+    private static partial void LogProviderKeyRejected(ILogger logger, string requestId, string? providerKeyName, string? providerKeyVersion, int upstreamStatus);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Relay call {RequestId}: provider unreachable ({Error})")]
     private static partial void LogUpstreamUnreachable(ILogger logger, string requestId, HttpRequestError error);

@@ -1,0 +1,135 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.Text.Json;
+using Anthropic;
+using Anthropic.Core;
+using Anthropic.Exceptions;
+using Anthropic.Models.Messages;
+using FuncKeyOps.Testing.Providers;
+using OpenAI;
+using OpenAI.Chat;
+
+namespace FuncKeyOps.Tests.Relay;
+
+/// <summary>
+/// The provider refusing the relay's own provider key is our failure, not the client's: SDKs must not tell the
+/// user their key is wrong, the provider's answer is not passed on, and the audit row names the cause.
+/// </summary>
+public class ProviderKeyRejectedTests
+{
+    private static ChatClient OpenAIChat(RelayHost host, string relayKey) =>
+        new("gpt-4o-mini", new ApiKeyCredential(relayKey), new OpenAIClientOptions
+        {
+            Endpoint = new Uri(host.RelayBase("openai"), "v1"),
+            RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
+        });
+
+    private static AnthropicClient AnthropicSdk(RelayHost host, string relayKey) =>
+        new(new ClientOptions { BaseUrl = host.RelayBase("anthropic").ToString().TrimEnd('/'), ApiKey = relayKey, MaxRetries = 0 });
+
+    private static MessageCreateParams AnthropicParams() => new()
+    {
+        MaxTokens = 64,
+        Model = "claude-sonnet-4-5-20250929",
+        Messages = [new UserMessageParam("hi")],
+    };
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task OpenAI_SDK_sees_a_502_provider_key_rejected_when_the_provider_refuses_our_key(bool stream)
+    {
+        await using var host = await RelayHost.StartAsync();
+        var (key, secret) = await host.CreateRelayKeyAsync();
+        host.OpenAI.RevokeKey(host.ProviderKeyValues["openai"]);
+        var chat = OpenAIChat(host, secret);
+
+        var error = await Assert.ThrowsAsync<ClientResultException>(async () =>
+        {
+            if (stream)
+            {
+                await foreach (var _ in chat.CompleteChatStreamingAsync([new UserChatMessage("hi")]))
+                {
+                }
+            }
+            else
+            {
+                await chat.CompleteChatAsync([new UserChatMessage("hi")]);
+            }
+        });
+
+        Assert.Equal(502, error.Status);
+        Assert.Contains("provider_key_rejected", error.Message);
+        Assert.DoesNotContain("Incorrect API key", error.Message); // the provider's own words stay with us
+        Assert.Single(host.OpenAI.Requests); // a refused key is not retried
+        var row = Assert.Single(await host.RowsAsync(key.Id));
+        Assert.Equal((502, "provider_key_rejected", 401), (row.Status, row.ErrorCode, row.UpstreamStatus));
+        Assert.Equal("openai-main", row.ProviderKeyName);
+        Assert.Contains(host.Server.Logs.Lines, line => line.StartsWith("Warning ", StringComparison.Ordinal)
+            && line.Contains("openai-main", StringComparison.Ordinal) && line.Contains(row.ProviderKeyVersion!, StringComparison.Ordinal)
+            && line.Contains("401", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(401, false)]
+    [InlineData(403, false)]
+    [InlineData(401, true)]
+    public async Task Anthropic_SDK_sees_a_502_provider_key_rejected_for_a_401_or_403(int upstreamStatus, bool stream)
+    {
+        await using var host = await RelayHost.StartAsync();
+        var (key, secret) = await host.CreateRelayKeyAsync();
+        if (upstreamStatus == 401)
+            host.Anthropic.RevokeKey(host.ProviderKeyValues["anthropic"]);
+        else
+            host.Anthropic.FailNext(upstreamStatus);
+        using var client = AnthropicSdk(host, secret);
+
+        var error = await Assert.ThrowsAnyAsync<Anthropic5xxException>(async () =>
+        {
+            if (stream)
+            {
+                await foreach (var _ in client.Messages.CreateStreaming(AnthropicParams()))
+                {
+                }
+            }
+            else
+            {
+                await client.Messages.Create(AnthropicParams());
+            }
+        });
+
+        Assert.Equal(502, (int)error.StatusCode);
+        Assert.Equal("provider_key_rejected", error.ErrorCode);
+        Assert.Equal("api_error", error.Type);
+        var row = Assert.Single(await host.RowsAsync(key.Id));
+        Assert.Equal((502, "provider_key_rejected", upstreamStatus), (row.Status, row.ErrorCode, row.UpstreamStatus));
+    }
+
+    [Theory]
+    [InlineData("openai", "/api/relay/openai/v1/chat/completions", "Authorization", "Bearer ", """{"model":"gpt-4o-mini","messages":[]}""", 401)]
+    [InlineData("openai", "/api/relay/openai/v1/chat/completions", "Authorization", "Bearer ", """{"model":"gpt-4o-mini","stream":true,"messages":[]}""", 403)]
+    [InlineData("azure-openai", "/api/relay/azure-openai/openai/deployments/d/chat/completions?api-version=2024-10-21", "api-key", "", """{"messages":[]}""", 401)]
+    [InlineData("gemini", "/api/relay/gemini/v1beta/models/gemini-2.0-flash:generateContent", "x-goog-api-key", "", """{"contents":[]}""", 403)]
+    public async Task The_providers_refusal_is_never_passed_through(string provider, string target, string header, string scheme, string body, int upstreamStatus)
+    {
+        await using var host = await RelayHost.StartAsync();
+        var (key, secret) = await host.CreateRelayKeyAsync();
+        var fake = provider switch { "openai" => (FakeProvider)host.OpenAI, "azure-openai" => host.Azure, _ => host.Gemini };
+        if (upstreamStatus == 401)
+            fake.RevokeKey(host.ProviderKeyValues[provider]);
+        else
+            fake.FailNext(upstreamStatus);
+
+        var (status, response) = await RawHttp.SendAsync(host.BaseUri, "POST", target,
+            new Dictionary<string, string> { [header] = scheme + secret, ["Content-Type"] = "application/json" }, body);
+
+        Assert.Equal(502, status);
+        Assert.Contains("x-should-retry: false", response, StringComparison.OrdinalIgnoreCase); // retrying cannot help; the operator must act
+        var upstream = Assert.Single(fake.Requests);
+        Assert.DoesNotContain(upstream.RequestId, response); // neither the provider's body nor its request-id header
+        var json = JsonDocument.Parse(response[(response.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..]).RootElement.GetProperty("error");
+        Assert.Contains("provider key", json.GetProperty("message").GetString());
+        var row = Assert.Single(await host.RowsAsync(key.Id));
+        Assert.Equal((502, "provider_key_rejected", upstreamStatus), (row.Status, row.ErrorCode, row.UpstreamStatus));
+    }
+}
