@@ -191,6 +191,13 @@ public sealed partial class RelayHandler(
 
     private async Task ForwardAsync(HttpContext context, IProviderAdapter adapter, RelayCall call, RequestPlan plan, Uri upstreamUri, string providerKey)
     {
+        // Before sending: a request that cannot be built is the client's error, not an attempt at the provider.
+        if (UpstreamRequestFactory.FindUnsendableHeader(context.Request, adapter) is { } header)
+        {
+            await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status400BadRequest, "invalid_header",
+                $"The {header} header has characters that cannot be forwarded: only visible ASCII, space and tab.").ConfigureAwait(false);
+            return;
+        }
         HttpResponseMessage response;
         try
         {
