@@ -54,10 +54,30 @@ public sealed partial class RelayHandler(
         {
             await RelayAsync(context, call, path ?? "", sourceIp).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        catch (Exception e) when (e is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested)
         {
-            call.Status = 499;
-            call.ErrorCode = "client_closed_request";
+            ClientClosed(call); // mid-stream, or mid-body over HTTP/2: nobody left to answer
+        }
+        catch (BadHttpRequestException e)
+        {
+            // The client's body, not the relay, failed: gone mid-body (499), too slow for Kestrel's minimum data rate
+            // (408), broken chunked framing or JSON that is not UTF-8 (400). Kestrel's messages name the fault and
+            // never carry the client's data.
+            if (await ClientLeftAsync(context).ConfigureAwait(false))
+            {
+                ClientClosed(call);
+            }
+            else
+            {
+                LogClientFault(logger, call.RequestId, e.StatusCode, e.Message);
+                var code = e.StatusCode switch
+                {
+                    StatusCodes.Status408RequestTimeout => "request_body_timeout",
+                    StatusCodes.Status413PayloadTooLarge => "request_too_large",
+                    _ => "invalid_request_body",
+                };
+                await RelayErrors.WriteAsync(context, catalog.TryGet(provider, out var adapter) ? adapter : catalog.Fallback, call, e.StatusCode, code, e.Message).ConfigureAwait(false);
+            }
         }
         catch (Exception e)
         {
@@ -272,6 +292,33 @@ public sealed partial class RelayHandler(
         }
     }
 
+    /// <summary>
+    /// Kestrel reports a client that closed its connection mid-body as a 400 (unexpected end of request content) and
+    /// aborts the request just after, from the thread pool: the abort, not the message, says the client is gone. A
+    /// client that is still there waits this long for its 400; only malformed bodies take this path.
+    /// </summary>
+    private async Task<bool> ClientLeftAsync(HttpContext context)
+    {
+        try
+        {
+            await Task.Delay(AbortGrace, time, context.RequestAborted).ConfigureAwait(false);
+            return false;
+        }
+        catch (OperationCanceledException)
+        {
+            return true;
+        }
+    }
+
+    private static readonly TimeSpan AbortGrace = TimeSpan.FromMilliseconds(100);
+
+    private void ClientClosed(RelayCall call)
+    {
+        call.Status = 499;
+        call.ErrorCode = "client_closed_request";
+        LogClientClosed(logger, call.RequestId);
+    }
+
     private static string QuotaMessage(string? reason) => reason switch
     {
         "daily_tokens" => "This relay key's daily token budget is used up.",
@@ -283,6 +330,12 @@ public sealed partial class RelayHandler(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Relay call {RequestId} failed")]
     private static partial void LogRelayFailed(ILogger logger, string requestId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Relay call {RequestId}: the client closed the connection")]
+    private static partial void LogClientClosed(ILogger logger, string requestId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Relay call {RequestId}: the client's request was refused with {Status}: {Reason}")]
+    private static partial void LogClientFault(ILogger logger, string requestId, int status, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Relay call {RequestId}: provider key unavailable (vault status {Status})")]
     private static partial void LogProviderKeyUnavailable(ILogger logger, string requestId, int? status);

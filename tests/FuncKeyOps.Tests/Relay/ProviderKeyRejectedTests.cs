@@ -127,7 +127,7 @@ public class ProviderKeyRejectedTests
         Assert.Contains("x-should-retry: false", response, StringComparison.OrdinalIgnoreCase); // retrying cannot help; the operator must act
         var upstream = Assert.Single(fake.Requests);
         Assert.DoesNotContain(upstream.RequestId, response); // neither the provider's body nor its request-id header
-        var json = JsonDocument.Parse(response[(response.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..]).RootElement.GetProperty("error");
+        var json = JsonDocument.Parse(RawHttp.BodyOf(response)).RootElement.GetProperty("error");
         Assert.Contains("provider key", json.GetProperty("message").GetString());
         var row = Assert.Single(await host.RowsAsync(key.Id));
         Assert.Equal((502, "provider_key_rejected", upstreamStatus), (row.Status, row.ErrorCode, row.UpstreamStatus));

@@ -10,8 +10,6 @@ public class UnsendableHeaderTests
 {
     private const string ChatBody = """{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}""";
 
-    private static string BodyOf(string response) => response[(response.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..];
-
     [Fact]
     public async Task A_non_ASCII_User_Agent_is_relayed_without_it_and_audited_as_a_success()
     {
@@ -55,7 +53,7 @@ public class UnsendableHeaderTests
             }, """{"model":"claude-sonnet-4-5-20250929","max_tokens":5,"messages":[]}""");
 
         Assert.Equal(400, status);
-        var error = JsonDocument.Parse(BodyOf(response)).RootElement.GetProperty("error");
+        var error = JsonDocument.Parse(RawHttp.BodyOf(response)).RootElement.GetProperty("error");
         Assert.Equal("invalid_request_error", error.GetProperty("type").GetString());
         Assert.Equal("invalid_header", error.GetProperty("details").GetProperty("error_code").GetString());
         Assert.Contains("anthropic-beta", error.GetProperty("message").GetString());
