@@ -245,13 +245,8 @@ public sealed partial class RelayHandler(
             var isEventStream = response.Content.Headers.ContentType?.MediaType == "text/event-stream";
             if (call.Status is StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden)
             {
-                // The provider refused our key (revoked elsewhere, wrong value, lost access), not the client's: passed on,
-                // SDKs would tell the user their key is wrong. Also for a stream, which has sent nothing yet. The audit row
-                // carries the code the anomaly sweep looks for; the provider's body stays here, it describes our account.
-                call.UpstreamStatus = call.Status;
-                LogProviderKeyRejected(logger, call.RequestId, call.ProviderKeyName, call.ProviderKeyVersion, call.Status);
-                await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status502BadGateway, "provider_key_rejected",
-                    "The provider refused the relay's provider key; this is not a problem with your relay key. The relay operator can see it in the audit log.").ConfigureAwait(false);
+                // Also for a stream, which has sent nothing yet.
+                await RejectProviderKeyAsync(context, adapter, call).ConfigureAwait(false);
                 return;
             }
             if (call.Status >= 500)
@@ -264,8 +259,14 @@ public sealed partial class RelayHandler(
             }
             if (call.Status >= 400 && !isEventStream)
             {
+                var error = await UpstreamErrorBody.ReadAsync(response, context.RequestAborted).ConfigureAwait(false);
+                if (adapter.IsProviderKeyRefusal(call.Status, error))
+                {
+                    await RejectProviderKeyAsync(context, adapter, call).ConfigureAwait(false);
+                    return;
+                }
                 // Some providers quote the rejected key in error details: never let ours reach the client.
-                await UpstreamErrorBody.CopyRedactedAsync(response, context.Response, providerKey, context.RequestAborted).ConfigureAwait(false);
+                await UpstreamErrorBody.WriteRedactedAsync(error, response, context.Response, providerKey, context.RequestAborted).ConfigureAwait(false);
                 return;
             }
             var filter = isEventStream && plan.StripUsageOnlyChunk;
@@ -317,6 +318,19 @@ public sealed partial class RelayHandler(
         call.Status = 499;
         call.ErrorCode = "client_closed_request";
         LogClientClosed(logger, call.RequestId);
+    }
+
+    /// <summary>
+    /// The provider refused our key (revoked elsewhere, wrong value, lost access), not the client's: passed on, SDKs
+    /// would tell the user their key is wrong. The audit row carries the code the anomaly sweep looks for; the
+    /// provider's body stays here, it describes our account.
+    /// </summary>
+    private async Task RejectProviderKeyAsync(HttpContext context, IProviderAdapter adapter, RelayCall call)
+    {
+        call.UpstreamStatus = call.Status;
+        LogProviderKeyRejected(logger, call.RequestId, call.ProviderKeyName, call.ProviderKeyVersion, call.Status);
+        await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status502BadGateway, "provider_key_rejected",
+            "The provider refused the relay's provider key; this is not a problem with your relay key. The relay operator can see it in the audit log.").ConfigureAwait(false);
     }
 
     private static string QuotaMessage(string? reason) => reason switch

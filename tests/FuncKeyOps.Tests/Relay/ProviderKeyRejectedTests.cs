@@ -132,4 +132,30 @@ public class ProviderKeyRejectedTests
         var row = Assert.Single(await host.RowsAsync(key.Id));
         Assert.Equal((502, "provider_key_rejected", upstreamStatus), (row.Status, row.ErrorCode, row.UpstreamStatus));
     }
+
+    [Fact]
+    public async Task Geminis_invalid_key_answer_is_a_400_with_reason_API_KEY_INVALID_and_is_a_refusal_too()
+    {
+        await using var host = await RelayHost.StartAsync();
+        var (key, secret) = await host.CreateRelayKeyAsync();
+        const string target = "/api/relay/gemini/v1beta/models/gemini-2.0-flash:generateContent";
+        var headers = new Dictionary<string, string> { ["x-goog-api-key"] = secret, ["Content-Type"] = "application/json" };
+        const string body = """{"contents":[]}""";
+
+        host.Gemini.FailNext(400); // an ordinary bad request is the client's and reaches it as Google sent it
+        var (ordinary, ordinaryResponse) = await RawHttp.SendAsync(host.BaseUri, "POST", target, headers, body);
+        Assert.Equal(400, ordinary);
+        Assert.Contains("INVALID_ARGUMENT", ordinaryResponse);
+
+        host.Gemini.RevokeKey(host.ProviderKeyValues["gemini"]);
+        var (status, response) = await RawHttp.SendAsync(host.BaseUri, "POST", target, headers, body);
+
+        Assert.Equal(502, status);
+        Assert.DoesNotContain("API key not valid", response);
+        var error = JsonDocument.Parse(RawHttp.BodyOf(response)).RootElement.GetProperty("error");
+        Assert.Equal("PROVIDER_KEY_REJECTED", error.GetProperty("details")[0].GetProperty("reason").GetString());
+        var rows = await host.RowsAsync(key.Id);
+        Assert.Equal((null, null), rows.Where(r => r.Status == 400).Select(r => (r.ErrorCode, r.UpstreamStatus)).Single());
+        Assert.Equal(("provider_key_rejected", 400), rows.Where(r => r.Status == 502).Select(r => (r.ErrorCode, r.UpstreamStatus)).Single());
+    }
 }
