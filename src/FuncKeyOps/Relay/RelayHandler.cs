@@ -63,7 +63,7 @@ public sealed partial class RelayHandler(
             // The client's body, not the relay, failed: gone mid-body (499), too slow for Kestrel's minimum data rate
             // (408), broken chunked framing or JSON that is not UTF-8 (400). Kestrel's messages name the fault and
             // never carry the client's data.
-            if (await ClientLeftAsync(context).ConfigureAwait(false))
+            if (e is not MalformedBodyException && e.StatusCode == StatusCodes.Status400BadRequest && await ClientLeftAsync(context).ConfigureAwait(false))
             {
                 ClientClosed(call);
             }
@@ -296,7 +296,8 @@ public sealed partial class RelayHandler(
     /// <summary>
     /// Kestrel reports a client that closed its connection mid-body as a 400 (unexpected end of request content) and
     /// aborts the request just after, from the thread pool: the abort, not the message, says the client is gone. A
-    /// client that is still there waits this long for its 400; only malformed bodies take this path.
+    /// client that is still there waits <see cref="AbortGrace"/> longer for its 400 (long enough for a busy thread pool;
+    /// only malformed framing takes this path).
     /// </summary>
     private async Task<bool> ClientLeftAsync(HttpContext context)
     {
@@ -311,7 +312,7 @@ public sealed partial class RelayHandler(
         }
     }
 
-    private static readonly TimeSpan AbortGrace = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan AbortGrace = TimeSpan.FromSeconds(1);
 
     private void ClientClosed(RelayCall call)
     {

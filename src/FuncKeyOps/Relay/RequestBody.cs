@@ -72,7 +72,7 @@ internal sealed class RequestBody : IDisposable
     private static void EnsureJsonIsUtf8(ReadOnlySpan<byte> body)
     {
         if (JsonMarkers.StartsLikeObject(body) && !Utf8.IsValid(body))
-            throw new BadHttpRequestException("The request body is JSON but not valid UTF-8.", StatusCodes.Status400BadRequest);
+            throw new MalformedBodyException("The request body is JSON but not valid UTF-8.");
     }
 
     public void Dispose()
