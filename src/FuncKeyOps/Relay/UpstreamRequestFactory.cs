@@ -1,3 +1,4 @@
+using System.Buffers;
 using FuncKeyOps.Providers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
@@ -92,17 +93,16 @@ public static class UpstreamRequestFactory
         return false;
     }
 
-    // RFC 9110 field values as HTTP/1.1 can carry them everywhere: visible ASCII, space and tab. Encoding the rest
+    // RFC 9110 field values as every HTTP version carries them: visible ASCII, space and tab. Encoding the rest
     // (e.g. RFC 8187) would hand the provider a value the client never sent, so it is not done.
+    private static readonly SearchValues<char> FieldValueChars = SearchValues.Create(['\t', .. Enumerable.Range(' ', '~' - ' ' + 1).Select(c => (char)c)]);
+
     private static bool IsSendable(StringValues values)
     {
         foreach (var value in values)
         {
-            foreach (var c in value.AsSpan())
-            {
-                if (c is not ('\t' or (>= ' ' and <= '~')))
-                    return false;
-            }
+            if (value is not null && value.AsSpan().ContainsAnyExcept(FieldValueChars))
+                return false;
         }
         return true;
     }
