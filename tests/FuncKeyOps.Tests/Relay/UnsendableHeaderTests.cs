@@ -74,11 +74,14 @@ public class UnsendableHeaderTests
                 ["Authorization"] = "Bearer " + secret,
                 ["Content-Type"] = "application/json",
                 ["x-client-note"] = "bell\u0007here",
+                ["User-Agent"] = "tool\u0001/2",
             }, ChatBody);
 
         Assert.Equal(200, status); // Kestrel lets a BEL through (it refuses only CR, LF and NUL)
         var upstream = Assert.Single(host.OpenAI.Requests);
         Assert.False(upstream.Headers.ContainsKey("x-client-note"));
-        Assert.Equal(200, Assert.Single(await host.RowsAsync(key.Id)).Status);
+        Assert.False(upstream.Headers.TryGetValue("User-Agent", out var agent) && agent.Contains('\u0001'));
+        var row = Assert.Single(await host.RowsAsync(key.Id)); // and storage took the row with a control character in it
+        Assert.Equal((200, "tool\u0001/2"), (row.Status, row.UserAgent));
     }
 }
