@@ -133,6 +133,28 @@ public class ProviderKeyRejectedTests
         Assert.Equal((502, "provider_key_rejected", upstreamStatus), (row.Status, row.ErrorCode, row.UpstreamStatus));
     }
 
+    [Theory]
+    [InlineData(401)]
+    [InlineData(403)]
+    public async Task A_refusal_labelled_as_an_event_stream_is_not_streamed_through(int upstreamStatus)
+    {
+        await using var host = await RelayHost.StartAsync();
+        var (key, secret) = await host.CreateRelayKeyAsync();
+        host.Anthropic.FailNextAsEventStream(upstreamStatus);
+
+        var (status, response) = await RawHttp.SendAsync(host.BaseUri, "POST", "/api/relay/anthropic/v1/messages",
+            new Dictionary<string, string> { ["x-api-key"] = secret, ["Content-Type"] = "application/json", ["anthropic-version"] = "2023-06-01" },
+            """{"model":"claude-sonnet-4-5-20250929","max_tokens":5,"stream":true,"messages":[]}""");
+
+        Assert.Equal(502, status);
+        Assert.DoesNotContain("text/event-stream", response);
+        Assert.DoesNotContain(Assert.Single(host.Anthropic.Requests).RequestId, response);
+        var error = JsonDocument.Parse(RawHttp.BodyOf(response)).RootElement.GetProperty("error");
+        Assert.Equal("provider_key_rejected", error.GetProperty("details").GetProperty("error_code").GetString());
+        var row = Assert.Single(await host.RowsAsync(key.Id));
+        Assert.Equal((502, "provider_key_rejected", upstreamStatus, true), (row.Status, row.ErrorCode, row.UpstreamStatus, row.Streamed));
+    }
+
     [Fact]
     public async Task Geminis_invalid_key_answer_is_a_400_with_reason_API_KEY_INVALID_and_is_a_refusal_too()
     {
