@@ -6,57 +6,22 @@ namespace FuncKeyOps.Providers;
 internal static class GoogleErrors
 {
     /// <summary>True when one of the error's details (an ErrorInfo) has <c>reason</c> <paramref name="reason"/>.</summary>
+    /// <remarks>A document is fine here: only error answers (a few hundred bytes) are read.</remarks>
     public static bool HasReason(ReadOnlySpan<byte> body, string reason)
     {
-        if (!JsonReading.TryStartObject(body, out var reader))
-            return false;
         try
         {
-            while (JsonReading.NextMember(ref reader))
-            {
-                if (!reader.ValueTextEquals("error"u8))
-                {
-                    reader.Skip();
-                    continue;
-                }
-                reader.Read();
-                if (reader.TokenType != JsonTokenType.StartObject)
-                    return false;
-                while (JsonReading.NextMember(ref reader))
-                {
-                    if (!reader.ValueTextEquals("details"u8))
-                    {
-                        reader.Skip();
-                        continue;
-                    }
-                    reader.Read();
-                    if (reader.TokenType != JsonTokenType.StartArray)
-                        return false;
-                    while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-                    {
-                        if (reader.TokenType != JsonTokenType.StartObject)
-                        {
-                            reader.Skip();
-                            continue;
-                        }
-                        while (JsonReading.NextMember(ref reader))
-                        {
-                            var isReason = reader.ValueTextEquals("reason"u8);
-                            reader.Read();
-                            if (isReason && reader.TokenType == JsonTokenType.String && reader.ValueTextEquals(reason))
-                                return true;
-                            reader.Skip();
-                        }
-                    }
-                    return false;
-                }
-                return false;
-            }
-            return false;
+            var reader = new Utf8JsonReader(body, JsonReading.Options);
+            using var document = JsonDocument.ParseValue(ref reader);
+            return document.RootElement is { ValueKind: JsonValueKind.Object } root
+                && root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object
+                && error.TryGetProperty("details", out var details) && details.ValueKind == JsonValueKind.Array
+                && details.EnumerateArray().Any(detail => detail.ValueKind == JsonValueKind.Object
+                    && detail.TryGetProperty("reason", out var value) && value.ValueKind == JsonValueKind.String && value.ValueEquals(reason));
         }
         catch (JsonException)
         {
-            return false; // a provider error page that is not JSON is passed on as it is
+            return false; // an error page that is not JSON is passed on as it is
         }
     }
 }
