@@ -59,7 +59,9 @@ public class ProviderKeyRejectedTests
         });
 
         Assert.Equal(502, error.Status);
-        Assert.Contains("provider_key_rejected", error.Message);
+        Assert.Contains("provider_key_rejected", error.Message); // the SDK shows "HTTP 502 (server_error: provider_key_rejected)"
+        var body = JsonDocument.Parse(error.GetRawResponse()!.Content.ToString()).RootElement.GetProperty("error");
+        Assert.Equal(("provider_key_rejected", "server_error"), (body.GetProperty("code").GetString(), body.GetProperty("type").GetString()));
         Assert.DoesNotContain("Incorrect API key", error.Message); // the provider's own words stay with us
         Assert.Single(host.OpenAI.Requests); // a refused key is not retried
         var row = Assert.Single(await host.RowsAsync(key.Id));
