@@ -64,6 +64,8 @@ internal sealed class RequestBody : IDisposable
         }
     }
 
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
+
     /// <summary>
     /// JSON is UTF-8 (RFC 8259), and the adapters read the model from any body that starts like an object: one that is
     /// not UTF-8 would fail there, or be forwarded for the provider to refuse. It is the client's malformed body, so it
@@ -71,7 +73,7 @@ internal sealed class RequestBody : IDisposable
     /// </summary>
     private static void EnsureJsonIsUtf8(ReadOnlySpan<byte> body)
     {
-        if (JsonMarkers.StartsLikeObject(body) && !Utf8.IsValid(body))
+        if (JsonMarkers.StartsLikeObject(body.StartsWith(Utf8Bom) ? body[Utf8Bom.Length..] : body) && !Utf8.IsValid(body))
             throw new MalformedBodyException("The request body is JSON but not valid UTF-8.");
     }
 
