@@ -44,6 +44,8 @@ public static class AuditEntity
         SetIfPresent(entity, nameof(AuditRecord.UserAgent), Redact(record.UserAgent, redactor), MaxUserAgentLength);
         SetIfPresent(entity, nameof(AuditRecord.BodySha256), record.BodySha256);
         SetIfPresent(entity, nameof(AuditRecord.ErrorCode), record.ErrorCode);
+        if (record.UpstreamStatus is { } upstreamStatus)
+            entity[nameof(AuditRecord.UpstreamStatus)] = upstreamStatus;
         if (record.InputTokens is { } input)
             entity[nameof(AuditRecord.InputTokens)] = input;
         if (record.OutputTokens is { } output)
@@ -82,6 +84,7 @@ public static class AuditEntity
             RequestBytes = entity.GetInt64(nameof(AuditRecord.RequestBytes)) ?? 0,
             Streamed = entity.GetBoolean(nameof(AuditRecord.Streamed)) ?? false,
             ErrorCode = entity.GetString(nameof(AuditRecord.ErrorCode)),
+            UpstreamStatus = entity.GetInt32(nameof(AuditRecord.UpstreamStatus)),
         };
     }
 

@@ -25,6 +25,11 @@ public sealed record AuditRecord
     public bool Streamed { get; init; }
     /// <summary>Our error code when the relay answered itself (e.g. <c>invalid_relay_key</c>, <c>upstream_timeout</c>).</summary>
     public string? ErrorCode { get; init; }
+    /// <summary>
+    /// The provider's status when the relay answered in its place (the 401 behind <c>provider_key_rejected</c>,
+    /// the 5xx behind <c>upstream_error</c>); null when the provider's answer reached the client as it was.
+    /// </summary>
+    public int? UpstreamStatus { get; init; }
 }
 
 /// <summary>Where the relay hands audit rows; never blocks the request path.</summary>

@@ -63,16 +63,20 @@ public sealed class AnthropicAdapter : IProviderAdapter
     public IUsageReader CreateUsageReader(RequestPlan plan) => new AnthropicUsageReader();
 
     /// <summary>
-    /// <c>{"type":"error","error":{"type","message"}}</c>. Anthropic's shape has no code member, so the type comes
-    /// from the status and the relay's code is not sent (the SDKs pick their exception class from the status too).
+    /// <c>{"type":"error","error":{"type","message","details":{"error_code"}}}</c>. The type comes from the status (the
+    /// SDKs pick their exception class from the status too); the relay's code goes where Anthropic puts a stable cause,
+    /// <c>error.details.error_code</c>, which the SDK exposes as the exception's <c>ErrorCode</c>.
     /// </summary>
-    public byte[] FormatError(int status, string code, string message) => ErrorJson.Write((status, message), static (writer, error) =>
+    public byte[] FormatError(int status, string code, string message) => ErrorJson.Write((status, code, message), static (writer, error) =>
     {
         writer.WriteStartObject();
         writer.WriteString("type", "error");
         writer.WriteStartObject("error");
         writer.WriteString("type", Type(error.status));
         writer.WriteString("message", error.message);
+        writer.WriteStartObject("details");
+        writer.WriteString("error_code", error.code);
+        writer.WriteEndObject();
         writer.WriteEndObject();
         writer.WriteEndObject();
     });

@@ -60,6 +60,10 @@ public sealed class GeminiAdapter : IProviderAdapter
 
     public IUsageReader CreateUsageReader(RequestPlan plan) => new GeminiUsageReader();
 
+    /// <summary>Google answers a wrong, deleted or restricted key with 400 INVALID_ARGUMENT and an ErrorInfo reason <c>API_KEY_INVALID</c>.</summary>
+    public bool IsProviderKeyRefusal(int status, ReadOnlySpan<byte> errorBody) =>
+        status == 400 && GoogleErrors.HasReason(errorBody, "API_KEY_INVALID");
+
     /// <summary>
     /// Google's <c>{"error":{"code":&lt;status&gt;,"message","status"}}</c>. Its code member is the HTTP status, so the
     /// relay's code goes where Google puts machine-readable reasons: an ErrorInfo detail (<c>reason</c>), as in

@@ -64,6 +64,12 @@ public interface IProviderAdapter
 
     /// <summary>The provider's own error JSON, so SDKs surface our errors like the provider's.</summary>
     byte[] FormatError(int status, string code, string message);
+
+    /// <summary>
+    /// True when an error answer other than 401 or 403 (which always are) says the provider refused the relay's
+    /// provider key, as Google's 400 with reason <c>API_KEY_INVALID</c> does. The relay then answers 502 itself.
+    /// </summary>
+    bool IsProviderKeyRefusal(int status, ReadOnlySpan<byte> errorBody) => false;
 }
 
 /// <param name="UpstreamBody">The bytes to forward (the client's, or rewritten).</param>

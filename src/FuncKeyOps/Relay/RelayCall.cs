@@ -27,6 +27,7 @@ internal sealed class RelayCall
     public long RequestBytes { get; set; }
     public bool Streamed { get; set; }
     public string? ErrorCode { get; set; }
+    public int? UpstreamStatus { get; set; }
 
     public AuditRecord ToRecord(TimeSpan latency) => new()
     {
@@ -50,5 +51,6 @@ internal sealed class RelayCall
         RequestBytes = RequestBytes,
         Streamed = Streamed,
         ErrorCode = ErrorCode,
+        UpstreamStatus = UpstreamStatus,
     };
 }

@@ -16,7 +16,8 @@ internal static class RelayErrors
         var response = context.Response;
         response.StatusCode = status;
         response.ContentType = "application/json";
-        if (status is StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden or StatusCodes.Status404NotFound or StatusCodes.Status413PayloadTooLarge)
+        if (status is StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden or StatusCodes.Status404NotFound or StatusCodes.Status413PayloadTooLarge
+            || code == "provider_key_rejected") // a 5xx the SDKs would retry, but only the operator can fix it
             response.Headers["x-should-retry"] = "false"; // SDKs that honour it do not retry what cannot succeed
         if (retryAfter is { } wait)
             response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);

@@ -57,10 +57,30 @@ public sealed partial class RelayHandler(
         {
             await RelayAsync(context, call, path ?? "", sourceIp).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        catch (Exception e) when (e is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested)
         {
-            call.Status = 499;
-            call.ErrorCode = "client_closed_request";
+            ClientClosed(call); // mid-stream, or mid-body over HTTP/2: nobody left to answer
+        }
+        catch (BadHttpRequestException e)
+        {
+            // The client's body, not the relay, failed: gone mid-body (499), too slow for Kestrel's minimum data rate
+            // (408), broken chunked framing or JSON that is not UTF-8 (400). Kestrel's messages name the fault and
+            // never carry the client's data.
+            if (e is not MalformedBodyException && e.StatusCode == StatusCodes.Status400BadRequest && await ClientLeftAsync(context).ConfigureAwait(false))
+            {
+                ClientClosed(call);
+            }
+            else
+            {
+                LogClientFault(logger, call.RequestId, e.StatusCode, e.Message);
+                var code = e.StatusCode switch
+                {
+                    StatusCodes.Status408RequestTimeout => "request_body_timeout",
+                    StatusCodes.Status413PayloadTooLarge => "request_too_large",
+                    _ => "invalid_request_body",
+                };
+                await RelayErrors.WriteAsync(context, catalog.TryGet(provider, out var adapter) ? adapter : catalog.Fallback, call, e.StatusCode, code, e.Message).ConfigureAwait(false);
+            }
         }
         catch (Exception e)
         {
@@ -204,6 +224,13 @@ public sealed partial class RelayHandler(
 
     private async Task ForwardAsync(HttpContext context, IProviderAdapter adapter, RelayCall call, RequestPlan plan, Uri upstreamUri, string providerKey)
     {
+        // Before sending: a request that cannot be built is the client's error, not an attempt at the provider.
+        if (UpstreamRequestFactory.FindUnsendableHeader(context.Request, adapter) is { } header)
+        {
+            await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status400BadRequest, "invalid_header",
+                $"The {header} header has characters that cannot be forwarded: only visible ASCII, space and tab.").ConfigureAwait(false);
+            return;
+        }
         HttpResponseMessage response;
         try
         {
@@ -228,20 +255,31 @@ public sealed partial class RelayHandler(
         using (response)
         {
             call.Status = (int)response.StatusCode;
-            if (call.Status == StatusCodes.Status401Unauthorized)
-                call.ErrorCode = "upstream_unauthorized"; // a provider key revoked elsewhere: the anomaly sweep looks for these
             var isEventStream = response.Content.Headers.ContentType?.MediaType == "text/event-stream";
+            if (call.Status is StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden)
+            {
+                // Also for a stream, which has sent nothing yet.
+                await RejectProviderKeyAsync(context, adapter, call).ConfigureAwait(false);
+                return;
+            }
             if (call.Status >= 500)
             {
                 // Retries are spent: one clear gateway error rather than whatever the provider's failure page was.
+                call.UpstreamStatus = call.Status;
                 await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status502BadGateway, "upstream_error",
                     $"The provider failed with status {call.Status}.").ConfigureAwait(false);
                 return;
             }
             if (call.Status >= 400 && !isEventStream)
             {
+                var error = await UpstreamErrorBody.ReadAsync(response, context.RequestAborted).ConfigureAwait(false);
+                if (adapter.IsProviderKeyRefusal(call.Status, error))
+                {
+                    await RejectProviderKeyAsync(context, adapter, call).ConfigureAwait(false);
+                    return;
+                }
                 // Some providers quote the rejected key in error details: never let ours reach the client.
-                await UpstreamErrorBody.CopyRedactedAsync(response, context.Response, providerKey, context.RequestAborted).ConfigureAwait(false);
+                await UpstreamErrorBody.WriteRedactedAsync(error, response, context.Response, providerKey, context.RequestAborted).ConfigureAwait(false);
                 return;
             }
             var filter = isEventStream && plan.StripUsageOnlyChunk;
@@ -268,6 +306,47 @@ public sealed partial class RelayHandler(
         }
     }
 
+    /// <summary>
+    /// Kestrel reports a client that closed its connection mid-body as a 400 (unexpected end of request content) and
+    /// aborts the request just after, from the thread pool: the abort, not the message, says the client is gone. A
+    /// client that is still there waits <see cref="AbortGrace"/> longer for its 400 (long enough for a busy thread pool;
+    /// only malformed framing takes this path).
+    /// </summary>
+    private async Task<bool> ClientLeftAsync(HttpContext context)
+    {
+        try
+        {
+            await Task.Delay(AbortGrace, time, context.RequestAborted).ConfigureAwait(false);
+            return false;
+        }
+        catch (OperationCanceledException)
+        {
+            return true;
+        }
+    }
+
+    private static readonly TimeSpan AbortGrace = TimeSpan.FromSeconds(1);
+
+    private void ClientClosed(RelayCall call)
+    {
+        call.Status = 499;
+        call.ErrorCode = "client_closed_request";
+        LogClientClosed(logger, call.RequestId);
+    }
+
+    /// <summary>
+    /// The provider refused our key (revoked elsewhere, wrong value, lost access), not the client's: passed on, SDKs
+    /// would tell the user their key is wrong. The audit row carries the code the anomaly sweep looks for; the
+    /// provider's body stays here, it describes our account.
+    /// </summary>
+    private async Task RejectProviderKeyAsync(HttpContext context, IProviderAdapter adapter, RelayCall call)
+    {
+        call.UpstreamStatus = call.Status;
+        LogProviderKeyRejected(logger, call.RequestId, call.ProviderKeyName, call.ProviderKeyVersion, call.Status);
+        await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status502BadGateway, "provider_key_rejected",
+            "The provider refused the relay's provider key; this is not a problem with your relay key. The relay operator can see it in the audit log.").ConfigureAwait(false);
+    }
+
     private static string QuotaMessage(string? reason) => reason switch
     {
         "daily_tokens" => "This relay key's daily token budget is used up.",
@@ -280,8 +359,17 @@ public sealed partial class RelayHandler(
     [LoggerMessage(Level = LogLevel.Error, Message = "Relay call {RequestId} failed")]
     private static partial void LogRelayFailed(ILogger logger, string requestId, Exception exception);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Relay call {RequestId}: the client closed the connection")]
+    private static partial void LogClientClosed(ILogger logger, string requestId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Relay call {RequestId}: the client's request was refused with {Status}: {Reason}")]
+    private static partial void LogClientFault(ILogger logger, string requestId, int status, string reason);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Relay call {RequestId}: provider key unavailable (vault status {Status})")]
     private static partial void LogProviderKeyUnavailable(ILogger logger, string requestId, int? status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Relay call {RequestId}: the provider refused provider key {ProviderKeyName} version {ProviderKeyVersion} with status {UpstreamStatus}")]
+    private static partial void LogProviderKeyRejected(ILogger logger, string requestId, string? providerKeyName, string? providerKeyVersion, int upstreamStatus);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Relay call {RequestId}: provider unreachable ({Error})")]
     private static partial void LogUpstreamUnreachable(ILogger logger, string requestId, HttpRequestError error);

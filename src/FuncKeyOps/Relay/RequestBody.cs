@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
+using System.Text.Unicode;
+using FuncKeyOps.Providers;
 using Microsoft.AspNetCore.Http;
 
 namespace FuncKeyOps.Relay;
@@ -52,6 +54,7 @@ internal sealed class RequestBody : IDisposable
                 ArrayPool<byte>.Shared.Return(buffer);
                 return null;
             }
+            EnsureJsonIsUtf8(buffer.AsSpan(0, length));
             return new RequestBody(buffer, length, Convert.ToHexStringLower(hash.GetHashAndReset()));
         }
         catch
@@ -59,6 +62,19 @@ internal sealed class RequestBody : IDisposable
             ArrayPool<byte>.Shared.Return(buffer);
             throw;
         }
+    }
+
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
+
+    /// <summary>
+    /// JSON is UTF-8 (RFC 8259), and the adapters read the model from any body that starts like an object: one that is
+    /// not UTF-8 would fail there, or be forwarded for the provider to refuse. It is the client's malformed body, so it
+    /// is reported the way Kestrel reports one, as a <see cref="BadHttpRequestException"/> with 400.
+    /// </summary>
+    private static void EnsureJsonIsUtf8(ReadOnlySpan<byte> body)
+    {
+        if (JsonMarkers.StartsLikeObject(body.StartsWith(Utf8Bom) ? body[Utf8Bom.Length..] : body) && !Utf8.IsValid(body))
+            throw new MalformedBodyException("The request body is JSON but not valid UTF-8.");
     }
 
     public void Dispose()

@@ -50,6 +50,9 @@ public sealed class UpstreamClient : IDisposable
 
     public void Dispose() => _invoker.Dispose();
 
+    // An HttpRequestException is retried as a transport failure. SocketsHttpHandler also throws one (with no inner
+    // exception) for a header value it cannot encode, which no retry can fix: UpstreamRequestFactory never builds such
+    // a request, and the relay refuses a client header the provider needs before the first attempt.
     private static bool ShouldRetry(Outcome<HttpResponseMessage> outcome, TimeSpan maxRetryAfter) => outcome switch
     {
         { Exception: HttpRequestException } => true,

@@ -12,7 +12,8 @@ internal static class UpstreamErrorBody
 {
     private const int MaxBytes = 256 * 1024;
 
-    public static async Task CopyRedactedAsync(HttpResponseMessage from, HttpResponse to, string providerKey, CancellationToken cancellationToken)
+    /// <summary>The error body, up to 256 KiB (enough for any provider's error; a longer one is cut).</summary>
+    public static async Task<byte[]> ReadAsync(HttpResponseMessage from, CancellationToken cancellationToken)
     {
         using var buffer = new MemoryStream();
         await using (var stream = await from.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false))
@@ -22,7 +23,12 @@ internal static class UpstreamErrorBody
             while (buffer.Length < MaxBytes && (read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
                 buffer.Write(chunk, 0, read);
         }
-        var bytes = buffer.ToArray();
+        return buffer.ToArray();
+    }
+
+    /// <summary>The provider's status, headers and <paramref name="bytes"/> (read by <see cref="ReadAsync"/>) with our key masked.</summary>
+    public static async Task WriteRedactedAsync(byte[] bytes, HttpResponseMessage from, HttpResponse to, string providerKey, CancellationToken cancellationToken)
+    {
         var text = Encoding.UTF8.GetString(bytes);
         if (text.Contains(providerKey, StringComparison.Ordinal))
             bytes = Encoding.UTF8.GetBytes(text.Replace(providerKey, SecretRedactor.Mask, StringComparison.Ordinal));

@@ -1,3 +1,4 @@
+using System.Buffers;
 using FuncKeyOps.Providers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
@@ -25,6 +26,26 @@ public static class UpstreamRequestFactory
         "OpenAI-Organization", "OpenAI-Project",
     };
 
+    // Headers the provider acts on: dropping one would change what the call does, so one that cannot be sent is the
+    // client's error (400). Any other header (User-Agent, SDK telemetry, a client's own x- headers) is informational
+    // and is dropped instead: the call means the same without it, and clients do send e.g. a non-ASCII app name.
+    private static readonly string[] ProviderSemanticPrefixes = ["Content-", "anthropic-", "openai-", "x-goog-", "x-ms-"];
+
+    /// <summary>
+    /// The first header the provider acts on whose value an outgoing request cannot carry, or null. Kestrel accepts
+    /// UTF-8 and control characters in values; <see cref="HttpClient"/> refuses non-ASCII at send time with an
+    /// <see cref="HttpRequestException"/>, which would be taken for an unreachable provider and retried.
+    /// </summary>
+    public static string? FindUnsendableHeader(HttpRequest request, IProviderAdapter adapter)
+    {
+        foreach (var (name, values) in request.Headers)
+        {
+            if (IsForwarded(name, adapter) && IsProviderSemantic(name) && !IsSendable(values))
+                return name;
+        }
+        return null;
+    }
+
     public static HttpRequestMessage Create(HttpRequest request, IProviderAdapter adapter, Uri upstreamUri, ReadOnlyMemory<byte> body, string providerKey)
     {
         var message = new HttpRequestMessage(new HttpMethod(request.Method), upstreamUri)
@@ -37,9 +58,8 @@ public static class UpstreamRequestFactory
 
         foreach (var (name, values) in request.Headers)
         {
-            if (NeverForwarded.Contains(name) || name.StartsWith("x-fko-", StringComparison.OrdinalIgnoreCase) || adapter.IsCredentialHeader(name))
-                continue;
-            AddHeader(message, name, values);
+            if (IsForwarded(name, adapter) && IsSendable(values))
+                AddHeader(message, name, values);
         }
         adapter.ApplyProviderKey(message, providerKey);
         return message;
@@ -58,6 +78,33 @@ public static class UpstreamRequestFactory
                 kept.Add(pair);
         }
         return kept.Count == 0 ? "" : QueryString.Create(kept).ToUriComponent();
+    }
+
+    private static bool IsForwarded(string name, IProviderAdapter adapter) =>
+        !NeverForwarded.Contains(name) && !name.StartsWith("x-fko-", StringComparison.OrdinalIgnoreCase) && !adapter.IsCredentialHeader(name);
+
+    private static bool IsProviderSemantic(string name)
+    {
+        foreach (var prefix in ProviderSemanticPrefixes)
+        {
+            if (name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+                return true;
+        }
+        return false;
+    }
+
+    // RFC 9110 field values as every HTTP version carries them: visible ASCII, space and tab. Encoding the rest
+    // (e.g. RFC 8187) would hand the provider a value the client never sent, so it is not done.
+    private static readonly SearchValues<char> FieldValueChars = SearchValues.Create(['\t', .. Enumerable.Range(' ', '~' - ' ' + 1).Select(c => (char)c)]);
+
+    private static bool IsSendable(StringValues values)
+    {
+        foreach (var value in values)
+        {
+            if (value is not null && value.AsSpan().ContainsAnyExcept(FieldValueChars))
+                return false;
+        }
+        return true;
     }
 
     private static void AddHeader(HttpRequestMessage message, string name, StringValues values)

@@ -107,6 +107,16 @@ public abstract class FakeProvider : IAsyncDisposable
         _faults.Enqueue(new Fault.Fail(statusCode, retryAfter), times);
     }
 
+    /// <summary>
+    /// The next request gets <paramref name="statusCode"/> labelled <c>text/event-stream</c>, its error body as one SSE
+    /// <c>error</c> event, as a gateway in front of a provider may answer a stream it refuses.
+    /// </summary>
+    public void FailNextAsEventStream(int statusCode)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(statusCode, 400);
+        _faults.Enqueue(new Fault.FailAsEventStream(statusCode), 1);
+    }
+
     /// <summary>The next requests get no answer until the client gives up or <see cref="ReleaseHangs"/> is called, after which they are served normally.</summary>
     public void HangNext(int times = 1) => _faults.Enqueue(new Fault.Hang(), times);
 
@@ -272,6 +282,12 @@ public abstract class FakeProvider : IAsyncDisposable
                 }
 
                 await exchange.WriteJsonAsync(fail.StatusCode, FailureBody(exchange, fail.StatusCode));
+                return false;
+
+            case Fault.FailAsEventStream fail:
+                exchange.Context.Response.StatusCode = fail.StatusCode;
+                exchange.Context.Response.ContentType = "text/event-stream";
+                await exchange.Context.Response.WriteAsync($"event: error\ndata: {FailureBody(exchange, fail.StatusCode).ToJsonString()}\n\n", exchange.Aborted);
                 return false;
 
             case Fault.Hang:

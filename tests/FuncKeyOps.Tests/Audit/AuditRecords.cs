@@ -28,6 +28,7 @@ internal static class AuditRecords
         RequestBytes = 2048,
         Streamed = true,
         ErrorCode = "upstream_rate_limited",
+        UpstreamStatus = 429,
     };
 
     /// <summary>Only the required fields.</summary>

@@ -56,6 +56,7 @@ public class ErrorShapeTests
         var error = json.RootElement.GetProperty("error");
         Assert.Equal(type, error.GetProperty("type").GetString());
         Assert.Equal(Tricky, error.GetProperty("message").GetString());
+        Assert.Equal("model_not_allowed", error.GetProperty("details").GetProperty("error_code").GetString());
     }
 
     [Theory]

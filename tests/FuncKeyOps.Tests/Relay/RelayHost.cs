@@ -3,6 +3,7 @@ using FuncKeyOps.ProviderKeys;
 using FuncKeyOps.Testing.Providers;
 using FuncKeyOps.Testing.Vault;
 using FuncKeyOps.Tests.Server;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FuncKeyOps.Tests.Relay;
@@ -38,7 +39,7 @@ internal sealed class RelayHost : IAsyncDisposable
     /// <summary>The relay base URL an SDK is pointed at for a provider.</summary>
     public Uri RelayBase(string provider) => new(BaseUri, $"api/relay/{provider}/");
 
-    public static async Task<RelayHost> StartAsync(string? storageConnectionString = null, IDictionary<string, string?>? settings = null, TimeProvider? time = null)
+    public static async Task<RelayHost> StartAsync(string? storageConnectionString = null, IDictionary<string, string?>? settings = null, TimeProvider? time = null, Action<WebApplicationBuilder>? configure = null)
     {
         var keys = new Dictionary<string, string>
         {
@@ -60,7 +61,7 @@ internal sealed class RelayHost : IAsyncDisposable
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             config[key] = value;
-        var server = await ServerHost.StartAsync(storageConnectionString, config, vault, time);
+        var server = await ServerHost.StartAsync(storageConnectionString, config, vault, time, configure);
 
         var registry = server.App.Services.GetRequiredService<ProviderKeyRegistry>();
         foreach (var (provider, fake) in new (string, FakeProvider)[] { ("openai", openAI), ("anthropic", anthropic), ("gemini", gemini), ("azure-openai", azure) })

@@ -36,7 +36,8 @@ internal sealed class ServerHost : IAsyncDisposable
     /// <summary>Completes once no request is inside the host's pipeline (every handler has finished, audit enqueued).</summary>
     public Task WaitIdleAsync() => App.Services.GetRequiredService<InFlightRequests>().WaitIdleAsync();
 
-    public static async Task<ServerHost> StartAsync(string? storageConnectionString = null, IDictionary<string, string?>? settings = null, TestVault? vault = null, TimeProvider? time = null)
+    /// <param name="configure">Also runs on the builder: what configuration cannot set (e.g. Kestrel's minimum body data rate).</param>
+    public static async Task<ServerHost> StartAsync(string? storageConnectionString = null, IDictionary<string, string?>? settings = null, TestVault? vault = null, TimeProvider? time = null, Action<WebApplicationBuilder>? configure = null)
     {
         vault ??= await TestVault.StartAsync();
         var logs = new CapturingLoggerProvider();
@@ -65,6 +66,7 @@ internal sealed class ServerHost : IAsyncDisposable
                 builder.Services.AddSingleton(time);
             builder.Services.AddSingleton<InFlightRequests>();
             builder.Services.AddSingleton<IStartupFilter>(sp => sp.GetRequiredService<InFlightRequests>());
+            configure?.Invoke(builder);
         });
         await app.StartAsync();
         return new ServerHost(app, vault, logs, ownSpillFolder);
