@@ -47,7 +47,9 @@ public sealed partial class ProviderKeyValidator(
             LogValidated(logger, config.Name, status);
             if (response.IsSuccessStatusCode)
                 return new ProviderKeyValidation(ProviderKeyVerdict.Accepted, status);
-            return new ProviderKeyValidation(adapter.RejectsKey(status) ? ProviderKeyVerdict.Rejected : ProviderKeyVerdict.Inconclusive, status);
+            // Read only to tell a refused key from other failures (Google's reason is in the body); never echoed.
+            var error = await UpstreamErrorBody.ReadAsync(response, linked.Token).ConfigureAwait(false);
+            return new ProviderKeyValidation(adapter.IsProviderKeyRefusal(status, error) ? ProviderKeyVerdict.Rejected : ProviderKeyVerdict.Inconclusive, status);
         }
         catch (Exception e) when (e is HttpRequestException or TimeoutRejectedException
             || (e is OperationCanceledException && bound.IsCancellationRequested && !cancellationToken.IsCancellationRequested))

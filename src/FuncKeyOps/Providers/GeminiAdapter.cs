@@ -14,12 +14,6 @@ public sealed class GeminiAdapter : IProviderAdapter
 
     public string ValidationPath => "v1beta/models";
 
-    /// <summary>
-    /// Google answers a wrong or deleted key with 400 (API_KEY_INVALID) and a restricted one with 403; a bodiless
-    /// GET of the model list has no other way to be a bad request, so 400 counts as a refused key here.
-    /// </summary>
-    public bool RejectsKey(int validationStatus) => validationStatus is 400 or 401 or 403;
-
     public string? ReadClientKey(HttpRequest request) =>
         ClientCredentials.ReadHeader(request, "x-goog-api-key") ?? ClientCredentials.ReadQuery(request, "key");
 
@@ -60,9 +54,9 @@ public sealed class GeminiAdapter : IProviderAdapter
 
     public IUsageReader CreateUsageReader(RequestPlan plan) => new GeminiUsageReader();
 
-    /// <summary>Google answers a wrong, deleted or restricted key with 400 INVALID_ARGUMENT and an ErrorInfo reason <c>API_KEY_INVALID</c>.</summary>
+    /// <summary>Google answers a wrong or deleted key with 400 INVALID_ARGUMENT and an ErrorInfo reason <c>API_KEY_INVALID</c>, a restricted one with 403.</summary>
     public bool IsProviderKeyRefusal(int status, ReadOnlySpan<byte> errorBody) =>
-        status == 400 && GoogleErrors.HasReason(errorBody, "API_KEY_INVALID");
+        status is 401 or 403 || status == 400 && GoogleErrors.HasReason(errorBody, "API_KEY_INVALID");
 
     /// <summary>
     /// Google's <c>{"error":{"code":&lt;status&gt;,"message","status"}}</c>. Its code member is the HTTP status, so the

@@ -26,12 +26,6 @@ public interface IProviderAdapter
         return request;
     }
 
-    /// <summary>
-    /// True when the provider's answer to the validation call means it refuses the key itself, as opposed to
-    /// failing or not knowing the path: then activation refuses the value instead of reporting a provider fault.
-    /// </summary>
-    bool RejectsKey(int validationStatus) => validationStatus is 401 or 403;
-
     /// <summary>The relay key as the client's SDK sends it where it would send the provider key; null when absent.</summary>
     string? ReadClientKey(HttpRequest request);
 
@@ -66,10 +60,11 @@ public interface IProviderAdapter
     byte[] FormatError(int status, string code, string message);
 
     /// <summary>
-    /// True when an error answer other than 401 or 403 (which always are) says the provider refused the relay's
-    /// provider key, as Google's 400 with reason <c>API_KEY_INVALID</c> does. The relay then answers 502 itself.
+    /// True when an error answer says the provider refuses the key itself (401 and 403 always; Google also with a 400
+    /// whose reason is <c>API_KEY_INVALID</c>), as opposed to failing or not knowing the call. The relay then answers
+    /// 502 itself; an activation refuses the value instead of reporting a provider fault.
     /// </summary>
-    bool IsProviderKeyRefusal(int status, ReadOnlySpan<byte> errorBody) => false;
+    bool IsProviderKeyRefusal(int status, ReadOnlySpan<byte> errorBody) => status is 401 or 403;
 }
 
 /// <param name="UpstreamBody">The bytes to forward (the client's, or rewritten).</param>

@@ -3,7 +3,7 @@ using FuncKeyOps.Providers;
 
 namespace FuncKeyOps.Tests.Providers;
 
-/// <summary>Which error answers, besides 401 and 403, say the provider refused the relay's own key.</summary>
+/// <summary>Which error answers say the provider refused the relay's own key (the relay's 502 and an activation's 422 both ask).</summary>
 public class ProviderKeyRefusalTests
 {
     private const string GoogleInvalidKey = """
@@ -15,6 +15,8 @@ public class ProviderKeyRefusalTests
 
     [Theory]
     [InlineData(400, GoogleInvalidKey, true)]
+    [InlineData(401, "", true)]
+    [InlineData(403, "", true)]
     [InlineData(500, GoogleInvalidKey, false)] // only Google's 400 carries this meaning
     [InlineData(400, """{"error":{"code":400,"message":"Request contains an invalid argument.","status":"INVALID_ARGUMENT"}}""", false)]
     [InlineData(400, """{"error":{"code":400,"message":"reason API_KEY_INVALID in a message is not a reason","status":"INVALID_ARGUMENT","details":[{"reason":"FIELD_INVALID"}]}}""", false)]
@@ -28,14 +30,19 @@ public class ProviderKeyRefusalTests
     [InlineData("openai")]
     [InlineData("anthropic")]
     [InlineData("azure-openai")]
-    public void Other_providers_refuse_keys_only_with_401_or_403(string provider)
+    [InlineData("gemini")]
+    public void Every_provider_refuses_keys_with_401_or_403_and_only_Google_with_its_400(string provider)
     {
         IProviderAdapter adapter = provider switch
         {
             "openai" => new OpenAIAdapter(),
             "anthropic" => new AnthropicAdapter(),
+            "gemini" => new GeminiAdapter(),
             _ => new AzureOpenAIAdapter(),
         };
-        Assert.False(adapter.IsProviderKeyRefusal(400, Encoding.UTF8.GetBytes(GoogleInvalidKey)));
+        Assert.True(adapter.IsProviderKeyRefusal(401, []));
+        Assert.True(adapter.IsProviderKeyRefusal(403, []));
+        Assert.Equal(provider == "gemini", adapter.IsProviderKeyRefusal(400, Encoding.UTF8.GetBytes(GoogleInvalidKey)));
+        Assert.False(adapter.IsProviderKeyRefusal(400, Encoding.UTF8.GetBytes("""{"error":{"message":"bad request"}}""")));
     }
 }
