@@ -91,53 +91,50 @@ public sealed class RelayKeyService
     /// </summary>
     /// <exception cref="RelayKeyValidationException">The patched key would be invalid; nothing is written.</exception>
     /// <exception cref="RelayKeyConflictException">The key is revoked: a revoked key is kept as it was revoked.</exception>
-    public async Task<RelayKey?> UpdateAsync(string id, RelayKeyPatch patch, CancellationToken cancellationToken = default)
+    public Task<RelayKey?> UpdateAsync(string id, RelayKeyPatch patch, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(patch);
-        var table = await Table(cancellationToken).ConfigureAwait(false);
-        try
+        return ModifyAsync(id, (entity, key) =>
         {
-            // ETag-guarded read-modify-write: a concurrent revoke or patch is never overwritten.
-            while (true)
-            {
-                var entity = await ReadAsync(id, cancellationToken).ConfigureAwait(false);
-                if (entity is null)
-                    return null;
-                var key = entity.ToRelayKey();
-                if (key.Status == RelayKeyStatus.Revoked)
-                    throw new RelayKeyConflictException(id, key.Status, "changed");
-                var changed = RelayKeySpecValidator.Apply(key, patch, _time.GetUtcNow());
-                var replacement = RelayKeyEntity.From(changed, entity.Hash, entity.PepperVersion);
-                replacement.ETag = entity.ETag;
-                if (await table.TryReplaceAsync(replacement, cancellationToken).ConfigureAwait(false))
-                    return changed;
-            }
-        }
-        finally
-        {
-            _cache.Invalidate(id);
-        }
+            if (key.Status == RelayKeyStatus.Revoked)
+                throw new RelayKeyConflictException(id, key.Status, "changed");
+            var changed = RelayKeySpecValidator.Apply(key, patch, _time.GetUtcNow());
+            var replacement = RelayKeyEntity.From(changed, entity.Hash, entity.PepperVersion);
+            replacement.ETag = entity.ETag;
+            return (replacement, changed);
+        }, cancellationToken);
     }
 
-    private async Task<RelayKey?> ChangeStatusAsync(string id, RelayKeyStatus target, string verb, CancellationToken cancellationToken)
+    private Task<RelayKey?> ChangeStatusAsync(string id, RelayKeyStatus target, string verb, CancellationToken cancellationToken) =>
+        ModifyAsync(id, (entity, key) =>
+        {
+            if (key.Status == target)
+                return (null, key);
+            if (key.Status == RelayKeyStatus.Revoked)
+                throw new RelayKeyConflictException(id, key.Status, verb);
+            entity.Status = RelayKeyEntity.StatusText(target);
+            return (entity, key with { Status = target });
+        }, cancellationToken);
+
+    /// <summary>
+    /// ETag-guarded read-modify-write of one key: a concurrent change (say a revoke) is never overwritten, the change
+    /// is worked out again on the row as it now is. <paramref name="change"/> returns the row to write (null: nothing
+    /// to write) and the key to answer; it may throw to refuse. Null when the key does not exist.
+    /// </summary>
+    private async Task<RelayKey?> ModifyAsync(string id, Func<RelayKeyEntity, RelayKey, (RelayKeyEntity? Replacement, RelayKey Result)> change,
+        CancellationToken cancellationToken)
     {
         var table = await Table(cancellationToken).ConfigureAwait(false);
         try
         {
-            // ETag-guarded read-modify-write: a concurrent change (say a revoke) is never overwritten.
             while (true)
             {
                 var entity = await ReadAsync(id, cancellationToken).ConfigureAwait(false);
                 if (entity is null)
                     return null;
-                var key = entity.ToRelayKey();
-                if (key.Status == target)
-                    return key;
-                if (key.Status == RelayKeyStatus.Revoked)
-                    throw new RelayKeyConflictException(id, key.Status, verb);
-                entity.Status = RelayKeyEntity.StatusText(target);
-                if (await table.TryReplaceAsync(entity, cancellationToken).ConfigureAwait(false))
-                    return key with { Status = target };
+                var (replacement, result) = change(entity, entity.ToRelayKey());
+                if (replacement is null || await table.TryReplaceAsync(replacement, cancellationToken).ConfigureAwait(false))
+                    return result;
             }
         }
         finally
