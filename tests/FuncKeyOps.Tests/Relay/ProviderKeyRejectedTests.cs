@@ -1,12 +1,9 @@
 using System.ClientModel;
-using System.ClientModel.Primitives;
 using System.Text.Json;
 using Anthropic;
-using Anthropic.Core;
 using Anthropic.Exceptions;
 using Anthropic.Models.Messages;
 using FuncKeyOps.Testing.Providers;
-using OpenAI;
 using OpenAI.Chat;
 
 namespace FuncKeyOps.Tests.Relay;
@@ -17,23 +14,6 @@ namespace FuncKeyOps.Tests.Relay;
 /// </summary>
 public class ProviderKeyRejectedTests
 {
-    private static ChatClient OpenAIChat(RelayHost host, string relayKey) =>
-        new("gpt-4o-mini", new ApiKeyCredential(relayKey), new OpenAIClientOptions
-        {
-            Endpoint = new Uri(host.RelayBase("openai"), "v1"),
-            RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
-        });
-
-    private static AnthropicClient AnthropicSdk(RelayHost host, string relayKey) =>
-        new(new ClientOptions { BaseUrl = host.RelayBase("anthropic").ToString().TrimEnd('/'), ApiKey = relayKey, MaxRetries = 0 });
-
-    private static MessageCreateParams AnthropicParams() => new()
-    {
-        MaxTokens = 64,
-        Model = "claude-sonnet-4-5-20250929",
-        Messages = [new UserMessageParam("hi")],
-    };
-
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -42,7 +22,7 @@ public class ProviderKeyRejectedTests
         await using var host = await RelayHost.StartAsync();
         var (key, secret) = await host.CreateRelayKeyAsync();
         host.OpenAI.RevokeKey(host.ProviderKeyValues["openai"]);
-        var chat = OpenAIChat(host, secret);
+        var chat = RelaySdks.OpenAIChat(host, secret, retry: false);
 
         var error = await Assert.ThrowsAsync<ClientResultException>(async () =>
         {
@@ -84,19 +64,19 @@ public class ProviderKeyRejectedTests
             host.Anthropic.RevokeKey(host.ProviderKeyValues["anthropic"]);
         else
             host.Anthropic.FailNext(upstreamStatus);
-        using var client = AnthropicSdk(host, secret);
+        using var client = RelaySdks.Anthropic(host, secret);
 
         var error = await Assert.ThrowsAnyAsync<Anthropic5xxException>(async () =>
         {
             if (stream)
             {
-                await foreach (var _ in client.Messages.CreateStreaming(AnthropicParams()))
+                await foreach (var _ in client.Messages.CreateStreaming(RelaySdks.AnthropicMessage()))
                 {
                 }
             }
             else
             {
-                await client.Messages.Create(AnthropicParams());
+                await client.Messages.Create(RelaySdks.AnthropicMessage());
             }
         });
 

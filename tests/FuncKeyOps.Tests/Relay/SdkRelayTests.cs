@@ -1,13 +1,10 @@
-using System.ClientModel;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Anthropic;
-using Anthropic.Core;
 using Anthropic.Models.Messages;
 using FuncKeyOps.ClientKeys;
 using FuncKeyOps.Testing.Providers;
-using OpenAI;
 using OpenAI.Chat;
 
 namespace FuncKeyOps.Tests.Relay;
@@ -15,19 +12,6 @@ namespace FuncKeyOps.Tests.Relay;
 /// <summary>The official SDKs work against the relay by changing only the base URL and the key.</summary>
 public class SdkRelayTests
 {
-    private static ChatClient OpenAIChat(RelayHost host, string relayKey) =>
-        new("gpt-4o-mini", new ApiKeyCredential(relayKey), new OpenAIClientOptions { Endpoint = new Uri(host.RelayBase("openai"), "v1") });
-
-    private static AnthropicClient AnthropicSdk(RelayHost host, string relayKey) =>
-        new(new ClientOptions { BaseUrl = host.RelayBase("anthropic").ToString().TrimEnd('/'), ApiKey = relayKey, MaxRetries = 0 });
-
-    private static MessageCreateParams AnthropicParams() => new()
-    {
-        MaxTokens = 64,
-        Model = "claude-sonnet-4-5-20250929",
-        Messages = [new UserMessageParam("hi")],
-    };
-
     [Fact]
     public async Task OpenAI_SDK_chat_through_the_relay_is_answered_and_audited_with_usage()
     {
@@ -35,7 +19,7 @@ public class SdkRelayTests
         var (key, secret) = await host.CreateRelayKeyAsync();
         host.OpenAI.Usage = new FakeUsage(23, 5);
 
-        var completion = (await OpenAIChat(host, secret).CompleteChatAsync([new UserChatMessage("hi")])).Value;
+        var completion = (await RelaySdks.OpenAIChat(host, secret).CompleteChatAsync([new UserChatMessage("hi")])).Value;
 
         Assert.Equal(host.OpenAI.ReplyText, completion.Content[0].Text);
         Assert.Equal(23, completion.Usage.InputTokenCount);
@@ -65,7 +49,7 @@ public class SdkRelayTests
 
         var text = new StringBuilder();
         ChatTokenUsage? usage = null;
-        await foreach (var update in OpenAIChat(host, secret).CompleteChatStreamingAsync([new UserChatMessage("hi")]))
+        await foreach (var update in RelaySdks.OpenAIChat(host, secret).CompleteChatStreamingAsync([new UserChatMessage("hi")]))
         {
             foreach (var part in update.ContentUpdate)
                 text.Append(part.Text);
@@ -111,9 +95,9 @@ public class SdkRelayTests
         await using var host = await RelayHost.StartAsync();
         var (key, secret) = await host.CreateRelayKeyAsync();
         host.Anthropic.Usage = new FakeUsage(17, 4);
-        using var client = AnthropicSdk(host, secret);
+        using var client = RelaySdks.Anthropic(host, secret);
 
-        var message = await client.Messages.Create(AnthropicParams());
+        var message = await client.Messages.Create(RelaySdks.AnthropicMessage());
 
         Assert.True(message.Content[0].TryPickText(out var text));
         Assert.Equal(host.Anthropic.ReplyText, text.Text);
@@ -131,10 +115,10 @@ public class SdkRelayTests
         await using var host = await RelayHost.StartAsync();
         var (key, secret) = await host.CreateRelayKeyAsync();
         host.Anthropic.StreamChunks = 5;
-        using var client = AnthropicSdk(host, secret);
+        using var client = RelaySdks.Anthropic(host, secret);
 
         var text = new StringBuilder();
-        await foreach (var streamEvent in client.Messages.CreateStreaming(AnthropicParams()))
+        await foreach (var streamEvent in client.Messages.CreateStreaming(RelaySdks.AnthropicMessage()))
         {
             if (streamEvent.TryPickContentBlockDelta(out var delta) && delta.Delta.TryPickText(out var part))
                 text.Append(part.Text);
@@ -157,12 +141,12 @@ public class SdkRelayTests
         await using var host = await RelayHost.StartAsync();
         var (key, secret) = await host.CreateRelayKeyAsync(new RelayKeySpec { Tenant = "tests", Name = "budget", DailyTokens = 100 });
         host.Anthropic.Usage = new FakeUsage(1_000, 5);
-        using var client = AnthropicSdk(host, secret);
+        using var client = RelaySdks.Anthropic(host, secret);
         var countParams = new MessageCountTokensParams { Model = "claude-sonnet-4-5-20250929", Messages = [new UserMessageParam("hi")] };
 
         Assert.Equal(1_000, (await client.Messages.CountTokens(countParams)).InputTokens);
         Assert.Equal(1_000, (await client.Messages.CountTokens(countParams)).InputTokens);
-        await client.Messages.Create(AnthropicParams());
+        await client.Messages.Create(RelaySdks.AnthropicMessage());
         await Assert.ThrowsAsync<Anthropic.Exceptions.AnthropicRateLimitException>(() => client.Messages.CountTokens(countParams));
 
         Assert.Equal(["/v1/messages/count_tokens", "/v1/messages/count_tokens", "/v1/messages"], host.Anthropic.Requests.Select(r => r.Path));
@@ -182,7 +166,7 @@ public class SdkRelayTests
     {
         await using var host = await RelayHost.StartAsync();
         var (_, secret) = await host.CreateRelayKeyAsync(new RelayKeySpec { Tenant = "tests", Name = "haiku", Models = ["claude-haiku-4-5-20251001"] });
-        using var client = AnthropicSdk(host, secret);
+        using var client = RelaySdks.Anthropic(host, secret);
 
         await Assert.ThrowsAsync<Anthropic.Exceptions.AnthropicForbiddenException>(() => client.Messages.CountTokens(
             new MessageCountTokensParams { Model = "claude-sonnet-4-5-20250929", Messages = [new UserMessageParam("hi")] }));

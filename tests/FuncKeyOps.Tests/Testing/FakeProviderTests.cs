@@ -8,6 +8,7 @@ using Anthropic;
 using Anthropic.Core;
 using Anthropic.Models.Messages;
 using FuncKeyOps.Testing.Providers;
+using FuncKeyOps.Tests.Relay;
 using OpenAI;
 using OpenAI.Chat;
 using OpenAI.Embeddings;
@@ -202,7 +203,7 @@ public sealed class FakeProviderTests
         fake.Usage = new FakeUsage(17, 4);
         using var client = AnthropicClientFor(fake, Key);
 
-        var message = await client.Messages.Create(AnthropicParams());
+        var message = await client.Messages.Create(RelaySdks.AnthropicMessage());
 
         Assert.True(message.Content[0].TryPickText(out var text));
         Assert.Equal(fake.ReplyText, text.Text);
@@ -230,7 +231,7 @@ public sealed class FakeProviderTests
         long? input = null;
         long? output = null;
         var types = new List<string>();
-        await foreach (var streamEvent in client.Messages.CreateStreaming(AnthropicParams()))
+        await foreach (var streamEvent in client.Messages.CreateStreaming(RelaySdks.AnthropicMessage()))
         {
             if (streamEvent.TryPickStart(out var start))
             {
@@ -293,7 +294,7 @@ public sealed class FakeProviderTests
         await using var fake = await FakeAnthropic.StartAsync(Key);
         using var client = AnthropicClientFor(fake, WrongKey);
 
-        var error = await Assert.ThrowsAsync<Anthropic.Exceptions.AnthropicUnauthorizedException>(() => client.Messages.Create(AnthropicParams()));
+        var error = await Assert.ThrowsAsync<Anthropic.Exceptions.AnthropicUnauthorizedException>(() => client.Messages.Create(RelaySdks.AnthropicMessage()));
 
         Assert.Contains("authentication_error", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(WrongKey, error.ToString());
@@ -784,13 +785,6 @@ public sealed class FakeProviderTests
 
     private static AnthropicClient AnthropicClientFor(FakeProvider fake, string key) =>
         new(new ClientOptions { BaseUrl = fake.BaseUri.ToString().TrimEnd('/'), ApiKey = key, MaxRetries = 0 });
-
-    private static MessageCreateParams AnthropicParams() => new()
-    {
-        MaxTokens = 64,
-        Model = "claude-sonnet-4-5-20250929",
-        Messages = [new UserMessageParam("hi")],
-    };
 
     private static async Task<FakeProvider> StartFakeAsync(string provider) => provider switch
     {
