@@ -40,6 +40,8 @@ internal sealed class FakeExchange
 
     public int? DropAfterChunks { get; set; }
 
+    public int? StallAfterChunks { get; set; }
+
     /// <summary>The request body as a JSON object, or null when it is missing or not an object.</summary>
     public JsonObject? ReadJsonObject()
     {
@@ -65,8 +67,20 @@ internal sealed class FakeExchange
 
         Context.Response.StatusCode = statusCode;
         Context.Response.ContentType = "application/json";
-        await Context.Response.WriteAsync(body.ToJsonString(), Aborted);
+        var json = body.ToJsonString();
+        if (StallAfterChunks is not null && statusCode is >= 200 and < 300)
+        {
+            // A body that stops halfway: the client has bytes, but never the whole document.
+            await Context.Response.WriteAsync(json[..(json.Length / 2)], Aborted);
+            await Context.Response.Body.FlushAsync(Aborted);
+            await StallAsync();
+        }
+
+        await Context.Response.WriteAsync(json, Aborted);
     }
+
+    /// <summary>Sends nothing more and keeps the connection open until the client closes it or the fake stops; then throws.</summary>
+    public Task StallAsync() => Task.Delay(Timeout.Infinite, Aborted);
 
     public async Task<StreamingResponse> StartStreamAsync(string contentType, string newline = "\n")
     {

@@ -138,6 +138,18 @@ public abstract class FakeProvider : IAsyncDisposable
         _faults.Enqueue(new Fault.DropStreamAfter(chunks), times);
     }
 
+    /// <summary>
+    /// The next requests start streaming normally and go quiet in place of text delta <paramref name="chunks"/> + 1: the
+    /// connection stays open and nothing more is sent until the client closes it (the request's
+    /// <see cref="RecordedRequest.Aborted"/> then completes). A non-streaming request sends the first half of its JSON
+    /// body, then goes quiet the same way. With a <see cref="Pacer"/> the stall waits for the release of that chunk.
+    /// </summary>
+    public void StallNextStreamAfter(int chunks, int times = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(chunks);
+        _faults.Enqueue(new Fault.StallStreamAfter(chunks), times);
+    }
+
     /// <summary>Lets every currently hanging request go on to be served.</summary>
     public void ReleaseHangs() => Interlocked.Exchange(ref _hangRelease, NewSignal()).TrySetResult();
 
@@ -303,6 +315,10 @@ public abstract class FakeProvider : IAsyncDisposable
 
             case Fault.DropStreamAfter drop:
                 exchange.DropAfterChunks = drop.Chunks;
+                return true;
+
+            case Fault.StallStreamAfter stall:
+                exchange.StallAfterChunks = stall.Chunks;
                 return true;
 
             default:

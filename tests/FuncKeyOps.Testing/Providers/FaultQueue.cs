@@ -14,6 +14,8 @@ internal abstract record Fault
     public sealed record Drop : Fault;
 
     public sealed record DropStreamAfter(int Chunks) : Fault;
+
+    public sealed record StallStreamAfter(int Chunks) : Fault;
 }
 
 /// <summary>
