@@ -291,7 +291,14 @@ public sealed partial class RelayHandler(
             await using var stream = await response.Content.ReadAsStreamAsync(context.RequestAborted).ConfigureAwait(false);
             try
             {
-                await ResponseStreamer.CopyAsync(stream, context.Response.Body, isEventStream, filter, usage, context.RequestAborted).ConfigureAwait(false);
+                await ResponseStreamer.CopyAsync(stream, context.Response.Body, isEventStream, filter, usage, _options.StreamIdleTimeout, time, context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (UpstreamStalledException e)
+            {
+                // Not a relay failure: a provider fault, like a broken stream, whose connection the cancelled read closed.
+                call.ErrorCode = UpstreamStalledException.ErrorCode;
+                LogUpstreamStalled(logger, call.RequestId, call.Provider, call.ProviderKeyName, e.IdleTimeout);
+                context.Abort(); // the client must see a broken stream, not a clean end
             }
             catch (Exception e) when (e is HttpRequestException or IOException && !context.RequestAborted.IsCancellationRequested)
             {
@@ -370,6 +377,9 @@ public sealed partial class RelayHandler(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Relay call {RequestId}: the provider refused provider key {ProviderKeyName} version {ProviderKeyVersion} with status {UpstreamStatus}")]
     private static partial void LogProviderKeyRejected(ILogger logger, string requestId, string? providerKeyName, string? providerKeyVersion, int upstreamStatus);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Relay call {RequestId}: {Provider} (provider key {ProviderKeyName}) sent nothing for {IdleTimeout} mid-response; the stream was ended as broken (upstream stalled)")]
+    private static partial void LogUpstreamStalled(ILogger logger, string requestId, string provider, string? providerKeyName, TimeSpan idleTimeout);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Relay call {RequestId}: provider unreachable ({Error})")]
     private static partial void LogUpstreamUnreachable(ILogger logger, string requestId, HttpRequestError error);
