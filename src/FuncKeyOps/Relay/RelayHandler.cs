@@ -272,7 +272,20 @@ public sealed partial class RelayHandler(
             }
             if (call.Status >= 400 && !isEventStream)
             {
-                var error = await UpstreamErrorBody.ReadAsync(response, context.RequestAborted).ConfigureAwait(false);
+                byte[] error;
+                try
+                {
+                    error = await UpstreamErrorBody.ReadAsync(response, _options.StreamIdleTimeout, time, context.RequestAborted).ConfigureAwait(false);
+                }
+                catch (UpstreamStalledException e)
+                {
+                    // Nothing has reached the client yet, so it gets a gateway timeout rather than a broken stream.
+                    call.UpstreamStatus = call.Status;
+                    LogUpstreamStalled(logger, call.RequestId, call.Provider, call.ProviderKeyName, e.IdleTimeout);
+                    await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status504GatewayTimeout, UpstreamStalledException.ErrorCode,
+                        "The provider stopped sending its answer.").ConfigureAwait(false);
+                    return;
+                }
                 if (adapter.IsProviderKeyRefusal(call.Status, error))
                 {
                     await RejectProviderKeyAsync(context, adapter, call).ConfigureAwait(false);

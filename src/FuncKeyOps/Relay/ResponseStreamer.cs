@@ -29,7 +29,7 @@ public static class ResponseStreamer
                 return await CopyEventStreamAsync(upstream, client, buffer, filterEvents, usage, idle, cancellationToken).ConfigureAwait(false);
             return await CopyBodyAsync(upstream, client, buffer, usage, idle, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException && idle.Expired)
+        catch (Exception e) when (idle.IsStall(e))
         {
             throw new UpstreamStalledException(idle.Timeout);
         }

@@ -65,18 +65,24 @@ internal sealed class FakeExchange
             throw new OperationCanceledException("Response dropped on purpose by the fake.");
         }
 
-        Context.Response.StatusCode = statusCode;
-        Context.Response.ContentType = "application/json";
-        var json = body.ToJsonString();
         if (StallAfterChunks is not null && statusCode is >= 200 and < 300)
         {
-            // A body that stops halfway: the client has bytes, but never the whole document.
-            await Context.Response.WriteAsync(json[..(json.Length / 2)], Aborted);
-            await Context.Response.Body.FlushAsync(Aborted);
-            await StallAsync();
+            await WriteHalfThenStallAsync(statusCode, body.ToJsonString());
         }
 
-        await Context.Response.WriteAsync(json, Aborted);
+        Context.Response.StatusCode = statusCode;
+        Context.Response.ContentType = "application/json";
+        await Context.Response.WriteAsync(body.ToJsonString(), Aborted);
+    }
+
+    /// <summary>A JSON body that stops halfway: the client has bytes, but never the whole document. Throws once the client leaves.</summary>
+    public async Task WriteHalfThenStallAsync(int statusCode, string json)
+    {
+        Context.Response.StatusCode = statusCode;
+        Context.Response.ContentType = "application/json";
+        await Context.Response.WriteAsync(json[..(json.Length / 2)], Aborted);
+        await Context.Response.Body.FlushAsync(Aborted);
+        await StallAsync();
     }
 
     /// <summary>Sends nothing more and keeps the connection open until the client closes it or the fake stops; then throws.</summary>

@@ -117,6 +117,16 @@ public abstract class FakeProvider : IAsyncDisposable
         _faults.Enqueue(new Fault.FailAsEventStream(statusCode), 1);
     }
 
+    /// <summary>
+    /// The next request gets <paramref name="statusCode"/> and the first half of the provider's error body, then nothing
+    /// more until the client closes the connection (as <see cref="StallNextStreamAfter"/> does to a successful answer).
+    /// </summary>
+    public void FailNextAndStall(int statusCode)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(statusCode, 400);
+        _faults.Enqueue(new Fault.FailAndStall(statusCode), 1);
+    }
+
     /// <summary>The next requests get no answer until the client gives up or <see cref="ReleaseHangs"/> is called, after which they are served normally.</summary>
     public void HangNext(int times = 1) => _faults.Enqueue(new Fault.Hang(), times);
 
@@ -300,6 +310,10 @@ public abstract class FakeProvider : IAsyncDisposable
                 exchange.Context.Response.StatusCode = fail.StatusCode;
                 exchange.Context.Response.ContentType = "text/event-stream";
                 await exchange.Context.Response.WriteAsync($"event: error\ndata: {FailureBody(exchange, fail.StatusCode).ToJsonString()}\n\n", exchange.Aborted);
+                return false;
+
+            case Fault.FailAndStall fail:
+                await exchange.WriteHalfThenStallAsync(fail.StatusCode, FailureBody(exchange, fail.StatusCode).ToJsonString());
                 return false;
 
             case Fault.Hang:

@@ -9,6 +9,8 @@ internal abstract record Fault
 
     public sealed record FailAsEventStream(int StatusCode) : Fault;
 
+    public sealed record FailAndStall(int StatusCode) : Fault;
+
     public sealed record Hang : Fault;
 
     public sealed record Drop : Fault;

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using FuncKeyOps.ClientKeys;
 using FuncKeyOps.Testing.Providers;
+using FuncKeyOps.Tests.Audit;
 using Microsoft.Extensions.Time.Testing;
 
 namespace FuncKeyOps.Tests.Relay;
@@ -14,7 +15,8 @@ namespace FuncKeyOps.Tests.Relay;
 /// </summary>
 public class StreamIdleTimeoutTests
 {
-    private static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(30);
+    // Unlike every other timer of the host, so a test can pick the idle timer out of the clock's reports.
+    private static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(42);
 
     // Caps what a broken relay can cost the run; never what a passing test waits for.
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
@@ -77,6 +79,32 @@ public class StreamIdleTimeoutTests
         Assert.Equal("upstream_stalled", row.ErrorCode);
         Assert.False(row.Streamed);
         Assert.Null(row.InputTokens); // a JSON body's usage is read once it is whole; this one never was
+    }
+
+    [Fact]
+    public async Task An_error_body_that_stalls_is_answered_504_upstream_stalled()
+    {
+        // The relay reads an error body whole before answering, so nothing reaches the client to wait on: the clock
+        // reports the idle timer instead, and the test advances once the relay is waiting on the body.
+        var clock = new SignallingClock(DateTimeOffset.UtcNow);
+        await using var host = await StartAsync(clock);
+        var (key, secret) = await host.CreateRelayKeyAsync();
+        host.OpenAI.FailNextAndStall(400);
+
+        var sending = host.Client.SendAsync(OpenAIChat(secret, stream: false));
+        while (await clock.NextTimerAsync() != IdleTimeout)
+        {
+        }
+        clock.Advance(IdleTimeout);
+
+        using var response = await sending.WaitAsync(Patience);
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        Assert.Contains("upstream_stalled", await response.Content.ReadAsStringAsync());
+        await Assert.Single(host.OpenAI.Requests).Aborted.WaitAsync(Patience);
+        var row = Assert.Single(await host.RowsAsync(key.Id));
+        Assert.Equal("upstream_stalled", row.ErrorCode);
+        Assert.Equal(504, row.Status);
+        Assert.Equal(400, row.UpstreamStatus);
     }
 
     [Fact]
