@@ -391,7 +391,7 @@ public sealed partial class RelayHandler(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Relay call {RequestId}: the provider refused provider key {ProviderKeyName} version {ProviderKeyVersion} with status {UpstreamStatus}")]
     private static partial void LogProviderKeyRejected(ILogger logger, string requestId, string? providerKeyName, string? providerKeyVersion, int upstreamStatus);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Relay call {RequestId}: {Provider} (provider key {ProviderKeyName}) sent nothing for {IdleTimeout} mid-response; the stream was ended as broken (upstream stalled)")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Relay call {RequestId}: upstream stalled, {Provider} (provider key {ProviderKeyName}) sent nothing for {IdleTimeout} mid-answer; the call was ended")]
     private static partial void LogUpstreamStalled(ILogger logger, string requestId, string provider, string? providerKeyName, TimeSpan idleTimeout);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Relay call {RequestId}: provider unreachable ({Error})")]

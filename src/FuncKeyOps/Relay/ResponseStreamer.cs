@@ -8,7 +8,7 @@ namespace FuncKeyOps.Relay;
 /// buffering) while a usage reader looks at it: SSE event by event, JSON once complete if it is small enough.
 /// When the plan asks to drop the usage-only chunk, SSE is forwarded at event boundaries so an event can be held back.
 /// A provider that sends nothing for the idle timeout ends the copy with <see cref="UpstreamStalledException"/>; its
-/// read is cancelled, which closes that connection rather than returning it to the pool.
+/// read is cancelled, which closes an HTTP/1.1 connection (resets an HTTP/2 stream) instead of leaving it to the pool.
 /// </summary>
 public static class ResponseStreamer
 {

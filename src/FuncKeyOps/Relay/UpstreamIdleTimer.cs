@@ -35,7 +35,7 @@ internal sealed class UpstreamIdleTimer : IDisposable
     public bool Expired => _source.IsCancellationRequested && !_clientAborted.IsCancellationRequested;
 
     /// <summary>True when <paramref name="readFailure"/> (from a read with <see cref="Token"/>) means the provider went quiet.</summary>
-    /// <remarks>A cancelled HTTP/1.1 read surfaces as an <see cref="OperationCanceledException"/> or, from some streams, an <see cref="IOException"/>.</remarks>
+    /// <remarks>A cancelled read surfaces as an <see cref="OperationCanceledException"/>, or as an <see cref="IOException"/> from a stream that wraps it.</remarks>
     public bool IsStall(Exception readFailure) => readFailure is OperationCanceledException or IOException && Expired;
 
     /// <summary>A read returned bytes: the provider has <see cref="Timeout"/> again from now.</summary>
