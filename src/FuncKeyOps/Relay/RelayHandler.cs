@@ -272,7 +272,20 @@ public sealed partial class RelayHandler(
             }
             if (call.Status >= 400 && !isEventStream)
             {
-                var error = await UpstreamErrorBody.ReadAsync(response, context.RequestAborted).ConfigureAwait(false);
+                byte[] error;
+                try
+                {
+                    error = await UpstreamErrorBody.ReadAsync(response, _options.StreamIdleTimeout, time, context.RequestAborted).ConfigureAwait(false);
+                }
+                catch (UpstreamStalledException e)
+                {
+                    // Nothing has reached the client yet, so it gets a gateway timeout rather than a broken stream.
+                    call.UpstreamStatus = call.Status;
+                    LogUpstreamStalled(logger, call.RequestId, call.Provider, call.ProviderKeyName, e.IdleTimeout);
+                    await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status504GatewayTimeout, UpstreamStalledException.ErrorCode,
+                        "The provider stopped sending its answer.").ConfigureAwait(false);
+                    return;
+                }
                 if (adapter.IsProviderKeyRefusal(call.Status, error))
                 {
                     await RejectProviderKeyAsync(context, adapter, call).ConfigureAwait(false);
@@ -291,7 +304,14 @@ public sealed partial class RelayHandler(
             await using var stream = await response.Content.ReadAsStreamAsync(context.RequestAborted).ConfigureAwait(false);
             try
             {
-                await ResponseStreamer.CopyAsync(stream, context.Response.Body, isEventStream, filter, usage, context.RequestAborted).ConfigureAwait(false);
+                await ResponseStreamer.CopyAsync(stream, context.Response.Body, isEventStream, filter, usage, _options.StreamIdleTimeout, time, context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (UpstreamStalledException e)
+            {
+                // Not a relay failure: a provider fault, like a broken stream, whose connection the cancelled read closed.
+                call.ErrorCode = UpstreamStalledException.ErrorCode;
+                LogUpstreamStalled(logger, call.RequestId, call.Provider, call.ProviderKeyName, e.IdleTimeout);
+                context.Abort(); // the client must see a broken stream, not a clean end
             }
             catch (Exception e) when (e is HttpRequestException or IOException && !context.RequestAborted.IsCancellationRequested)
             {
@@ -370,6 +390,9 @@ public sealed partial class RelayHandler(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Relay call {RequestId}: the provider refused provider key {ProviderKeyName} version {ProviderKeyVersion} with status {UpstreamStatus}")]
     private static partial void LogProviderKeyRejected(ILogger logger, string requestId, string? providerKeyName, string? providerKeyVersion, int upstreamStatus);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Relay call {RequestId}: upstream stalled, {Provider} (provider key {ProviderKeyName}) sent nothing for {IdleTimeout} mid-answer; the call was ended")]
+    private static partial void LogUpstreamStalled(ILogger logger, string requestId, string provider, string? providerKeyName, TimeSpan idleTimeout);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Relay call {RequestId}: provider unreachable ({Error})")]
     private static partial void LogUpstreamUnreachable(ILogger logger, string requestId, HttpRequestError error);

@@ -10,6 +10,12 @@ public sealed class RelayOptions
     /// <summary>How long to wait for the provider's response headers (per attempt) before answering 504.</summary>
     public TimeSpan UpstreamTimeout { get; set; } = TimeSpan.FromSeconds(120);
 
+    /// <summary>
+    /// Longest the provider may send nothing in the middle of a response body (SSE or not); the clock restarts with every
+    /// read that brings bytes. Past it the client's stream is ended as broken and the call audited <c>upstream_stalled</c>.
+    /// </summary>
+    public TimeSpan StreamIdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Retries of 429/5xx/connection failures, only before the first byte reaches the client.</summary>
     public int MaxRetries { get; set; } = 2;
 

@@ -7,6 +7,8 @@ namespace FuncKeyOps.Relay;
 /// Copies the provider's response body to the client as it arrives (each read written and flushed at once, no
 /// buffering) while a usage reader looks at it: SSE event by event, JSON once complete if it is small enough.
 /// When the plan asks to drop the usage-only chunk, SSE is forwarded at event boundaries so an event can be held back.
+/// A provider that sends nothing for the idle timeout ends the copy with <see cref="UpstreamStalledException"/>; its
+/// read is cancelled, which closes an HTTP/1.1 connection (resets an HTTP/2 stream) instead of leaving it to the pool.
 /// </summary>
 public static class ResponseStreamer
 {
@@ -15,14 +17,21 @@ public static class ResponseStreamer
     // An SSE event larger than this is not parsed: the stream is passed through unchanged from there on.
     private const int MaxEventBytes = 1024 * 1024;
 
-    public static async Task<long> CopyAsync(Stream upstream, Stream client, bool isEventStream, bool filterEvents, IUsageReader usage, CancellationToken cancellationToken)
+    /// <param name="idleTimeout">Longest wait for the provider's next bytes (<c>Relay:StreamIdleTimeout</c>).</param>
+    /// <param name="cancellationToken">The client's abort.</param>
+    public static async Task<long> CopyAsync(Stream upstream, Stream client, bool isEventStream, bool filterEvents, IUsageReader usage, TimeSpan idleTimeout, TimeProvider time, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(ReadBufferSize);
+        using var idle = new UpstreamIdleTimer(idleTimeout, time, cancellationToken);
         try
         {
             if (isEventStream)
-                return await CopyEventStreamAsync(upstream, client, buffer, filterEvents, usage, cancellationToken).ConfigureAwait(false);
-            return await CopyBodyAsync(upstream, client, buffer, usage, cancellationToken).ConfigureAwait(false);
+                return await CopyEventStreamAsync(upstream, client, buffer, filterEvents, usage, idle, cancellationToken).ConfigureAwait(false);
+            return await CopyBodyAsync(upstream, client, buffer, usage, idle, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (idle.IsStall(e))
+        {
+            throw new UpstreamStalledException(idle.Timeout);
         }
         finally
         {
@@ -30,14 +39,15 @@ public static class ResponseStreamer
         }
     }
 
-    private static async Task<long> CopyBodyAsync(Stream upstream, Stream client, byte[] buffer, IUsageReader usage, CancellationToken cancellationToken)
+    private static async Task<long> CopyBodyAsync(Stream upstream, Stream client, byte[] buffer, IUsageReader usage, UpstreamIdleTimer idle, CancellationToken cancellationToken)
     {
         long total = 0;
         var tee = new ArrayBufferWriter<byte>();
         var teeing = true;
         int read;
-        while ((read = await upstream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+        while ((read = await upstream.ReadAsync(buffer, idle.Token).ConfigureAwait(false)) > 0)
         {
+            idle.Restart();
             await client.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
             total += read;
             if (teeing && total <= IUsageReader.MaxJsonBodyBytes)
@@ -50,14 +60,15 @@ public static class ResponseStreamer
         return total;
     }
 
-    private static async Task<long> CopyEventStreamAsync(Stream upstream, Stream client, byte[] buffer, bool filterEvents, IUsageReader usage, CancellationToken cancellationToken)
+    private static async Task<long> CopyEventStreamAsync(Stream upstream, Stream client, byte[] buffer, bool filterEvents, IUsageReader usage, UpstreamIdleTimer idle, CancellationToken cancellationToken)
     {
         long total = 0;
         var splitter = new SseEventSplitter(MaxEventBytes);
         var held = new ArrayBufferWriter<byte>();
         int read;
-        while ((read = await upstream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+        while ((read = await upstream.ReadAsync(buffer, idle.Token).ConfigureAwait(false)) > 0)
         {
+            idle.Restart();
             total += read;
             var chunk = buffer.AsMemory(0, read);
             if (!filterEvents || splitter.Overflowed)

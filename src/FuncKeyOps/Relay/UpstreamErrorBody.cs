@@ -13,7 +13,28 @@ internal static class UpstreamErrorBody
     private const int MaxBytes = 256 * 1024;
 
     /// <summary>The error body, up to 256 KiB (enough for any provider's error; a longer one is cut).</summary>
-    public static async Task<byte[]> ReadAsync(HttpResponseMessage from, CancellationToken cancellationToken)
+    /// <remarks>For a caller that bounds the whole call itself (an activation's validation).</remarks>
+    public static Task<byte[]> ReadAsync(HttpResponseMessage from, CancellationToken cancellationToken) =>
+        ReadCoreAsync(from, idle: null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="ReadAsync(HttpResponseMessage, CancellationToken)"/> for a relayed call; throws
+    /// <see cref="UpstreamStalledException"/> when the provider sends nothing for <paramref name="idleTimeout"/>.
+    /// </summary>
+    public static async Task<byte[]> ReadAsync(HttpResponseMessage from, TimeSpan idleTimeout, TimeProvider time, CancellationToken cancellationToken)
+    {
+        using var idle = new UpstreamIdleTimer(idleTimeout, time, cancellationToken);
+        try
+        {
+            return await ReadCoreAsync(from, idle, idle.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (idle.IsStall(e))
+        {
+            throw new UpstreamStalledException(idle.Timeout);
+        }
+    }
+
+    private static async Task<byte[]> ReadCoreAsync(HttpResponseMessage from, UpstreamIdleTimer? idle, CancellationToken cancellationToken)
     {
         using var buffer = new MemoryStream();
         await using (var stream = await from.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false))
@@ -21,7 +42,10 @@ internal static class UpstreamErrorBody
             var chunk = new byte[16 * 1024];
             int read;
             while (buffer.Length < MaxBytes && (read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                idle?.Restart();
                 buffer.Write(chunk, 0, read);
+            }
         }
         return buffer.ToArray();
     }

@@ -40,6 +40,8 @@ internal sealed class FakeExchange
 
     public int? DropAfterChunks { get; set; }
 
+    public int? StallAfterChunks { get; set; }
+
     /// <summary>The request body as a JSON object, or null when it is missing or not an object.</summary>
     public JsonObject? ReadJsonObject()
     {
@@ -63,10 +65,28 @@ internal sealed class FakeExchange
             throw new OperationCanceledException("Response dropped on purpose by the fake.");
         }
 
+        if (StallAfterChunks is not null && statusCode is >= 200 and < 300)
+        {
+            await WriteHalfThenStallAsync(statusCode, body.ToJsonString());
+        }
+
         Context.Response.StatusCode = statusCode;
         Context.Response.ContentType = "application/json";
         await Context.Response.WriteAsync(body.ToJsonString(), Aborted);
     }
+
+    /// <summary>A JSON body that stops halfway: the client has bytes, but never the whole document. Throws once the client leaves.</summary>
+    public async Task WriteHalfThenStallAsync(int statusCode, string json)
+    {
+        Context.Response.StatusCode = statusCode;
+        Context.Response.ContentType = "application/json";
+        await Context.Response.WriteAsync(json[..(json.Length / 2)], Aborted);
+        await Context.Response.Body.FlushAsync(Aborted);
+        await StallAsync();
+    }
+
+    /// <summary>Sends nothing more and keeps the connection open until the client closes it or the fake stops; then throws.</summary>
+    public Task StallAsync() => Task.Delay(Timeout.Infinite, Aborted);
 
     public async Task<StreamingResponse> StartStreamAsync(string contentType, string newline = "\n")
     {

@@ -117,6 +117,16 @@ public abstract class FakeProvider : IAsyncDisposable
         _faults.Enqueue(new Fault.FailAsEventStream(statusCode), 1);
     }
 
+    /// <summary>
+    /// The next request gets <paramref name="statusCode"/> and the first half of the provider's error body, then nothing
+    /// more until the client closes the connection (as <see cref="StallNextStreamAfter"/> does to a successful answer).
+    /// </summary>
+    public void FailNextAndStall(int statusCode)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(statusCode, 400);
+        _faults.Enqueue(new Fault.FailAndStall(statusCode), 1);
+    }
+
     /// <summary>The next requests get no answer until the client gives up or <see cref="ReleaseHangs"/> is called, after which they are served normally.</summary>
     public void HangNext(int times = 1) => _faults.Enqueue(new Fault.Hang(), times);
 
@@ -136,6 +146,18 @@ public abstract class FakeProvider : IAsyncDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(chunks);
         _faults.Enqueue(new Fault.DropStreamAfter(chunks), times);
+    }
+
+    /// <summary>
+    /// The next requests start streaming normally and go quiet in place of text delta <paramref name="chunks"/> + 1: the
+    /// connection stays open and nothing more is sent until the client closes it (the request's
+    /// <see cref="RecordedRequest.Aborted"/> then completes). A non-streaming request sends the first half of its JSON
+    /// body, then goes quiet the same way. With a <see cref="Pacer"/> the stall waits for the release of that chunk.
+    /// </summary>
+    public void StallNextStreamAfter(int chunks, int times = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(chunks);
+        _faults.Enqueue(new Fault.StallStreamAfter(chunks), times);
     }
 
     /// <summary>Lets every currently hanging request go on to be served.</summary>
@@ -290,6 +312,10 @@ public abstract class FakeProvider : IAsyncDisposable
                 await exchange.Context.Response.WriteAsync($"event: error\ndata: {FailureBody(exchange, fail.StatusCode).ToJsonString()}\n\n", exchange.Aborted);
                 return false;
 
+            case Fault.FailAndStall fail:
+                await exchange.WriteHalfThenStallAsync(fail.StatusCode, FailureBody(exchange, fail.StatusCode).ToJsonString());
+                return false;
+
             case Fault.Hang:
                 // Throws when the client gives up or the fake stops; otherwise the request carries on once released.
                 await hangRelease.WaitAsync(exchange.Aborted);
@@ -303,6 +329,10 @@ public abstract class FakeProvider : IAsyncDisposable
 
             case Fault.DropStreamAfter drop:
                 exchange.DropAfterChunks = drop.Chunks;
+                return true;
+
+            case Fault.StallStreamAfter stall:
+                exchange.StallAfterChunks = stall.Chunks;
                 return true;
 
             default:

@@ -9,11 +9,15 @@ internal abstract record Fault
 
     public sealed record FailAsEventStream(int StatusCode) : Fault;
 
+    public sealed record FailAndStall(int StatusCode) : Fault;
+
     public sealed record Hang : Fault;
 
     public sealed record Drop : Fault;
 
     public sealed record DropStreamAfter(int Chunks) : Fault;
+
+    public sealed record StallStreamAfter(int Chunks) : Fault;
 }
 
 /// <summary>

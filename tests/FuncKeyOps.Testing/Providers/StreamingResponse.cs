@@ -22,7 +22,7 @@ internal sealed class StreamingResponse
     /// <summary>Writes a piece that is not a text delta; never paced.</summary>
     public Task WriteAsync(string text) => WriteAndFlushAsync(text);
 
-    /// <summary>Writes one text-delta piece: waits for the pacer first, signals it after the flush; a queued mid-stream drop takes the place of a piece.</summary>
+    /// <summary>Writes one text-delta piece: waits for the pacer first, signals it after the flush; a queued mid-stream drop or stall takes the place of a piece.</summary>
     public async Task WriteChunkAsync(string text)
     {
         var pacer = _exchange.Pacer;
@@ -36,6 +36,11 @@ internal sealed class StreamingResponse
             _exchange.Recorded.MarkAborted();
             _exchange.Context.Abort();
             throw new OperationCanceledException("Stream dropped on purpose by the fake.");
+        }
+
+        if (_exchange.StallAfterChunks is { } quietFrom && _chunksWritten >= quietFrom)
+        {
+            await _exchange.StallAsync();
         }
 
         await WriteAndFlushAsync(text);

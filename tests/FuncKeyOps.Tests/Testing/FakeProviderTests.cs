@@ -762,6 +762,53 @@ public sealed class FakeProviderTests
         Assert.Equal(1, pacer.SentCount);
     }
 
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task StallNextStreamAfter_goes_quiet_in_place_of_the_next_chunk_until_the_client_closes(string provider)
+    {
+        await using var fake = await StartFakeAsync(provider);
+        fake.StallNextStreamAfter(1);
+        var pacer = new StreamPacer();
+        fake.Pacer = pacer;
+        var deltas = FakeProvider.ReplyDeltas(fake.StreamChunks);
+        using var http = new HttpClient();
+        using var patience = new CancellationTokenSource(Patience);
+
+        using var response = await http.SendAsync(ValidRequest(fake, Key, stream: true), HttpCompletionOption.ResponseHeadersRead, patience.Token);
+        using var reader = new SseReader(await response.Content.ReadAsStreamAsync(patience.Token));
+        pacer.Release(fake.StreamChunks); // every chunk may go: only the stall holds chunk 2 back
+        await reader.ReadUntilAsync(e => e.Data.Contains(deltas[0], StringComparison.Ordinal), patience.Token);
+
+        using var giveUp = CancellationTokenSource.CreateLinkedTokenSource(patience.Token);
+        var next = reader.NextAsync(giveUp.Token);
+        await giveUp.CancelAsync(); // a cancelled read closes the client's connection
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => next);
+        await Assert.Single(fake.Requests).Aborted.WaitAsync(patience.Token);
+        Assert.Equal(1, pacer.SentCount);
+    }
+
+    [Fact]
+    public async Task FailNextAndStall_sends_the_status_and_half_the_error_body_then_nothing()
+    {
+        await using var fake = await FakeOpenAI.StartAsync(Key);
+        fake.FailNextAndStall(400);
+        using var http = new HttpClient();
+        using var patience = new CancellationTokenSource(Patience);
+
+        using var response = await http.SendAsync(ValidRequest(fake, Key, stream: false), HttpCompletionOption.ResponseHeadersRead, patience.Token);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        await using var body = await response.Content.ReadAsStreamAsync(patience.Token);
+        var start = new byte[1];
+        Assert.Equal(1, await body.ReadAsync(start, patience.Token));
+        Assert.Equal((byte)'{', start[0]);
+
+        using var giveUp = CancellationTokenSource.CreateLinkedTokenSource(patience.Token);
+        var rest = body.CopyToAsync(Stream.Null, giveUp.Token);
+        await giveUp.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => rest);
+        await Assert.Single(fake.Requests).Aborted.WaitAsync(patience.Token);
+    }
+
     [Fact]
     public async Task Requests_are_recorded_with_case_insensitive_headers_and_body()
     {
