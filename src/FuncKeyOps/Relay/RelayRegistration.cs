@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace FuncKeyOps.Relay;
 
@@ -8,7 +9,8 @@ public static class RelayRegistration
 {
     public static IServiceCollection AddRelay(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<RelayOptions>().Bind(configuration.GetSection(RelayOptions.Section));
+        services.AddOptions<RelayOptions>().Bind(configuration.GetSection(RelayOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RelayOptions>, RelayOptionsValidator>());
         // One pooled upstream handler for the process, like IHttpClientFactory would share, without its rotation churn.
         services.TryAddSingleton<UpstreamClient>();
         services.TryAddSingleton<RelayHandler>();
