@@ -67,7 +67,7 @@ public static partial class AdminEndpoint
     {
         var trail = context.RequestServices.GetRequiredService<AdminTrail>();
         int? status = failed && !context.Response.HasStarted
-            ? clientLeft ? StatusCodeClientClosedRequest : StatusCodes.Status500InternalServerError
+            ? clientLeft ? FuncKeyOpsErrors.ClientClosedRequest.Status : StatusCodes.Status500InternalServerError
             : null;
         var adminEvent = trail.Describe(context, arrived, presented, status);
         if (outcome is AdminAuthOutcome.Missing or AdminAuthOutcome.Wrong)
@@ -75,9 +75,6 @@ public static partial class AdminEndpoint
         // Before the gate returns, so the caller's answer completes only once the change it made is on record.
         await trail.RecordAsync(adminEvent, storageDown).ConfigureAwait(false);
     }
-
-    // nginx's code for a client that closed the connection before the answer; no status of HTTP's own says it.
-    private const int StatusCodeClientClosedRequest = 499;
 
     private static async Task AnswerAsync(HttpContext context, AdminAuthOutcome outcome, Func<HttpContext, Task> handler, TimeSpan storageTimeout)
     {

@@ -47,11 +47,13 @@ public static class FuncKeyOpsErrors
     public static readonly FuncKeyOpsError UpstreamTimeout = new("upstream_timeout", StatusCodes.Status504GatewayTimeout, "The provider did not answer in time.");
     public static readonly FuncKeyOpsError UpstreamUnreachable = new("upstream_unreachable", StatusCodes.Status502BadGateway, "The provider could not be reached.");
     public static readonly FuncKeyOpsError UpstreamError = new("upstream_error", StatusCodes.Status502BadGateway, "The provider failed.");
-    /// <summary>Audit only: the stream broke after the answer started, so the client sees a broken stream, not a body.</summary>
+    // Audit only: the answer had started (or nobody is left to read one), so only the code is recorded; the status
+    // is what the audit row carries for the last of them (nginx's 499), unused for the first two.
+    /// <summary>The stream broke after the answer started, so the client sees a broken stream, not a body.</summary>
     public static readonly FuncKeyOpsError UpstreamStreamBroken = new("upstream_stream_broken", StatusCodes.Status502BadGateway, "The provider's stream broke.");
-    /// <summary>Audit only: the provider stopped sending mid-stream for longer than Relay:StreamIdleTimeout.</summary>
+    /// <summary>The provider stopped sending mid-stream for longer than Relay:StreamIdleTimeout.</summary>
     public static readonly FuncKeyOpsError UpstreamStalled = new("upstream_stalled", StatusCodes.Status504GatewayTimeout, "The provider stopped sending.");
-    /// <summary>Audit only (nginx's 499): the client left before the answer.</summary>
+    /// <summary>The client left before the answer: nginx's 499, since no status of HTTP's own says it.</summary>
     public static readonly FuncKeyOpsError ClientClosedRequest = new("client_closed_request", 499, "The client closed the connection.");
     public static readonly FuncKeyOpsError RelayError = new("relay_error", StatusCodes.Status502BadGateway, "The relay failed to complete the call.");
 
