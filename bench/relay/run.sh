@@ -183,9 +183,10 @@ start_server_host() {
   local name="$1" storage="$2" dll="$3" port
   shift 3
   port="$(free_port)"
+  # Production as deployed, on the local test vault: its pinned certificate needs the explicit opt-in outside Development.
   env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
     Storage__ConnectionString="$storage" KeyVault__Uri="$VAULT_URI" KeyVault__Credential=Development \
-    KeyVault__TrustedCertificateThumbprint="$VAULT_THUMBPRINT" "$@" \
+    KeyVault__TrustedCertificateThumbprint="$VAULT_THUMBPRINT" KeyVault__AllowLocalVaultOutsideDevelopment=true "$@" \
     dotnet "$dll" --urls "http://127.0.0.1:$port" >"$RUN_DIR/$name.log" 2>&1 &
   PIDS+=("$!"); HOST_PID=$!
   wait_http "http://127.0.0.1:$port/api/health" "$HOST_PID" || { cat "$RUN_DIR/$name.log" >&2; die "the Server host ($name) did not become healthy"; }

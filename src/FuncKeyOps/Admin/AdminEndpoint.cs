@@ -1,4 +1,4 @@
-using System.Globalization;
+using FuncKeyOps.Errors;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -37,7 +37,7 @@ public static partial class AdminEndpoint
         try
         {
             outcome = await services.GetRequiredService<AdminAuth>().CheckAsync(presented, bounded.Token).ConfigureAwait(false);
-            await AnswerAsync(context, outcome, handler).ConfigureAwait(false);
+            await AnswerAsync(context, outcome, handler, options.StorageTimeout).ConfigureAwait(false);
         }
         catch (Exception e) when (!context.Response.HasStarted && !requestAborted.IsCancellationRequested
             && (e is OperationCanceledException && timeout.IsCancellationRequested || StorageFailure.Is(e)))
@@ -67,7 +67,7 @@ public static partial class AdminEndpoint
     {
         var trail = context.RequestServices.GetRequiredService<AdminTrail>();
         int? status = failed && !context.Response.HasStarted
-            ? clientLeft ? StatusCodeClientClosedRequest : StatusCodes.Status500InternalServerError
+            ? clientLeft ? FuncKeyOpsErrors.ClientClosedRequest.Status : StatusCodes.Status500InternalServerError
             : null;
         var adminEvent = trail.Describe(context, arrived, presented, status);
         if (outcome is AdminAuthOutcome.Missing or AdminAuthOutcome.Wrong)
@@ -76,10 +76,7 @@ public static partial class AdminEndpoint
         await trail.RecordAsync(adminEvent, storageDown).ConfigureAwait(false);
     }
 
-    // nginx's code for a client that closed the connection before the answer; no status of HTTP's own says it.
-    private const int StatusCodeClientClosedRequest = 499;
-
-    private static async Task AnswerAsync(HttpContext context, AdminAuthOutcome outcome, Func<HttpContext, Task> handler)
+    private static async Task AnswerAsync(HttpContext context, AdminAuthOutcome outcome, Func<HttpContext, Task> handler, TimeSpan storageTimeout)
     {
         switch (outcome)
         {
@@ -87,28 +84,21 @@ public static partial class AdminEndpoint
                 await handler(context).ConfigureAwait(false);
                 return;
             case AdminAuthOutcome.Missing:
-                await ApiErrors.WriteAsync(context, StatusCodes.Status401Unauthorized, "unauthorized",
-                    $"The {AdminAuth.HeaderName} header is required.").ConfigureAwait(false);
+                await ApiErrors.WriteAsync(context, FuncKeyOpsErrors.Unauthorized, $"The {AdminAuth.HeaderName} header is required.").ConfigureAwait(false);
                 return;
             case AdminAuthOutcome.Wrong:
-                await ApiErrors.WriteAsync(context, StatusCodes.Status401Unauthorized, "unauthorized",
-                    "The admin key is not valid.").ConfigureAwait(false);
+                await ApiErrors.WriteAsync(context, FuncKeyOpsErrors.Unauthorized).ConfigureAwait(false);
                 return;
             default:
-                await ApiErrors.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "admin_key_unavailable",
-                    "The admin key cannot be checked right now; try again shortly.").ConfigureAwait(false);
+                // The vault is what failed here, so the same wait as for any other store.
+                await ApiErrors.WriteAsync(context, FuncKeyOpsErrors.AdminKeyUnavailable, retryAfter: storageTimeout).ConfigureAwait(false);
                 return;
         }
     }
 
-    private static Task WriteUnavailableAsync(HttpContext context, TimeSpan storageTimeout)
-    {
-        // About as long as the store was just given: sooner would most likely meet the same stall.
-        var seconds = Math.Max(1, (int)Math.Ceiling(storageTimeout.TotalSeconds));
-        context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-        return ApiErrors.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "storage_unavailable",
-            "Table Storage or Key Vault did not answer in time; try again shortly.");
-    }
+    // Retry-After about as long as the store was just given: sooner would most likely meet the same stall.
+    private static Task WriteUnavailableAsync(HttpContext context, TimeSpan storageTimeout) =>
+        ApiErrors.WriteAsync(context, FuncKeyOpsErrors.StorageUnavailable, retryAfter: storageTimeout);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Admin {Method} answered 503: a store failed or did not answer within {Timeout}")]
     private static partial void LogStorageFailed(ILogger logger, string method, TimeSpan timeout, Exception exception);

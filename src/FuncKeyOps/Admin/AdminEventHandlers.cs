@@ -1,3 +1,4 @@
+using FuncKeyOps.Errors;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -49,5 +50,5 @@ public static class AdminEventHandlers
     }
 
     private static Task BadRequest(HttpContext context, string message) =>
-        ApiErrors.WriteAsync(context, StatusCodes.Status400BadRequest, "invalid_request", message);
+        ApiErrors.WriteAsync(context, FuncKeyOpsErrors.InvalidRequest, message);
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using FuncKeyOps.Errors;
 using Microsoft.AspNetCore.Http;
 
 namespace FuncKeyOps.Admin;
@@ -24,13 +25,15 @@ public static class AdminJson
     }
 
     /// <summary>
-    /// The body as <typeparamref name="T"/>, or null after a 400 <c>invalid_request</c> that names the field at fault:
-    /// not JSON, not an object, a value of the wrong type, or a field <typeparamref name="T"/> does not have.
+    /// The body as <typeparamref name="T"/>, or null after a 400 <c>invalid_request_body</c> (as the relay answers an
+    /// unreadable body) that names the field at fault: not JSON, not an object, a value of the wrong type, or a field
+    /// <typeparamref name="T"/> does not have. A body too large or too slow gets the relay's codes too (413, 408).
     /// </summary>
     public static async Task<T?> ReadAsync<T>(HttpContext context) where T : class
     {
         ArgumentNullException.ThrowIfNull(context);
         string message;
+        var error = FuncKeyOpsErrors.InvalidRequestBody;
         try
         {
             var value = await JsonSerializer.DeserializeAsync<T>(context.Request.Body, Read, context.RequestAborted).ConfigureAwait(false);
@@ -43,12 +46,13 @@ public static class AdminJson
             // The parser's own message may quote the body, so only the path is used.
             message = Describe(e, typeof(T));
         }
-        catch (BadHttpRequestException)
+        catch (BadHttpRequestException e)
         {
-            // Too large, or the client broke off the body: its fault, not ours.
+            // Too large, too slow, or the client broke off the body: its fault, not ours.
+            error = FuncKeyOpsErrors.ForUnreadableBody(e.StatusCode);
             message = "The body could not be read.";
         }
-        await ApiErrors.WriteAsync(context, StatusCodes.Status400BadRequest, "invalid_request", message).ConfigureAwait(false);
+        await ApiErrors.WriteAsync(context, error, message).ConfigureAwait(false);
         return null;
     }
 

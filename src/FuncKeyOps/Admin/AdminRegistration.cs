@@ -17,7 +17,9 @@ public static class AdminRegistration
             return services;
         services.AddOptions<AdminOptions>()
             .Bind(configuration.GetSection(AdminOptions.Section))
-            .Validate(o => o.StorageTimeout > TimeSpan.Zero, "Admin:StorageTimeout must be positive.");
+            .Validate(o => o.StorageTimeout > TimeSpan.Zero, "Admin:StorageTimeout must be positive.")
+            .Validate(o => !string.IsNullOrWhiteSpace(o.KeySecretName), "Admin:KeySecretName is required.")
+            .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<SecretRedactor>();
         services.TryAddSingleton<AdminAuth>();

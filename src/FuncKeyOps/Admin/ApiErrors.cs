@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text.Json;
+using FuncKeyOps.Errors;
 using Microsoft.AspNetCore.Http;
 
 namespace FuncKeyOps.Admin;
@@ -8,13 +10,17 @@ public static class ApiErrors
 {
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public static Task WriteAsync(HttpContext context, int status, string code, string message)
+    /// <param name="message">What this call has to say beyond the entry's default message.</param>
+    public static Task WriteAsync(HttpContext context, FuncKeyOpsError error, string? message = null, TimeSpan? retryAfter = null)
     {
         ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(error);
         // The gate's admin event names the code of the answer.
-        context.Items[AdminTrail.ErrorCodeItem] = code;
-        context.Response.StatusCode = status;
-        return context.Response.WriteAsJsonAsync(new { error = new { code, message } }, Json, context.RequestAborted);
+        context.Items[AdminTrail.ErrorCodeItem] = error.Code;
+        context.Response.StatusCode = error.Status;
+        if (retryAfter is { } wait)
+            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        return context.Response.WriteAsJsonAsync(new { error = new { code = error.Code, message = message ?? error.Message } }, Json, context.RequestAborted);
     }
 
     /// <summary>Input echoed in a message to help the operator, but cut short: a pasted credential should not come back whole.</summary>

@@ -1,4 +1,5 @@
 using FuncKeyOps.Admin;
+using FuncKeyOps.Errors;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -81,5 +82,5 @@ public static class AuditAdminHandlers
     }
 
     private static Task BadRequest(HttpContext context, string message) =>
-        ApiErrors.WriteAsync(context, StatusCodes.Status400BadRequest, "invalid_request", message);
+        ApiErrors.WriteAsync(context, FuncKeyOpsErrors.InvalidRequest, message);
 }

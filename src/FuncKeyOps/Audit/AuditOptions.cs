@@ -10,7 +10,7 @@ public sealed class AuditOptions
     /// Rows held in memory while Table Storage is slow or down (queued plus in flight). Beyond it new rows go to
     /// the spill file (<see cref="SpillPath"/>), so an outage costs bounded memory instead of the process.
     /// </summary>
-    [Range(1, 10_000_000)]
+    [Range(1, 10_000_000, ErrorMessage = "Audit:Capacity must be from {1} to {2}.")]
     public int Capacity { get; set; } = 100_000;
 
     /// <summary>
@@ -18,7 +18,7 @@ public sealed class AuditOptions
     /// per partition, so 16 bound the audit rows of all instances together near 32,000/s. Fewer means fuller
     /// transactions at low rates. Changing it is safe: readers scan minute ranges, not single partitions.
     /// </summary>
-    [Range(1, 99)]
+    [Range(1, 99, ErrorMessage = "Audit:Shards must be from {1} to {2}.")]
     public int Shards { get; set; } = 16;
 
     /// <summary>
@@ -43,7 +43,7 @@ public sealed class AuditOptions
     public string SpillPath { get; set; } = Path.Combine(Path.GetTempPath(), "funckeyops-audit-spill");
 
     /// <summary>Spill size at which <see cref="WhenFull"/> applies (1 GiB); 0 switches the spill off.</summary>
-    [Range(0, long.MaxValue)]
+    [Range(0, long.MaxValue, ErrorMessage = "Audit:SpillLimitBytes must not be negative.")]
     public long SpillLimitBytes { get; set; } = 1L << 30;
 
     /// <summary>
@@ -51,7 +51,7 @@ public sealed class AuditOptions
     /// calls and of calls already under way when the limit was reached (64 MiB, over 100,000 refusals). Only an
     /// outage that also fills this loses rows, and those are counted in <c>funckeyops.audit.dropped</c>.
     /// </summary>
-    [Range(0, long.MaxValue)]
+    [Range(0, long.MaxValue, ErrorMessage = "Audit:SpillReserveBytes must not be negative.")]
     public long SpillReserveBytes { get; set; } = 64L << 20;
 
     /// <summary>What happens once the memory buffer and the spill are both full.</summary>

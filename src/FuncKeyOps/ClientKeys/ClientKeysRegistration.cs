@@ -27,7 +27,8 @@ public static class ClientKeysRegistration
             .Validate(o => o.CacheTtl > TimeSpan.Zero && o.NegativeCacheTtl >= TimeSpan.Zero && o.MaxStale >= TimeSpan.Zero,
                 "ClientKeys:CacheTtl must be positive; NegativeCacheTtl and MaxStale must not be negative.")
             .Validate(o => o.NegativeCacheCapacity > 0, "ClientKeys:NegativeCacheCapacity must be positive.")
-            .Validate(o => !string.IsNullOrWhiteSpace(o.PepperSecretName), "ClientKeys:PepperSecretName is required.");
+            .Validate(o => !string.IsNullOrWhiteSpace(o.PepperSecretName), "ClientKeys:PepperSecretName is required.")
+            .ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new RelayKeyCache(

@@ -1,4 +1,5 @@
 using FuncKeyOps.Admin;
+using FuncKeyOps.Errors;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -25,7 +26,7 @@ public static class RelayKeyAdminHandlers
         }
         catch (RelayKeyValidationException e)
         {
-            await BadRequest(context, "invalid_request", e.Message).ConfigureAwait(false);
+            await BadRequest(context, e.Message).ConfigureAwait(false);
         }
     }
 
@@ -44,12 +45,12 @@ public static class RelayKeyAdminHandlers
         var query = context.Request.Query;
         if (!AdminQuery.TryLimit(query["limit"], DefaultPageSize, MaxPageSize, out var limit))
         {
-            await BadRequest(context, "invalid_request", $"limit must be a whole number from 1 to {MaxPageSize}.").ConfigureAwait(false);
+            await BadRequest(context, $"limit must be a whole number from 1 to {MaxPageSize}.").ConfigureAwait(false);
             return;
         }
         if (!AdminQuery.TryOptional(query["continuation"], out var continuation))
         {
-            await BadRequest(context, "invalid_request", "continuation must be given at most once and not empty.").ConfigureAwait(false);
+            await BadRequest(context, "continuation must be given at most once and not empty.").ConfigureAwait(false);
             return;
         }
         try
@@ -59,7 +60,7 @@ public static class RelayKeyAdminHandlers
         }
         catch (RelayKeyValidationException e)
         {
-            await BadRequest(context, "invalid_request", e.Message).ConfigureAwait(false);
+            await BadRequest(context, e.Message).ConfigureAwait(false);
         }
     }
 
@@ -85,11 +86,11 @@ public static class RelayKeyAdminHandlers
         }
         catch (RelayKeyValidationException e)
         {
-            await BadRequest(context, "invalid_request", e.Message).ConfigureAwait(false);
+            await BadRequest(context, e.Message).ConfigureAwait(false);
         }
         catch (RelayKeyConflictException e)
         {
-            await ApiErrors.WriteAsync(context, StatusCodes.Status409Conflict, "conflict", e.Message).ConfigureAwait(false);
+            await ApiErrors.WriteAsync(context, FuncKeyOpsErrors.Conflict, e.Message).ConfigureAwait(false);
         }
     }
 
@@ -114,7 +115,7 @@ public static class RelayKeyAdminHandlers
         }
         catch (RelayKeyConflictException e)
         {
-            await ApiErrors.WriteAsync(context, StatusCodes.Status409Conflict, "conflict", e.Message).ConfigureAwait(false);
+            await ApiErrors.WriteAsync(context, FuncKeyOpsErrors.Conflict, e.Message).ConfigureAwait(false);
         }
     }
 
@@ -124,11 +125,11 @@ public static class RelayKeyAdminHandlers
             return Write(context, RelayKeyView.From(key));
         // Only a well-formed id is echoed: someone may paste a whole key into the URL.
         var message = RelayKeyFormat.IsId(id) ? $"No relay key has id '{id}'." : "No relay key has this id.";
-        return ApiErrors.WriteAsync(context, StatusCodes.Status404NotFound, "not_found", message);
+        return ApiErrors.WriteAsync(context, FuncKeyOpsErrors.NotFound, message);
     }
 
-    private static Task BadRequest(HttpContext context, string code, string message) =>
-        ApiErrors.WriteAsync(context, StatusCodes.Status400BadRequest, code, message);
+    private static Task BadRequest(HttpContext context, string message) =>
+        ApiErrors.WriteAsync(context, FuncKeyOpsErrors.InvalidRequest, message);
 
     private static Task Write<T>(HttpContext context, T body) =>
         context.Response.WriteAsJsonAsync(body, ApiErrors.Json, context.RequestAborted);

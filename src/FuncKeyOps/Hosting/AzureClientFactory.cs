@@ -30,7 +30,8 @@ public static class AzureClientFactory
         ConfigureRetry(clientOptions);
         if (options.TrustedCertificateThumbprint is { Length: > 0 } thumbprint)
         {
-            // The local test vault's self-signed certificate: its authority is not the one in the challenge.
+            // The local test vault's self-signed certificate: its authority is not the one in the challenge. Options
+            // from the hosts' configuration only get here in Development or with the explicit opt-in (KeyVaultOptionsValidator).
             clientOptions.DisableChallengeResourceVerification = true;
             clientOptions.Transport = new HttpClientTransport(PinnedCertificateHandler(thumbprint));
         }

@@ -14,6 +14,7 @@ using FuncKeyOps.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace FuncKeyOps.Hosting;
@@ -28,9 +29,22 @@ public static class FuncKeyOpsRegistration
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<SecretRedactor>();
 
-        services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section));
-        services.AddOptions<KeyVaultOptions>().Bind(configuration.GetSection(KeyVaultOptions.Section));
-        services.AddOptions<SecretCacheOptions>().Bind(configuration.GetSection(SecretCacheOptions.Section));
+        // Every setting is checked as the host starts, so a bad one stops it with its name instead of failing a call later.
+        services.AddOptions<StorageOptions>()
+            .Bind(configuration.GetSection(StorageOptions.Section))
+            .Validate(o => !string.IsNullOrWhiteSpace(o.ConnectionString) || o.TableEndpoint is { IsAbsoluteUri: true },
+                "Table Storage is not configured: set Storage:ConnectionString (local) or Storage:TableEndpoint (Azure).")
+            .ValidateOnStart();
+        services.AddOptions<KeyVaultOptions>().Bind(configuration.GetSection(KeyVaultOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<KeyVaultOptions>, KeyVaultOptionsValidator>(
+            sp => new KeyVaultOptionsValidator(sp.GetService<IHostEnvironment>())));
+        services.AddOptions<SecretCacheOptions>()
+            .Bind(configuration.GetSection(SecretCacheOptions.Section))
+            .Validate(o => o.TimeToLive > TimeSpan.Zero, "Secrets:Cache:TimeToLive must be positive.")
+            .Validate(o => o.RefreshAhead > TimeSpan.Zero && o.RefreshAhead <= o.TimeToLive,
+                "Secrets:Cache:RefreshAhead must be positive and not above Secrets:Cache:TimeToLive.")
+            .Validate(o => o.MaxStale >= TimeSpan.Zero, "Secrets:Cache:MaxStale must not be negative.")
+            .ValidateOnStart();
 
         services.TryAddSingleton<TokenCredential>(sp => AzureClientFactory.CreateCredential(sp.GetRequiredService<IOptions<KeyVaultOptions>>().Value));
         services.TryAddSingleton(sp => AzureClientFactory.CreateTableService(

@@ -1,4 +1,5 @@
 using FuncKeyOps.Admin;
+using FuncKeyOps.Errors;
 using FuncKeyOps.Providers;
 using FuncKeyOps.Secrets;
 using Microsoft.AspNetCore.Http;
@@ -28,7 +29,7 @@ public static class ProviderKeyAdminHandlers
         var error = Validate(name, body, out var baseUrl);
         if (error is not null)
         {
-            await ApiErrors.WriteAsync(context, StatusCodes.Status400BadRequest, "invalid_request", error).ConfigureAwait(false);
+            await ApiErrors.WriteAsync(context, FuncKeyOpsErrors.InvalidRequest, error).ConfigureAwait(false);
             return;
         }
         var registry = context.RequestServices.GetRequiredService<ProviderKeyRegistry>();
@@ -62,7 +63,7 @@ public static class ProviderKeyAdminHandlers
             return;
         if (string.IsNullOrWhiteSpace(body.Value))
         {
-            await ApiErrors.WriteAsync(context, StatusCodes.Status400BadRequest, "invalid_request", "'value' is required.").ConfigureAwait(false);
+            await ApiErrors.WriteAsync(context, FuncKeyOpsErrors.InvalidRequest, "'value' is required.").ConfigureAwait(false);
             return;
         }
         var staging = context.RequestServices.GetRequiredService<ProviderKeyStaging>();
@@ -142,11 +143,11 @@ public static class ProviderKeyAdminHandlers
                 context.Response.StatusCode = StatusCodes.Status204NoContent;
                 return;
             case RemovalOutcome.InUse:
-                await ApiErrors.WriteAsync(context, StatusCodes.Status409Conflict, "provider_key_in_use",
+                await ApiErrors.WriteAsync(context, FuncKeyOpsErrors.ProviderKeyInUse,
                     $"'{name}' serves its provider's traffic, which deleting it would move to another registered key; delete that provider's other keys first.").ConfigureAwait(false);
                 return;
             case RemovalOutcome.RotationRunning:
-                await ApiErrors.WriteAsync(context, StatusCodes.Status409Conflict, "rotation_running",
+                await ApiErrors.WriteAsync(context, FuncKeyOpsErrors.RotationRunning,
                     $"'{name}' has a rotation that has not finished; abort it or wait for it.").ConfigureAwait(false);
                 return;
             default:
@@ -163,22 +164,21 @@ public static class ProviderKeyAdminHandlers
         return result.Outcome switch
         {
             ActivationOutcome.KeyNotFound => NotFoundAsync(context, name),
-            ActivationOutcome.VersionNotFound => ApiErrors.WriteAsync(context, StatusCodes.Status404NotFound, "not_found",
+            ActivationOutcome.VersionNotFound => ApiErrors.WriteAsync(context, FuncKeyOpsErrors.NotFound,
                 $"Provider key '{name}' has no version '{version}'."),
-            ActivationOutcome.VersionUnusable => ApiErrors.WriteAsync(context, StatusCodes.Status409Conflict, "version_unusable",
+            ActivationOutcome.VersionUnusable => ApiErrors.WriteAsync(context, FuncKeyOpsErrors.VersionUnusable,
                 $"Version '{version}' is disabled or revoked and cannot be activated."),
             // The provider's body is never passed on: some providers quote the key they refused.
-            ActivationOutcome.Rejected => ApiErrors.WriteAsync(context, StatusCodes.Status422UnprocessableEntity, "provider_key_rejected",
+            ActivationOutcome.Rejected => ApiErrors.WriteAsync(context, FuncKeyOpsErrors.ProviderKeyValueRejected,
                 $"The provider refused the value (status {status}); nothing was changed."),
-            _ when status is null => ApiErrors.WriteAsync(context, StatusCodes.Status502BadGateway, "provider_unreachable",
-                "The provider could not be reached to validate the value; nothing was changed."),
-            _ => ApiErrors.WriteAsync(context, StatusCodes.Status502BadGateway, "provider_validation_failed",
+            _ when status is null => ApiErrors.WriteAsync(context, FuncKeyOpsErrors.ProviderUnreachable),
+            _ => ApiErrors.WriteAsync(context, FuncKeyOpsErrors.ProviderValidationFailed,
                 $"The provider answered the validation call with status {status}, which says nothing about the value (check the base URL); nothing was changed."),
         };
     }
 
     private static Task NotFoundAsync(HttpContext context, string name) =>
-        ApiErrors.WriteAsync(context, StatusCodes.Status404NotFound, "not_found", $"No provider key named '{name}'.");
+        ApiErrors.WriteAsync(context, FuncKeyOpsErrors.NotFound, $"No provider key named '{name}'.");
 
     private static readonly HashSet<string> Connectors = [.. ProviderNames.All, "manual"];
 

@@ -1,3 +1,4 @@
+using FuncKeyOps.Errors;
 using FuncKeyOps.Secrets;
 
 namespace FuncKeyOps.ProviderKeys;
@@ -9,12 +10,11 @@ public sealed record ResolvedProviderKey(ProviderKeyConfig Config, string Versio
 }
 
 /// <summary>What the resolver found for a provider: a key to send, or why there is none (the relay answers 503).</summary>
-public readonly record struct ProviderKeyResolution(ResolvedProviderKey? Key, string? MissingCode, string? MissingMessage)
+public readonly record struct ProviderKeyResolution(ResolvedProviderKey? Key, FuncKeyOpsError? Missing)
 {
-    internal static ProviderKeyResolution NotRegistered => new(null, "no_provider_key", "No provider key is registered for this provider.");
+    internal static ProviderKeyResolution NotRegistered => new(null, FuncKeyOpsErrors.NoProviderKey);
 
-    internal static ProviderKeyResolution NoActiveVersion => new(null, "no_active_provider_key",
-        "The provider key has no active version yet; an operator must activate one.");
+    internal static ProviderKeyResolution NoActiveVersion => new(null, FuncKeyOpsErrors.NoActiveProviderKey);
 }
 
 /// <summary>
@@ -43,7 +43,7 @@ public sealed class ProviderKeyResolver(ProviderKeyRegistry registry, SecretCach
         // (no version listing), and staging through the admin API pins the active version's weight first.
         if (version is null && !IsActive(secret.Info))
             return ProviderKeyResolution.NoActiveVersion;
-        return new ProviderKeyResolution(new ResolvedProviderKey(config, secret.Version, secret.Value), null, null);
+        return new ProviderKeyResolution(new ResolvedProviderKey(config, secret.Version, secret.Value), null);
     }
 
     internal static bool IsActive(SecretVersionInfo info) => info.Enabled && info.State == SecretVersionState.Active;

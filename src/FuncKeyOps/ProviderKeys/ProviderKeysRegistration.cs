@@ -12,7 +12,11 @@ public static class ProviderKeysRegistration
 {
     public static IServiceCollection AddProviderKeys(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<ProviderKeyOptions>().Bind(configuration.GetSection(ProviderKeyOptions.Section));
+        services.AddOptions<ProviderKeyOptions>()
+            .Bind(configuration.GetSection(ProviderKeyOptions.Section))
+            .Validate(o => o.CacheTtl > TimeSpan.Zero, "ProviderKeys:CacheTtl must be positive.")
+            .Validate(o => o.ValidationTimeout > TimeSpan.Zero, "ProviderKeys:ValidationTimeout must be positive.")
+            .ValidateOnStart();
         services.TryAddSingleton<ProviderKeyRegistry>();
         services.TryAddSingleton<ProviderKeyResolver>();
         services.TryAddSingleton<ProviderKeyValidator>();

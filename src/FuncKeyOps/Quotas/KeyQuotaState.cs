@@ -1,4 +1,5 @@
 using FuncKeyOps.ClientKeys;
+using FuncKeyOps.Errors;
 using FuncKeyOps.Providers;
 
 namespace FuncKeyOps.Quotas;
@@ -28,15 +29,15 @@ internal sealed class KeyQuotaState(string keyId)
                 return null;
             Touch(key, now);
             // Longest wait first: a client told to retry after the daily reset would be refused again.
-            if (Exhausted(UsageWindowKind.Month, key.MonthlyTokens, now, "monthly_tokens") is { } monthly)
+            if (Exhausted(UsageWindowKind.Month, key.MonthlyTokens, now, FuncKeyOpsErrors.MonthlyTokens) is { } monthly)
                 return monthly;
-            if (Exhausted(UsageWindowKind.Day, key.DailyTokens, now, "daily_tokens") is { } daily)
+            if (Exhausted(UsageWindowKind.Day, key.DailyTokens, now, FuncKeyOpsErrors.DailyTokens) is { } daily)
                 return daily;
             if (key.Rpm is { } rpm)
             {
                 var minute = CurrentRpmWindow(rpm, now);
                 if (!minute.TryTake())
-                    return new QuotaDecision(false, minute.Minute.End - now, "rpm");
+                    return new QuotaDecision(false, minute.Minute.End - now, FuncKeyOpsErrors.RateLimited);
                 var counter = Counter(minute.Minute);
                 counter.Pending += new UsageTotals(0, 1);
             }
@@ -156,7 +157,7 @@ internal sealed class KeyQuotaState(string keyId)
         _lastSeen = now;
     }
 
-    private QuotaDecision? Exhausted(UsageWindowKind kind, long? budget, DateTimeOffset now, string reason)
+    private QuotaDecision? Exhausted(UsageWindowKind kind, long? budget, DateTimeOffset now, FuncKeyOpsError reason)
     {
         if (budget is not { } limit)
             return null;

@@ -1,11 +1,12 @@
 using FuncKeyOps.ClientKeys;
+using FuncKeyOps.Errors;
 using FuncKeyOps.Providers;
 using Microsoft.AspNetCore.Http;
 
 namespace FuncKeyOps.Relay;
 
 /// <summary>A refusal in the relay's own terms, written in the provider's error shape.</summary>
-internal readonly record struct Refusal(int Status, string Code, string Message);
+internal readonly record struct Refusal(FuncKeyOpsError Error, string Message);
 
 /// <summary>
 /// A relay key's model allow-list applied to a planned call. With a list, a call goes upstream only when the relay
@@ -20,14 +21,14 @@ internal static class ModelAllowList
             return null;
         // The relay reads the body as sent; a provider that decompresses it first may read another model.
         if (plan.ModelScope == ModelScope.Unreadable || IsEncoded(request))
-            return new Refusal(StatusCodes.Status400BadRequest, "model_unreadable",
+            return new Refusal(FuncKeyOpsErrors.ModelUnreadable,
                 "This relay key is limited to some models, and the request does not name exactly one model the relay can read: send an uncompressed JSON object with one string \"model\".");
         if (plan.ModelScope != ModelScope.Named || plan.Model is null)
-            return new Refusal(StatusCodes.Status403Forbidden, "model_not_allowed",
+            return new Refusal(FuncKeyOpsErrors.ModelNotAllowed,
                 "This relay key is limited to some models, and this call can run a model the relay cannot check.");
         return key.Models.Contains(plan.Model)
             ? null
-            : new Refusal(StatusCodes.Status403Forbidden, "model_not_allowed", "This relay key may not use this model.");
+            : new Refusal(FuncKeyOpsErrors.ModelNotAllowed, FuncKeyOpsErrors.ModelNotAllowed.Message);
     }
 
     private static bool IsEncoded(HttpRequest request)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using FuncKeyOps.Errors;
 using FuncKeyOps.Providers;
 using Microsoft.AspNetCore.Http;
 
@@ -7,21 +8,22 @@ namespace FuncKeyOps.Relay;
 /// <summary>Our own answers (401, 403, 429, 502, ...) in the provider's error shape, so SDKs surface them as provider errors.</summary>
 internal static class RelayErrors
 {
-    public static async Task WriteAsync(HttpContext context, IProviderAdapter adapter, RelayCall call, int status, string code, string message, TimeSpan? retryAfter = null)
+    /// <param name="message">What this call has to say beyond the entry's default message.</param>
+    public static async Task WriteAsync(HttpContext context, IProviderAdapter adapter, RelayCall call, FuncKeyOpsError error, string? message = null, TimeSpan? retryAfter = null)
     {
-        call.Status = status;
-        call.ErrorCode = code;
+        call.Status = error.Status;
+        call.ErrorCode = error.Code;
         if (context.Response.HasStarted)
             return;
         var response = context.Response;
-        response.StatusCode = status;
+        response.StatusCode = error.Status;
         response.ContentType = "application/json";
-        if (status is StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden or StatusCodes.Status404NotFound or StatusCodes.Status413PayloadTooLarge
-            || code == "provider_key_rejected") // a 5xx the SDKs would retry, but only the operator can fix it
+        if (error.Status is StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden or StatusCodes.Status404NotFound or StatusCodes.Status413PayloadTooLarge
+            || error == FuncKeyOpsErrors.ProviderKeyRejected) // a 5xx the SDKs would retry, but only the operator can fix it
             response.Headers["x-should-retry"] = "false"; // SDKs that honour it do not retry what cannot succeed
         if (retryAfter is { } wait)
             response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-        var body = adapter.FormatError(status, code, message);
+        var body = adapter.FormatError(error.Status, error.Code, message ?? error.Message);
         response.ContentLength = body.Length;
         await response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
     }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using FuncKeyOps.Audit;
 using FuncKeyOps.ClientKeys;
+using FuncKeyOps.Errors;
 using FuncKeyOps.Logging;
 using FuncKeyOps.ProviderKeys;
 using FuncKeyOps.Providers;
@@ -73,23 +74,18 @@ public sealed partial class RelayHandler(
             else
             {
                 LogClientFault(logger, call.RequestId, e.StatusCode, e.Message);
-                var code = e.StatusCode switch
-                {
-                    StatusCodes.Status408RequestTimeout => "request_body_timeout",
-                    StatusCodes.Status413PayloadTooLarge => "request_too_large",
-                    _ => "invalid_request_body",
-                };
-                await RelayErrors.WriteAsync(context, catalog.TryGet(provider, out var adapter) ? adapter : catalog.Fallback, call, e.StatusCode, code, e.Message).ConfigureAwait(false);
+                await RelayErrors.WriteAsync(context, catalog.TryGet(provider, out var adapter) ? adapter : catalog.Fallback, call,
+                    FuncKeyOpsErrors.ForUnreadableBody(e.StatusCode), e.Message).ConfigureAwait(false);
             }
         }
         catch (Exception e)
         {
             LogRelayFailed(logger, call.RequestId, e);
-            call.ErrorCode ??= "relay_error";
+            call.ErrorCode ??= FuncKeyOpsErrors.RelayError.Code;
             if (context.Response.HasStarted)
                 context.Abort(); // the client must see a broken stream, not a clean end
             else if (catalog.TryGet(provider, out var adapter))
-                await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status502BadGateway, "relay_error", "The relay failed to complete the call.").ConfigureAwait(false);
+                await RelayErrors.WriteAsync(context, adapter, call, FuncKeyOpsErrors.RelayError).ConfigureAwait(false);
         }
         finally
         {
@@ -109,8 +105,7 @@ public sealed partial class RelayHandler(
         if (!audit.HasRoom)
         {
             var shape = catalog.TryGet(call.Provider, out var known) ? known : catalog.Fallback;
-            await RelayErrors.WriteAsync(context, shape, call, StatusCodes.Status503ServiceUnavailable, "audit_unavailable",
-                "The relay cannot record calls right now; try again shortly.", TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            await RelayErrors.WriteAsync(context, shape, call, FuncKeyOpsErrors.AuditUnavailable, retryAfter: TimeSpan.FromSeconds(5)).ConfigureAwait(false);
             return;
         }
         // Checked on the target as sent: the server folds dot segments away before routing, so an escape
@@ -118,13 +113,12 @@ public sealed partial class RelayHandler(
         var adapter = catalog.TryGet(call.Provider, out var found) ? found : null;
         if (!UpstreamPath.IsSafeRawTarget(context.Features.Get<IHttpRequestFeature>()?.RawTarget))
         {
-            await RelayErrors.WriteAsync(context, adapter ?? catalog.Fallback, call,
-                StatusCodes.Status400BadRequest, "invalid_path", "The path is not a plain provider path.").ConfigureAwait(false);
+            await RelayErrors.WriteAsync(context, adapter ?? catalog.Fallback, call, FuncKeyOpsErrors.InvalidPath).ConfigureAwait(false);
             return;
         }
         if (adapter is null)
         {
-            await RelayErrors.WriteAsync(context, catalog.Fallback, call, StatusCodes.Status404NotFound, "unknown_provider",
+            await RelayErrors.WriteAsync(context, catalog.Fallback, call, FuncKeyOpsErrors.UnknownProvider,
                 $"Unknown provider. Use one of: {string.Join(", ", catalog.Names)}.").ConfigureAwait(false);
             return;
         }
@@ -136,37 +130,33 @@ public sealed partial class RelayHandler(
         }
         catch (RelayKeyUnavailableException)
         {
-            await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status503ServiceUnavailable, "relay_key_unavailable",
-                "Relay keys cannot be checked right now; try again shortly.", TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            await RelayErrors.WriteAsync(context, adapter, call, FuncKeyOpsErrors.RelayKeyUnavailable, retryAfter: TimeSpan.FromSeconds(5)).ConfigureAwait(false);
             return;
         }
         if (auth.Key is not { } key)
         {
             call.ClaimedKey = auth.Claimed;
-            await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status401Unauthorized, "invalid_relay_key",
-                auth.Message ?? "The relay key is not valid.").ConfigureAwait(false);
+            await RelayErrors.WriteAsync(context, adapter, call, FuncKeyOpsErrors.InvalidRelayKey, auth.Message).ConfigureAwait(false);
             return;
         }
         call.Key = key;
 
         if (key.Providers.Count > 0 && !key.Providers.Contains(adapter.Name))
         {
-            await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status403Forbidden, "provider_not_allowed",
-                "This relay key may not call this provider.").ConfigureAwait(false);
+            await RelayErrors.WriteAsync(context, adapter, call, FuncKeyOpsErrors.ProviderNotAllowed).ConfigureAwait(false);
             return;
         }
         if (key.AllowedIps.Count > 0 && !IpAllowList.Allows(key.AllowedIps, sourceIp))
         {
-            await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status403Forbidden, "ip_not_allowed",
-                "This relay key may not be used from this address.").ConfigureAwait(false);
+            await RelayErrors.WriteAsync(context, adapter, call, FuncKeyOpsErrors.IpNotAllowed).ConfigureAwait(false);
             return;
         }
 
         var quota = await quotas.TryAcquireAsync(key, aborted).ConfigureAwait(false);
         if (!quota.Allowed)
         {
-            await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status429TooManyRequests, quota.Reason ?? "rate_limited",
-                QuotaMessage(quota.Reason), quota.RetryAfter ?? TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+            await RelayErrors.WriteAsync(context, adapter, call, quota.Refusal ?? FuncKeyOpsErrors.RateLimited,
+                retryAfter: quota.RetryAfter ?? TimeSpan.FromSeconds(1)).ConfigureAwait(false);
             return;
         }
 
@@ -174,7 +164,7 @@ public sealed partial class RelayHandler(
         if (body is null)
         {
             call.RequestBytes = request.ContentLength ?? _options.MaxRequestBodyBytes + 1;
-            await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status413PayloadTooLarge, "request_too_large",
+            await RelayErrors.WriteAsync(context, adapter, call, FuncKeyOpsErrors.RequestTooLarge,
                 $"The request body is larger than {_options.MaxRequestBodyBytes} bytes.").ConfigureAwait(false);
             return;
         }
@@ -186,7 +176,7 @@ public sealed partial class RelayHandler(
         call.Streamed = plan.Streaming;
         if (ModelAllowList.Check(key, plan, request) is { } refused)
         {
-            await RelayErrors.WriteAsync(context, adapter, call, refused.Status, refused.Code, refused.Message).ConfigureAwait(false);
+            await RelayErrors.WriteAsync(context, adapter, call, refused.Error, refused.Message).ConfigureAwait(false);
             return;
         }
 
@@ -198,15 +188,13 @@ public sealed partial class RelayHandler(
         catch (SecretStoreException e)
         {
             LogProviderKeyUnavailable(logger, call.RequestId, e.Status);
-            await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status502BadGateway, "provider_key_unavailable",
-                "The provider key could not be read from Key Vault.").ConfigureAwait(false);
+            await RelayErrors.WriteAsync(context, adapter, call, FuncKeyOpsErrors.ProviderKeyUnavailable).ConfigureAwait(false);
             return;
         }
         if (resolution.Key is not { } providerKey)
         {
             // Waits on an operator (register or activate), so no Retry-After: SDKs would only retry into the same answer.
-            await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status503ServiceUnavailable, resolution.MissingCode!,
-                resolution.MissingMessage!).ConfigureAwait(false);
+            await RelayErrors.WriteAsync(context, adapter, call, resolution.Missing!).ConfigureAwait(false);
             return;
         }
         call.ProviderKeyName = providerKey.Config.Name;
@@ -214,8 +202,7 @@ public sealed partial class RelayHandler(
 
         if (!UpstreamPath.TryBuild(providerKey.Config.BaseUrl, path, UpstreamRequestFactory.FilterQuery(request, adapter), out var upstreamUri))
         {
-            await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status400BadRequest, "invalid_path",
-                "The path is not a plain provider path.").ConfigureAwait(false);
+            await RelayErrors.WriteAsync(context, adapter, call, FuncKeyOpsErrors.InvalidPath).ConfigureAwait(false);
             return;
         }
 
@@ -227,7 +214,7 @@ public sealed partial class RelayHandler(
         // Before sending: a request that cannot be built is the client's error, not an attempt at the provider.
         if (UpstreamRequestFactory.FindUnsendableHeader(context.Request, adapter) is { } header)
         {
-            await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status400BadRequest, "invalid_header",
+            await RelayErrors.WriteAsync(context, adapter, call, FuncKeyOpsErrors.InvalidHeader,
                 $"The {header} header has characters that cannot be forwarded: only visible ASCII, space and tab.").ConfigureAwait(false);
             return;
         }
@@ -240,15 +227,13 @@ public sealed partial class RelayHandler(
         }
         catch (TimeoutRejectedException)
         {
-            await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status504GatewayTimeout, "upstream_timeout",
-                "The provider did not answer in time.").ConfigureAwait(false);
+            await RelayErrors.WriteAsync(context, adapter, call, FuncKeyOpsErrors.UpstreamTimeout).ConfigureAwait(false);
             return;
         }
         catch (HttpRequestException e)
         {
             LogUpstreamUnreachable(logger, call.RequestId, e.HttpRequestError);
-            await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status502BadGateway, "upstream_unreachable",
-                "The provider could not be reached.").ConfigureAwait(false);
+            await RelayErrors.WriteAsync(context, adapter, call, FuncKeyOpsErrors.UpstreamUnreachable).ConfigureAwait(false);
             return;
         }
 
@@ -266,7 +251,7 @@ public sealed partial class RelayHandler(
             {
                 // Retries are spent: one clear gateway error rather than whatever the provider's failure page was.
                 call.UpstreamStatus = call.Status;
-                await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status502BadGateway, "upstream_error",
+                await RelayErrors.WriteAsync(context, adapter, call, FuncKeyOpsErrors.UpstreamError,
                     $"The provider failed with status {call.Status}.").ConfigureAwait(false);
                 return;
             }
@@ -282,8 +267,7 @@ public sealed partial class RelayHandler(
                     // Nothing has reached the client yet, so it gets a gateway timeout rather than a broken stream.
                     call.UpstreamStatus = call.Status;
                     LogUpstreamStalled(logger, call.RequestId, call.Provider, call.ProviderKeyName, e.IdleTimeout);
-                    await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status504GatewayTimeout, UpstreamStalledException.ErrorCode,
-                        "The provider stopped sending its answer.").ConfigureAwait(false);
+                    await RelayErrors.WriteAsync(context, adapter, call, FuncKeyOpsErrors.UpstreamStalled).ConfigureAwait(false);
                     return;
                 }
                 if (adapter.IsProviderKeyRefusal(call.Status, error))
@@ -309,13 +293,13 @@ public sealed partial class RelayHandler(
             catch (UpstreamStalledException e)
             {
                 // Not a relay failure: a provider fault, like a broken stream, whose connection the cancelled read closed.
-                call.ErrorCode = UpstreamStalledException.ErrorCode;
+                call.ErrorCode = FuncKeyOpsErrors.UpstreamStalled.Code;
                 LogUpstreamStalled(logger, call.RequestId, call.Provider, call.ProviderKeyName, e.IdleTimeout);
                 context.Abort(); // the client must see a broken stream, not a clean end
             }
             catch (Exception e) when (e is HttpRequestException or IOException && !context.RequestAborted.IsCancellationRequested)
             {
-                call.ErrorCode = "upstream_stream_broken";
+                call.ErrorCode = FuncKeyOpsErrors.UpstreamStreamBroken.Code;
                 throw;
             }
             finally
@@ -349,8 +333,8 @@ public sealed partial class RelayHandler(
 
     private void ClientClosed(RelayCall call)
     {
-        call.Status = 499;
-        call.ErrorCode = "client_closed_request";
+        call.Status = FuncKeyOpsErrors.ClientClosedRequest.Status;
+        call.ErrorCode = FuncKeyOpsErrors.ClientClosedRequest.Code;
         LogClientClosed(logger, call.RequestId);
     }
 
@@ -363,16 +347,8 @@ public sealed partial class RelayHandler(
     {
         call.UpstreamStatus = call.Status;
         LogProviderKeyRejected(logger, call.RequestId, call.ProviderKeyName, call.ProviderKeyVersion, call.Status);
-        await RelayErrors.WriteAsync(context, adapter, call, StatusCodes.Status502BadGateway, "provider_key_rejected",
-            "The provider refused the relay's provider key; this is not a problem with your relay key. The relay operator can see it in the audit log.").ConfigureAwait(false);
+        await RelayErrors.WriteAsync(context, adapter, call, FuncKeyOpsErrors.ProviderKeyRejected).ConfigureAwait(false);
     }
-
-    private static string QuotaMessage(string? reason) => reason switch
-    {
-        "daily_tokens" => "This relay key's daily token budget is used up.",
-        "monthly_tokens" => "This relay key's monthly token budget is used up.",
-        _ => "This relay key's request rate limit was exceeded.",
-    };
 
     private static string Truncate(string value, int max) => value.Length <= max ? value : value[..max];
 

@@ -4,8 +4,5 @@ namespace FuncKeyOps.Relay;
 internal sealed class UpstreamStalledException(TimeSpan idleTimeout)
     : Exception($"The provider sent nothing for {idleTimeout} in the middle of its response.")
 {
-    /// <summary>The audit row's error code for a call ended this way.</summary>
-    public const string ErrorCode = "upstream_stalled";
-
     public TimeSpan IdleTimeout { get; } = idleTimeout;
 }

@@ -18,9 +18,17 @@ public sealed class KeyVaultOptions
 
     /// <summary>
     /// Local development only: trust exactly this self-signed certificate (SHA-1 thumbprint) for the vault endpoint.
-    /// Unset in Azure, where the vault's public certificate chain is validated normally.
+    /// Unset in Azure, where the vault's public certificate chain is validated normally. Refused outside the
+    /// Development environment unless <see cref="AllowLocalVaultOutsideDevelopment"/>.
     /// </summary>
     public string? TrustedCertificateThumbprint { get; set; }
+
+    /// <summary>
+    /// Lets <see cref="TrustedCertificateThumbprint"/> and the Development credential, which relax the vault's
+    /// certificate and challenge checks, be used outside the Development environment: only for a benchmark that
+    /// runs a Production build against the local test vault. Never set in a deployment.
+    /// </summary>
+    public bool AllowLocalVaultOutsideDevelopment { get; set; }
 
     internal bool IsDevelopmentCredential => string.Equals(Credential, "Development", StringComparison.OrdinalIgnoreCase);
 }

@@ -13,6 +13,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace FuncKeyOps.Tests.Admin;
@@ -49,7 +50,8 @@ internal sealed class AdminApp : IAsyncDisposable
             vault.SetSecretDirect("fko-admin-key", adminKey);
         var logs = new CapturingLoggerProvider();
 
-        var builder = WebApplication.CreateSlimBuilder();
+        // Development, as the hosts run against the local vault: its pinned certificate is refused elsewhere.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = Environments.Development });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {

@@ -6,6 +6,8 @@ using FuncKeyOps.Testing.Storage;
 using FuncKeyOps.Testing.Vault;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Time.Testing;
 
 namespace FuncKeyOps.Tests.ClientKeys;
@@ -59,6 +61,8 @@ internal sealed class ClientKeysInstance : IAsyncDisposable
         var time = new FakeTimeProvider(Start);
         var services = new ServiceCollection();
         services.AddLogging();
+        // As a host in Development would register it: the local vault's pinned certificate is refused without it.
+        services.AddSingleton<IHostEnvironment>(new HostingEnvironment { EnvironmentName = Environments.Development });
         services.AddSingleton<TimeProvider>(time);
         if (secretStore is not null)
             services.AddSingleton(sp => secretStore(ActivatorUtilities.CreateInstance<KeyVaultSecretStore>(sp)));

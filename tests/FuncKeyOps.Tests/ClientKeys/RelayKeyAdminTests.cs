@@ -99,9 +99,9 @@ public class RelayKeyAdminTests
     [InlineData("{\"tenant\":\"t\",\"name\":\"n\",\"rpm\":-1}", "invalid_request", "rpm must not be negative")]
     [InlineData("{\"tenant\":\"t\",\"name\":\"n\",\"expiresAt\":\"2001-01-01T00:00:00Z\"}", "invalid_request", "is not in the future")]
     [InlineData("{\"name\":\"n\"}", "invalid_request", "tenant is required")]
-    [InlineData("{\"tenant\":\"t\",\"name\":\"n\",\"rpm\":\"many\"}", "invalid_request", "$.rpm")]
-    [InlineData("{\"tenant\":", "invalid_request", "not valid JSON")]
-    [InlineData("null", "invalid_request", "must be a JSON object")]
+    [InlineData("{\"tenant\":\"t\",\"name\":\"n\",\"rpm\":\"many\"}", "invalid_request_body", "$.rpm")]
+    [InlineData("{\"tenant\":", "invalid_request_body", "not valid JSON")]
+    [InlineData("null", "invalid_request_body", "must be a JSON object")]
     public async Task Bad_input_is_400_with_a_message_that_says_why(string json, string code, string expected)
     {
         await using var app = await AdminApp.StartAsync();

@@ -50,19 +50,19 @@ public class ProviderKeyAdminTests
     }
 
     [Theory]
-    [InlineData("""{"provider":"mistral","baseUrl":"https://x.example/"}""")]
-    [InlineData("""{"provider":"openai","baseUrl":"ftp://x.example/"}""")]
-    [InlineData("""{"provider":"openai","baseUrl":"https://user:pw@x.example/"}""")]
-    [InlineData("""{"provider":"openai","baseUrl":"https://x.example/","connector":"magic"}""")]
-    [InlineData("""not json""")]
-    public async Task Bad_registrations_are_400(string json)
+    [InlineData("""{"provider":"mistral","baseUrl":"https://x.example/"}""", "invalid_request")]
+    [InlineData("""{"provider":"openai","baseUrl":"ftp://x.example/"}""", "invalid_request")]
+    [InlineData("""{"provider":"openai","baseUrl":"https://user:pw@x.example/"}""", "invalid_request")]
+    [InlineData("""{"provider":"openai","baseUrl":"https://x.example/","connector":"magic"}""", "invalid_request")]
+    [InlineData("""not json""", "invalid_request_body")]
+    public async Task Bad_registrations_are_400(string json, string code)
     {
         await using var host = await RelayHost.StartAsync();
         using var request = Admin(HttpMethod.Put, "provider-keys/bad");
         request.Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
         using var response = await host.Client.SendAsync(request);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Equal("invalid_request", JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("code").GetString());
+        Assert.Equal(code, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("code").GetString());
     }
 
     [Fact]

@@ -37,8 +37,11 @@ internal sealed class ServerHost : IAsyncDisposable
     public Task WaitIdleAsync() => App.Services.GetRequiredService<InFlightRequests>().WaitIdleAsync();
 
     /// <param name="configure">Also runs on the builder: what configuration cannot set (e.g. Kestrel's minimum body data rate).</param>
-    public static async Task<ServerHost> StartAsync(string? storageConnectionString = null, IDictionary<string, string?>? settings = null, TestVault? vault = null, TimeProvider? time = null, Action<WebApplicationBuilder>? configure = null)
+    /// <param name="environment">The host environment; Development, as `build.sh dev` runs it, since the local vault is trusted only there.</param>
+    public static async Task<ServerHost> StartAsync(string? storageConnectionString = null, IDictionary<string, string?>? settings = null, TestVault? vault = null,
+        TimeProvider? time = null, Action<WebApplicationBuilder>? configure = null, string environment = "Development")
     {
+        var ownVault = vault is null;
         vault ??= await TestVault.StartAsync();
         var logs = new CapturingLoggerProvider();
         var config = new Dictionary<string, string?>
@@ -57,7 +60,7 @@ internal sealed class ServerHost : IAsyncDisposable
         if (!config.ContainsKey("Audit:SpillPath"))
             config["Audit:SpillPath"] = ownSpillFolder = Directory.CreateTempSubdirectory("fko-spill-").FullName;
 
-        var app = ServerApp.Build(["--urls", "http://127.0.0.1:0"], builder =>
+        var app = ServerApp.Build(["--urls", "http://127.0.0.1:0", "--environment", environment], builder =>
         {
             builder.Configuration.AddInMemoryCollection(config);
             builder.Logging.ClearProviders();
@@ -68,7 +71,20 @@ internal sealed class ServerHost : IAsyncDisposable
             builder.Services.AddSingleton<IStartupFilter>(sp => sp.GetRequiredService<InFlightRequests>());
             configure?.Invoke(builder);
         });
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            // A host refused at start-up (a test of that) leaves nothing running behind it.
+            await app.DisposeAsync();
+            if (ownVault)
+                await vault.DisposeAsync();
+            if (ownSpillFolder is not null)
+                Directory.Delete(ownSpillFolder, recursive: true);
+            throw;
+        }
         return new ServerHost(app, vault, logs, ownSpillFolder);
     }
 
