@@ -25,11 +25,4 @@ public static class AdminRegistration
         services.TryAddSingleton<AdminTrail>();
         return services;
     }
-
-    /// <summary>Maps <c>GET admin-events</c> on the admin group, behind <see cref="AdminEndpoint"/>.</summary>
-    public static RouteGroupBuilder MapAdminEvents(this RouteGroupBuilder admin)
-    {
-        admin.MapGet(AdminEventHandlers.Route, (HttpContext c) => AdminEndpoint.RunAsync(c, AdminEventHandlers.ListAsync));
-        return admin;
-    }
 }

@@ -31,11 +31,4 @@ public static class AuditRegistration
         services.TryAddSingleton<AuditQuery>();
         return services;
     }
-
-    /// <summary>Maps <c>GET audit</c> on the admin group, behind <see cref="Admin.AdminEndpoint"/>.</summary>
-    public static RouteGroupBuilder MapAuditAdmin(this RouteGroupBuilder admin)
-    {
-        admin.MapGet(AuditAdminHandlers.Route, (HttpContext c) => Admin.AdminEndpoint.RunAsync(c, AuditAdminHandlers.QueryAsync));
-        return admin;
-    }
 }
