@@ -47,6 +47,15 @@ public class FunctionsMetadataTests
         Assert.True(problems.Count == 0, string.Join(Environment.NewLine, problems));
     }
 
+    [Fact]
+    public void The_Functions_app_has_no_HTTP_route_the_table_does_not_hold()
+    {
+        // Its routes are the table's public templates and the one admin trigger: a trigger written beside the
+        // table would be a route the Server host does not serve.
+        var known = Routes.Public.Select(r => r.Template).Append(Routes.ManageTrigger).ToHashSet(StringComparer.Ordinal);
+        Assert.All(ReadTriggers(), t => Assert.True(known.Contains(t.Route), $"{t.Function}: {t.Route} is not in Routes"));
+    }
+
     private static List<Trigger> ReadTriggers()
     {
         var path = typeof(FunctionsMetadataTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
