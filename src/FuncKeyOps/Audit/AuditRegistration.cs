@@ -1,7 +1,4 @@
-using Microsoft.AspNetCore.Http;
 using FuncKeyOps.Logging;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;

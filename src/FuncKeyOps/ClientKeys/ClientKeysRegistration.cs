@@ -1,9 +1,6 @@
 using FuncKeyOps.Admin;
 using FuncKeyOps.Secrets;
 using FuncKeyOps.Storage;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
