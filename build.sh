@@ -2,14 +2,13 @@
 # FuncKeyOps build entry point.
 #   ./build.sh test       install tools, start Azurite, build everything, run every test
 #   ./build.sh dev        run the Server host locally on http://127.0.0.1:7071 with Azurite and the test vault
-#   ./build.sh functions  compile the Azure Functions project
+#   ./build.sh functions  build the Azure Functions app's deployable output (functions.metadata, extensions.json, .azurefunctions/)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$ROOT"
 ARTIFACTS="$ROOT/.artifacts"
 LOGS="$ARTIFACTS"
-FEED="$ROOT/../shared/functions-feed"
 DEV_PORT="${FKO_DEV_PORT:-7071}"
 CONFIGURATION="${CONFIGURATION:-Debug}"
 
@@ -85,19 +84,11 @@ start_azurite() {
   AZURITE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:$port/devstoreaccount1;"
 }
 
-# The Functions worker packages are not served on every machine. With ../shared/functions-feed they compile
-# from that folder (an extra restore source for this build only; the repo's NuGet.config never names it).
+# The whole Functions app, the Worker SDK's generated WebJobs extensions project included. Any failure stops
+# the script (set -e): a test run must not pass while the deployable app does not build.
 build_functions() {
-  local project=src/FuncKeyOps.Functions
-  if [[ -f "$FEED/Microsoft.Azure.Functions.Worker.2.52.0.nupkg" ]]; then
-    log "building $project against $(cd "$FEED" && pwd)"
-    dotnet build "$project" -c "$CONFIGURATION" --nologo -v q \
-      -p:RestoreAdditionalProjectSources="$(cd "$FEED" && pwd)" -p:FunctionsOfflineCompile=true
-  elif dotnet restore "$project" --nologo -v q >/dev/null 2>&1; then
-    dotnet build "$project" -c "$CONFIGURATION" --nologo -v q --no-restore
-  else
-    echo "Skipped src/FuncKeyOps.Functions: its Azure Functions worker packages do not restore here and ../shared/functions-feed is absent."
-  fi
+  log "building src/FuncKeyOps.Functions"
+  dotnet build src/FuncKeyOps.Functions -c "$CONFIGURATION" --nologo -v q
 }
 
 # Sums the trx counters of every test project into one line: N passed, N failed, N skipped.

@@ -1,3 +1,4 @@
+using FuncKeyOps.Hosting;
 using FuncKeyOps.Relay;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -5,12 +6,15 @@ using Microsoft.Azure.Functions.Worker;
 
 namespace FuncKeyOps.Functions.Relay;
 
-/// <summary>Anonymous at the Functions level: the relay key is the credential, checked by the library.</summary>
+/// <summary>
+/// Every method, as the Server host relays them; Anonymous at the Functions level: the relay key is the
+/// credential, checked by the library.
+/// </summary>
 public sealed class RelayFunction(RelayHandler relay)
 {
     [Function("Relay")]
     public async Task<IActionResult> Run(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", "put", "patch", "delete", Route = "relay/{provider}/{*path}")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, Route = Routes.Relay)] HttpRequest request,
         string provider,
         string? path)
     {

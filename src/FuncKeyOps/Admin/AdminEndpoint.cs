@@ -13,6 +13,16 @@ namespace FuncKeyOps.Admin;
 /// </summary>
 public static partial class AdminEndpoint
 {
+    /// <summary>A row of <see cref="Hosting.Routes.Admin"/>, as either host routed it.</summary>
+    public static Task RunAsync(HttpContext context, Hosting.ApiRoute route)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(route);
+        // The admin event names the row's template, whichever host routed the call.
+        context.Items[AdminTrail.RouteItem] = route;
+        return RunAsync(context, new Func<HttpContext, Task>(route.Handler));
+    }
+
     public static async Task RunAsync(HttpContext context, Func<HttpContext, Task> handler)
     {
         ArgumentNullException.ThrowIfNull(context);

@@ -7,8 +7,6 @@ namespace FuncKeyOps.Admin;
 /// <summary><c>GET admin-events?from=&amp;to=&amp;limit=&amp;continuation=</c>, behind <see cref="AdminEndpoint"/>.</summary>
 public static class AdminEventHandlers
 {
-    public const string Route = "admin-events";
-
     /// <summary>Window when <c>from</c> is not given: admin events are few, so a long one stays one cheap page.</summary>
     public static readonly TimeSpan DefaultRange = TimeSpan.FromDays(30);
 

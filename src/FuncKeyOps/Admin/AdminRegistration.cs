@@ -1,7 +1,4 @@
 using FuncKeyOps.Logging;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -26,12 +23,5 @@ public static class AdminRegistration
         services.TryAddSingleton<AdminEventStore>();
         services.TryAddSingleton<AdminTrail>();
         return services;
-    }
-
-    /// <summary>Maps <c>GET admin-events</c> on the admin group, behind <see cref="AdminEndpoint"/>.</summary>
-    public static RouteGroupBuilder MapAdminEvents(this RouteGroupBuilder admin)
-    {
-        admin.MapGet(AdminEventHandlers.Route, (HttpContext c) => AdminEndpoint.RunAsync(c, AdminEventHandlers.ListAsync));
-        return admin;
     }
 }

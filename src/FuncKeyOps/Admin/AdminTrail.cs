@@ -1,9 +1,11 @@
 using System.Security.Cryptography;
 using System.Text;
+using FuncKeyOps.Hosting;
 using FuncKeyOps.Logging;
 using FuncKeyOps.Relay;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Routing.Patterns;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -22,6 +24,7 @@ public sealed partial class AdminTrail(
     ILogger<AdminTrail> logger)
 {
     internal const string ErrorCodeItem = "FuncKeyOps.Admin.ErrorCode";
+    internal const string RouteItem = "FuncKeyOps.Admin.Route";
 
     private const int FingerprintLength = 8;
     private const int MaxTargetLength = 128;
@@ -40,7 +43,7 @@ public sealed partial class AdminTrail(
     public AdminEvent Describe(HttpContext context, DateTimeOffset arrived, string? presentedKey, int? status = null)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var endpoint = context.GetEndpoint() as RouteEndpoint;
+        var pattern = RoutePatternOf(context);
         var ended = status ?? context.Response.StatusCode;
         return new AdminEvent
         {
@@ -49,8 +52,8 @@ public sealed partial class AdminTrail(
             Actor = string.IsNullOrEmpty(presentedKey) ? null : Fingerprint(presentedKey),
             SourceIp = _sourceAddress.Resolve(context)?.ToString(),
             Method = context.Request.Method,
-            Route = endpoint is null ? "(unrouted)" : RouteBelowPrefix(endpoint.RoutePattern.RawText ?? ""),
-            Target = Target(context, endpoint, ended),
+            Route = pattern is null ? "(unrouted)" : RouteBelowPrefix(pattern.RawText ?? ""),
+            Target = Target(context, pattern, ended),
             Status = ended,
             ErrorCode = context.Items.TryGetValue(ErrorCodeItem, out var code) ? code as string : null,
         };
@@ -90,7 +93,15 @@ public sealed partial class AdminTrail(
     internal static string Fingerprint(string value) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)))[..FingerprintLength];
 
-    // "/api/admin/relay-keys/{id}" and the Functions worker's "api/manage/relay-keys/{id}" both become "relay-keys/{id}".
+    // The row of the route table the call ran as (AdminEndpoint keeps it): on the Functions host the endpoint is
+    // the one catch-all admin trigger, whose template says nothing. A handler mapped outside the table (tests'
+    // probes) falls back to its endpoint's template.
+    private static RoutePattern? RoutePatternOf(HttpContext context) =>
+        context.Items.TryGetValue(RouteItem, out var route) && route is ApiRoute row
+            ? row.Pattern
+            : (context.GetEndpoint() as RouteEndpoint)?.RoutePattern;
+
+    // "/api/admin/relay-keys/{id}" (an endpoint's template) becomes "relay-keys/{id}", as the table writes it.
     private static string RouteBelowPrefix(string pattern)
     {
         var route = pattern.TrimStart('/');
@@ -102,9 +113,9 @@ public sealed partial class AdminTrail(
         return route;
     }
 
-    private string? Target(HttpContext context, RouteEndpoint? endpoint, int status)
+    private string? Target(HttpContext context, RoutePattern? pattern, int status)
     {
-        var values = endpoint?.RoutePattern.Parameters
+        var values = pattern?.Parameters
             .Select(p => context.Request.RouteValues.TryGetValue(p.Name, out var v) ? v?.ToString() : null)
             .Where(v => !string.IsNullOrEmpty(v))
             .ToArray() ?? [];

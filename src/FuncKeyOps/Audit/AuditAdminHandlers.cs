@@ -11,8 +11,6 @@ namespace FuncKeyOps.Audit;
 /// </summary>
 public static class AuditAdminHandlers
 {
-    public const string Route = "audit";
-
     /// <summary>Longest window one call may read: one month's table and a bit, so a call stays cheap.</summary>
     public static readonly TimeSpan MaxRange = TimeSpan.FromDays(31);
 

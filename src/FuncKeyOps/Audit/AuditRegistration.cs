@@ -1,7 +1,4 @@
-using Microsoft.AspNetCore.Http;
 using FuncKeyOps.Logging;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -30,12 +27,5 @@ public static class AuditRegistration
         services.AddHostedService(sp => sp.GetRequiredService<AuditWriter>());
         services.TryAddSingleton<AuditQuery>();
         return services;
-    }
-
-    /// <summary>Maps <c>GET audit</c> on the admin group, behind <see cref="Admin.AdminEndpoint"/>.</summary>
-    public static RouteGroupBuilder MapAuditAdmin(this RouteGroupBuilder admin)
-    {
-        admin.MapGet(AuditAdminHandlers.Route, (HttpContext c) => Admin.AdminEndpoint.RunAsync(c, AuditAdminHandlers.QueryAsync));
-        return admin;
     }
 }

@@ -1,9 +1,6 @@
 using FuncKeyOps.Admin;
 using FuncKeyOps.Secrets;
 using FuncKeyOps.Storage;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -49,18 +46,5 @@ public static class ClientKeysRegistration
             sp.GetRequiredService<RelayKeyCache>(),
             sp.GetRequiredService<RelayKeyPepper>()));
         return services;
-    }
-
-    /// <summary>The relay-key admin routes, each behind <see cref="AdminEndpoint"/>. Call on the <c>/api/admin</c> group.</summary>
-    public static RouteGroupBuilder MapRelayKeyAdmin(this RouteGroupBuilder admin)
-    {
-        admin.MapPost("relay-keys", (HttpContext c) => AdminEndpoint.RunAsync(c, RelayKeyAdminHandlers.CreateAsync));
-        admin.MapGet("relay-keys", (HttpContext c) => AdminEndpoint.RunAsync(c, RelayKeyAdminHandlers.ListAsync));
-        admin.MapGet("relay-keys/{id}", (HttpContext c, string id) => AdminEndpoint.RunAsync(c, h => RelayKeyAdminHandlers.GetAsync(h, id)));
-        admin.MapPatch("relay-keys/{id}", (HttpContext c, string id) => AdminEndpoint.RunAsync(c, h => RelayKeyAdminHandlers.UpdateAsync(h, id)));
-        admin.MapPost("relay-keys/{id}/suspend", (HttpContext c, string id) => AdminEndpoint.RunAsync(c, h => RelayKeyAdminHandlers.SuspendAsync(h, id)));
-        admin.MapPost("relay-keys/{id}/resume", (HttpContext c, string id) => AdminEndpoint.RunAsync(c, h => RelayKeyAdminHandlers.ResumeAsync(h, id)));
-        admin.MapDelete("relay-keys/{id}", (HttpContext c, string id) => AdminEndpoint.RunAsync(c, h => RelayKeyAdminHandlers.RevokeAsync(h, id)));
-        return admin;
     }
 }

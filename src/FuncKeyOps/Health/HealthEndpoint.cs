@@ -8,8 +8,6 @@ namespace FuncKeyOps.Health;
 /// <summary><c>GET /api/health</c> for both hosts: 200 when storage and vault answer, 503 when either does not.</summary>
 public static class HealthEndpoint
 {
-    public const string Route = "health";
-
     public static async Task WriteAsync(HttpContext context)
     {
         var health = context.RequestServices.GetRequiredService<HealthCheckService>();

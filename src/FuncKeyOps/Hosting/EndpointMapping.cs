@@ -1,35 +1,38 @@
-using FuncKeyOps.Admin;
-using FuncKeyOps.Audit;
-using FuncKeyOps.ClientKeys;
-using FuncKeyOps.Health;
-using FuncKeyOps.ProviderKeys;
-using FuncKeyOps.Relay;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace FuncKeyOps.Hosting;
 
-/// <summary>Routes of the Server host. The Functions host maps the same handlers with HttpTriggers on the same routes.</summary>
+/// <summary>The Server host's endpoints: every row of <see cref="Routes"/>, one endpoint each.</summary>
 public static class EndpointMapping
 {
     public static IEndpointRouteBuilder MapFuncKeyOps(this IEndpointRouteBuilder endpoints)
     {
         var api = endpoints.MapGroup("/api");
-        api.MapGet("/" + HealthEndpoint.Route, HealthEndpoint.WriteAsync);
-        api.Map("/" + RelayHandler.Route, (HttpContext context, string provider, string? path) =>
-            context.RequestServices.GetRequiredService<RelayHandler>().HandleAsync(context, provider, path));
-
-        // /api/admin as designed; /api/manage too, because the Functions host reserves routes starting with "admin".
-        foreach (var prefix in new[] { "/admin", "/manage" })
-        {
-            api.MapGroup(prefix)
-                .MapRelayKeyAdmin()
-                .MapProviderKeyAdmin()
-                .MapAuditAdmin()
-                .MapAdminEvents();
-        }
+        foreach (var route in Routes.Public)
+            Map(api, route);
+        // /api/admin as designed; /api/manage too, the one prefix the Functions host can serve.
+        foreach (var prefix in new[] { Routes.AdminPrefix, Routes.ManagePrefix })
+            api.MapGroup("/" + prefix).MapAdminRoutes();
         return endpoints;
+    }
+
+    /// <summary>Every admin row of <see cref="Routes"/> on an admin group, each behind the admin gate.</summary>
+    public static RouteGroupBuilder MapAdminRoutes(this RouteGroupBuilder admin)
+    {
+        foreach (var route in Routes.Admin)
+            Map(admin, route);
+        return admin;
+    }
+
+    private static void Map(IEndpointRouteBuilder endpoints, ApiRoute route)
+    {
+        var pattern = "/" + route.Template;
+        RequestDelegate run = route.RunAsync;
+        if (route.AnswersEveryMethod)
+            endpoints.Map(pattern, run);
+        else
+            endpoints.MapMethods(pattern, route.Methods, run);
     }
 }

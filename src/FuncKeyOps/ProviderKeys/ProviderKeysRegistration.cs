@@ -1,7 +1,3 @@
-using FuncKeyOps.Admin;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -24,18 +20,5 @@ public static class ProviderKeysRegistration
         services.TryAddSingleton<ProviderKeyStaging>();
         services.TryAddSingleton<ProviderKeyRemoval>();
         return services;
-    }
-
-    /// <summary>The provider-key admin routes, each behind <see cref="AdminEndpoint"/>.</summary>
-    public static RouteGroupBuilder MapProviderKeyAdmin(this RouteGroupBuilder admin)
-    {
-        admin.MapGet("provider-keys", (HttpContext c) => AdminEndpoint.RunAsync(c, ProviderKeyAdminHandlers.ListAsync));
-        admin.MapPut("provider-keys/{name}", (HttpContext c, string name) => AdminEndpoint.RunAsync(c, h => ProviderKeyAdminHandlers.RegisterAsync(h, name)));
-        admin.MapGet("provider-keys/{name}", (HttpContext c, string name) => AdminEndpoint.RunAsync(c, h => ProviderKeyAdminHandlers.GetAsync(h, name)));
-        admin.MapDelete("provider-keys/{name}", (HttpContext c, string name) => AdminEndpoint.RunAsync(c, h => ProviderKeyAdminHandlers.DeleteAsync(h, name)));
-        admin.MapPost("provider-keys/{name}/versions", (HttpContext c, string name) => AdminEndpoint.RunAsync(c, h => ProviderKeyAdminHandlers.StageVersionAsync(h, name)));
-        admin.MapPost("provider-keys/{name}/versions/{version}/activate", (HttpContext c, string name, string version) =>
-            AdminEndpoint.RunAsync(c, h => ProviderKeyAdminHandlers.ActivateVersionAsync(h, name, version)));
-        return admin;
     }
 }

@@ -32,7 +32,6 @@ public sealed partial class RelayHandler(
     TimeProvider time,
     ILogger<RelayHandler> logger)
 {
-    public const string Route = "relay/{provider}/{**path}";
     public const string RequestIdHeader = "x-fko-request-id";
 
     private readonly RelayOptions _options = options.Value;

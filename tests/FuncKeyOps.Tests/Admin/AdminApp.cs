@@ -40,7 +40,7 @@ internal sealed class AdminApp : IAsyncDisposable
     public string AdminKey { get; }
     public HttpClient Client { get; }
 
-    /// <param name="mapAdmin">Routes on the admin group; the relay-key routes when null.</param>
+    /// <param name="mapAdmin">Routes on the admin group; every admin route of the table when null.</param>
     /// <param name="seedAdminKey">False to leave the vault without an admin key.</param>
     public static async Task<AdminApp> StartAsync(Action<RouteGroupBuilder>? mapAdmin = null, bool seedAdminKey = true)
     {
@@ -72,7 +72,7 @@ internal sealed class AdminApp : IAsyncDisposable
         var app = builder.Build();
         var admin = app.MapGroup("/api").MapGroup("/admin");
         if (mapAdmin is null)
-            admin.MapRelayKeyAdmin();
+            admin.MapAdminRoutes();
         else
             mapAdmin(admin);
         await app.StartAsync();

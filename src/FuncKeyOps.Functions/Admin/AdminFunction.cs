@@ -1,0 +1,23 @@
+using FuncKeyOps.Admin;
+using FuncKeyOps.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+
+namespace FuncKeyOps.Functions.Admin;
+
+/// <summary>
+/// The whole admin API as one trigger: a function key at the Functions level, then the library's route table
+/// (every method here; the table answers 404/405 for what it lacks), its admin-key gate and handler.
+/// </summary>
+public sealed class AdminFunction
+{
+    [Function("Manage")]
+    public async Task<IActionResult> Run(
+        [HttpTrigger(AuthorizationLevel.Function, Route = Routes.ManageTrigger)] HttpRequest request,
+        string? path)
+    {
+        await AdminDispatcher.DispatchAsync(request.HttpContext, path);
+        return new EmptyResult();
+    }
+}

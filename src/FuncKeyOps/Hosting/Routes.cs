@@ -1,0 +1,69 @@
+using FuncKeyOps.Admin;
+using FuncKeyOps.Audit;
+using FuncKeyOps.ClientKeys;
+using FuncKeyOps.Health;
+using FuncKeyOps.ProviderKeys;
+using FuncKeyOps.Relay;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using static Microsoft.AspNetCore.Http.HttpMethods;
+
+namespace FuncKeyOps.Hosting;
+
+/// <summary>
+/// Every route of the service, in one table both hosts map: the Server host endpoint by endpoint
+/// (<see cref="EndpointMapping"/>), the Functions host with one trigger each for health and the relay and ONE
+/// admin trigger that dispatches through <see cref="AdminDispatcher"/>. A new admin call is one row of
+/// <see cref="Admin"/> here and nothing else: both hosts, the admin trail and the route test pick it up.
+/// </summary>
+public static class Routes
+{
+    public const string Health = "health";
+    public const string Relay = "relay/{provider}/{**path}";
+
+    /// <summary>The admin API's prefix as designed; the Server host serves it beside <see cref="ManagePrefix"/>.</summary>
+    public const string AdminPrefix = "admin";
+
+    /// <summary>The Functions host reserves every route starting with "admin" for itself, so its admin API is here.</summary>
+    public const string ManagePrefix = "manage";
+
+    /// <summary>The Functions host's one admin trigger; <see cref="AdminDispatcher"/> finds the row for the rest.</summary>
+    public const string ManageTrigger = ManagePrefix + "/{**path}";
+
+    /// <summary>The admin API, templates below the admin prefix. Every row runs behind <see cref="AdminEndpoint"/>.</summary>
+    public static IReadOnlyList<ApiRoute> Admin { get; } =
+    [
+        AdminRoute(Post, "relay-keys", RelayKeyAdminHandlers.CreateAsync),
+        AdminRoute(Get, "relay-keys", RelayKeyAdminHandlers.ListAsync),
+        AdminRoute(Get, "relay-keys/{id}", c => RelayKeyAdminHandlers.GetAsync(c, Id(c))),
+        AdminRoute(Patch, "relay-keys/{id}", c => RelayKeyAdminHandlers.UpdateAsync(c, Id(c))),
+        AdminRoute(Post, "relay-keys/{id}/suspend", c => RelayKeyAdminHandlers.SuspendAsync(c, Id(c))),
+        AdminRoute(Post, "relay-keys/{id}/resume", c => RelayKeyAdminHandlers.ResumeAsync(c, Id(c))),
+        AdminRoute(Delete, "relay-keys/{id}", c => RelayKeyAdminHandlers.RevokeAsync(c, Id(c))),
+        AdminRoute(Get, "provider-keys", ProviderKeyAdminHandlers.ListAsync),
+        AdminRoute(Put, "provider-keys/{name}", c => ProviderKeyAdminHandlers.RegisterAsync(c, Name(c))),
+        AdminRoute(Get, "provider-keys/{name}", c => ProviderKeyAdminHandlers.GetAsync(c, Name(c))),
+        AdminRoute(Delete, "provider-keys/{name}", c => ProviderKeyAdminHandlers.DeleteAsync(c, Name(c))),
+        AdminRoute(Post, "provider-keys/{name}/versions", c => ProviderKeyAdminHandlers.StageVersionAsync(c, Name(c))),
+        AdminRoute(Post, "provider-keys/{name}/versions/{version}/activate", c =>
+            ProviderKeyAdminHandlers.ActivateVersionAsync(c, Name(c), ApiRoute.Value(c, "version")!)),
+        AdminRoute(Get, "audit", AuditAdminHandlers.QueryAsync),
+        AdminRoute(Get, "admin-events", AdminEventHandlers.ListAsync),
+    ];
+
+    /// <summary>The routes outside the admin API.</summary>
+    public static IReadOnlyList<ApiRoute> Public { get; } =
+    [
+        new(Health, [Get], RouteAccess.Anonymous, HealthEndpoint.WriteAsync),
+        new(Relay, [], RouteAccess.Relay, c => c.RequestServices.GetRequiredService<RelayHandler>()
+            .HandleAsync(c, ApiRoute.Value(c, "provider")!, ApiRoute.Value(c, "path"))),
+    ];
+
+    public static IEnumerable<ApiRoute> All => Public.Concat(Admin);
+
+    private static ApiRoute AdminRoute(string method, string template, RequestDelegate handler) =>
+        new(template, [method], RouteAccess.Admin, handler);
+
+    private static string Id(HttpContext context) => ApiRoute.Value(context, "id")!;
+    private static string Name(HttpContext context) => ApiRoute.Value(context, "name")!;
+}
