@@ -1,3 +1,4 @@
+using FuncKeyOps.Errors;
 using FuncKeyOps.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -32,10 +33,10 @@ public static class AdminDispatcher
         if (allowed.Count > 0)
         {
             context.Response.Headers.Allow = string.Join(", ", allowed);
-            return ApiErrors.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, "method_not_allowed",
+            return ApiErrors.WriteAsync(context, FuncKeyOpsErrors.MethodNotAllowed,
                 $"This admin route answers {string.Join(", ", allowed)}.");
         }
-        return ApiErrors.WriteAsync(context, StatusCodes.Status404NotFound, "not_found", "No admin route has this path.");
+        return ApiErrors.WriteAsync(context, FuncKeyOpsErrors.NotFound, "No admin route has this path.");
     }
 
     /// <summary>The row for a call, with its route values; or null, with the methods the path answers (none: no such path).</summary>

@@ -62,6 +62,7 @@ public static class FuncKeyOpsErrors
     public static readonly FuncKeyOpsError AdminKeyUnavailable = new("admin_key_unavailable", StatusCodes.Status503ServiceUnavailable, "The admin key cannot be checked right now; try again shortly.");
     public static readonly FuncKeyOpsError StorageUnavailable = new("storage_unavailable", StatusCodes.Status503ServiceUnavailable, "Table Storage or Key Vault did not answer in time; try again shortly.");
     public static readonly FuncKeyOpsError NotFound = new("not_found", StatusCodes.Status404NotFound, "Not found.");
+    public static readonly FuncKeyOpsError MethodNotAllowed = new("method_not_allowed", StatusCodes.Status405MethodNotAllowed, "This route does not take this method.");
     public static readonly FuncKeyOpsError Conflict = new("conflict", StatusCodes.Status409Conflict, "The change conflicts with the current state.");
     public static readonly FuncKeyOpsError ProviderKeyInUse = new("provider_key_in_use", StatusCodes.Status409Conflict, "The provider key serves its provider's traffic.");
     public static readonly FuncKeyOpsError RotationRunning = new("rotation_running", StatusCodes.Status409Conflict, "The provider key has a rotation that has not finished.");
@@ -87,7 +88,7 @@ public static class FuncKeyOpsErrors
         AuditUnavailable, RelayKeyUnavailable, NoProviderKey, NoActiveProviderKey, ProviderKeyUnavailable,
         ProviderKeyRejected, UpstreamTimeout, UpstreamUnreachable, UpstreamError, UpstreamStreamBroken, UpstreamStalled,
         ClientClosedRequest, RelayError,
-        Unauthorized, AdminKeyUnavailable, StorageUnavailable, NotFound, Conflict, ProviderKeyInUse, RotationRunning,
+        Unauthorized, AdminKeyUnavailable, StorageUnavailable, NotFound, MethodNotAllowed, Conflict, ProviderKeyInUse, RotationRunning,
         VersionUnusable, ProviderKeyValueRejected, ProviderUnreachable, ProviderValidationFailed,
     ];
 

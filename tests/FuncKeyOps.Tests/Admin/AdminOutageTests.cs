@@ -1,7 +1,7 @@
 using System.Net;
 using FuncKeyOps.ClientKeys;
+using FuncKeyOps.Hosting;
 using FuncKeyOps.Testing.Storage;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FuncKeyOps.Tests.Admin;
@@ -12,30 +12,18 @@ namespace FuncKeyOps.Tests.Admin;
 /// </summary>
 public class AdminOutageTests
 {
-    /// <summary>
-    /// Every admin route of the Server host (Hosting/EndpointMapping.cs: ClientKeysRegistration.MapRelayKeyAdmin,
-    /// ProviderKeysRegistration.MapProviderKeyAdmin, AuditRegistration.MapAuditAdmin, AdminRegistration.MapAdminEvents),
-    /// with a body each would accept. Written out here until the library has one route table to enumerate;
-    /// <see cref="The_route_list_is_every_admin_route_of_the_server"/> fails when a route is added without it.
-    /// </summary>
-    private static readonly (string Method, string Template, string? Json)[] AdminRoutes =
-    [
-        ("POST", "relay-keys", """{"tenant":"t","name":"n"}"""),
-        ("GET", "relay-keys", null),
-        ("GET", "relay-keys/{id}", null),
-        ("PATCH", "relay-keys/{id}", """{"name":"renamed"}"""),
-        ("POST", "relay-keys/{id}/suspend", null),
-        ("POST", "relay-keys/{id}/resume", null),
-        ("DELETE", "relay-keys/{id}", null),
-        ("GET", "provider-keys", null),
-        ("PUT", "provider-keys/{name}", """{"provider":"openai","baseUrl":"https://api.openai.com"}"""),
-        ("GET", "provider-keys/{name}", null),
-        ("DELETE", "provider-keys/{name}", null),
-        ("POST", "provider-keys/{name}/versions", """{"value":"sk-fake-outage"}"""),
-        ("POST", "provider-keys/{name}/versions/{version}/activate", null),
-        ("GET", "audit", null),
-        ("GET", "admin-events", null),
-    ];
+    /// <summary>A body each admin route would accept, by template; routes without one send none.</summary>
+    private static readonly Dictionary<string, string> Bodies = new()
+    {
+        ["POST relay-keys"] = """{"tenant":"t","name":"n"}""",
+        ["PATCH relay-keys/{id}"] = """{"name":"renamed"}""",
+        ["PUT provider-keys/{name}"] = """{"provider":"openai","baseUrl":"https://api.openai.com"}""",
+        ["POST provider-keys/{name}/versions"] = """{"value":"sk-fake-outage"}""",
+    };
+
+    /// <summary>Every admin route of the library's table, as both hosts map it.</summary>
+    private static IEnumerable<(string Method, string Template, string? Json)> AdminRoutes =>
+        Routes.Admin.SelectMany(r => r.Methods.Select(m => (m, r.Template, Bodies.GetValueOrDefault($"{m} {r.Template}"))));
 
     private static string PathOf(string template, string relayKeyId) => template
         .Replace("{id}", relayKeyId, StringComparison.Ordinal)
@@ -45,15 +33,11 @@ public class AdminOutageTests
     private static readonly string[] Prefixes = ["api/admin/", "api/manage/"];
 
     [Fact]
-    public async Task The_route_list_is_every_admin_route_of_the_server()
+    public void Every_route_with_a_body_is_in_the_table()
     {
-        await using var admin = await AdminServer.StartAsync();
-        var mapped = admin.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
-            .Where(e => e.RoutePattern.RawText?.StartsWith("/api/admin/", StringComparison.Ordinal) == true)
-            .SelectMany(e => e.Metadata.GetMetadata<IHttpMethodMetadata>()!.HttpMethods
-                .Select(m => $"{m} {e.RoutePattern.RawText!["/api/admin/".Length..]}"))
-            .Order();
-        Assert.Equal(AdminRoutes.Select(r => $"{r.Method} {r.Template}").Order(), mapped);
+        // A body left behind by a removed or renamed route would leave its route tested without one.
+        var routes = Routes.Admin.SelectMany(r => r.Methods.Select(m => $"{m} {r.Template}")).ToHashSet();
+        Assert.All(Bodies.Keys, key => Assert.Contains(key, routes));
     }
 
     [Fact]
