@@ -7,7 +7,9 @@ namespace FuncKeyOps.Tests.Audit;
 /// A fake clock that reports each timer created on it, so a test advances time exactly when the writer is
 /// waiting (out a retry delay, or for rows to join a batch) instead of guessing with sleeps.
 /// </summary>
-internal sealed class SignallingClock(DateTimeOffset start) : FakeTimeProvider(start)
+/// <param name="reportChanges">Also report a timer moved on (<c>CancellationTokenSource.CancelAfter</c>): a deadline
+/// restarted after the test advanced has to be advanced past again.</param>
+internal sealed class SignallingClock(DateTimeOffset start, bool reportChanges = false) : FakeTimeProvider(start)
 {
     private readonly Channel<TimeSpan> _timers = Channel.CreateUnbounded<TimeSpan>();
 
@@ -15,7 +17,22 @@ internal sealed class SignallingClock(DateTimeOffset start) : FakeTimeProvider(s
     {
         var timer = base.CreateTimer(callback, state, dueTime, period);
         _timers.Writer.TryWrite(dueTime);
-        return timer;
+        return reportChanges ? new ReportingTimer(timer, _timers.Writer) : timer;
+    }
+
+    private sealed class ReportingTimer(ITimer timer, ChannelWriter<TimeSpan> reports) : ITimer
+    {
+        public bool Change(TimeSpan dueTime, TimeSpan period)
+        {
+            var changed = timer.Change(dueTime, period);
+            if (dueTime != Timeout.InfiniteTimeSpan)
+                reports.TryWrite(dueTime);
+            return changed;
+        }
+
+        public void Dispose() => timer.Dispose();
+
+        public ValueTask DisposeAsync() => timer.DisposeAsync();
     }
 
     /// <summary>Waits until the next timer is scheduled (for the writer: it is lingering, or a write failed and it is backing off).</summary>

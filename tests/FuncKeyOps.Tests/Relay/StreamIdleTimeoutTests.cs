@@ -16,6 +16,13 @@ namespace FuncKeyOps.Tests.Relay;
 public class StreamIdleTimeoutTests
 {
     // Unlike every other timer of the host, so a test can pick the idle timer out of the clock's reports.
+    private static async Task NextIdleTimerAsync(SignallingClock clock)
+    {
+        while (await clock.NextTimerAsync() != IdleTimeout)
+        {
+        }
+    }
+
     private static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(42);
 
     // Caps what a broken relay can cost the run; never what a passing test waits for.
@@ -85,17 +92,20 @@ public class StreamIdleTimeoutTests
     public async Task An_error_body_that_stalls_is_answered_504_upstream_stalled()
     {
         // The relay reads an error body whole before answering, so nothing reaches the client to wait on: the clock
-        // reports the idle timer instead, and the test advances once the relay is waiting on the body.
-        var clock = new SignallingClock(DateTimeOffset.UtcNow);
+        // reports the idle timer instead, and the test advances once the relay is waiting on the body. The timer
+        // restarts when the first half of the body arrives, which may come after an advance: then advance again.
+        var clock = new SignallingClock(DateTimeOffset.UtcNow, reportChanges: true);
         await using var host = await StartAsync(clock);
         var (key, secret) = await host.CreateRelayKeyAsync();
         host.OpenAI.FailNextAndStall(400);
 
         var sending = host.Client.SendAsync(OpenAIChat(secret, stream: false));
-        while (await clock.NextTimerAsync() != IdleTimeout)
+        await NextIdleTimerAsync(clock);
+        do
         {
+            clock.Advance(IdleTimeout);
         }
-        clock.Advance(IdleTimeout);
+        while (await Task.WhenAny(sending, NextIdleTimerAsync(clock)) != sending);
 
         using var response = await sending.WaitAsync(Patience);
         Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
