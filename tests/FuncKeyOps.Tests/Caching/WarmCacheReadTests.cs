@@ -14,6 +14,7 @@ namespace FuncKeyOps.Tests.Caching;
 public class WarmCacheReadTests(ITestOutputHelper output)
 {
     private const int Reads = 10_000;
+    private const int Rounds = 5;
 
     [Fact]
     public async Task Warm_reads_of_relay_key_rows_secrets_and_the_provider_key_registry_allocate_nothing()
@@ -38,12 +39,18 @@ public class WarmCacheReadTests(ITestOutputHelper output)
         for (var i = 0; i < 100; i++)
             Assert.True(read());
         var allocated = GC.GetAllocatedBytesForCurrentThread();
-        var started = Stopwatch.GetTimestamp();
-        for (var i = 0; i < Reads; i++)
-            read();
-        var elapsed = Stopwatch.GetElapsedTime(started);
+        var best = TimeSpan.MaxValue;
+        for (var round = 0; round < Rounds; round++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            for (var i = 0; i < Reads; i++)
+                read();
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            best = elapsed < best ? elapsed : best;
+        }
         var bytes = GC.GetAllocatedBytesForCurrentThread() - allocated;
-        output.WriteLine($"{cache}: {elapsed.TotalNanoseconds / Reads:F0} ns and {(double)bytes / Reads:F1} bytes per warm read");
+        // For the record only (the machine is shared): the best round's time per read.
+        output.WriteLine($"{cache}: {best.TotalNanoseconds / Reads:F0} ns and {(double)bytes / (Reads * Rounds):F1} bytes per warm read");
         Assert.Equal(0, bytes);
     }
 }
