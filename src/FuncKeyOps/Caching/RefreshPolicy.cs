@@ -7,7 +7,7 @@ namespace FuncKeyOps.Caching;
 /// <param name="RefreshAhead">From this age a read returns the cached value and starts one background load.</param>
 /// <param name="TimeToLive">From this age a read waits for a new value (unless the store fails or hangs).</param>
 /// <param name="MaxStale">How long past <paramref name="TimeToLive"/> a value is still served while the store fails.</param>
-public sealed record RefreshPolicy(TimeSpan RefreshAhead, TimeSpan TimeToLive, TimeSpan MaxStale)
+internal sealed record RefreshPolicy(TimeSpan RefreshAhead, TimeSpan TimeToLive, TimeSpan MaxStale)
 {
     /// <summary>How long a store's "no such key" is remembered (zero: not remembered).</summary>
     public TimeSpan AbsentTimeToLive { get; init; }

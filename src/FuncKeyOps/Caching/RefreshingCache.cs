@@ -55,8 +55,6 @@ internal sealed partial class RefreshingCache<TKey, TValue>
         _loads = new(comparer);
     }
 
-    public RefreshPolicy Policy => _policy;
-
     /// <summary>The value, or null when the store has none. Completes synchronously (no allocation) while fresh.</summary>
     public ValueTask<TValue?> GetAsync(TKey key, CancellationToken cancellationToken = default)
     {
@@ -124,9 +122,14 @@ internal sealed partial class RefreshingCache<TKey, TValue>
                 return await load.Task.WaitAsync(Max(load.Started + _policy.HungAfter - now, TimeSpan.Zero), _time, cancellationToken).ConfigureAwait(false);
             return await load.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when ((e is TimeoutException || _isOutage(e)) && Stale(key) is { } stale)
+        catch (TimeoutException) when (!load.Task.IsCompleted && Stale(key) is { } stale)
         {
-            LogServingStale(_logger, _name, key, _time.GetUtcNow() - stale.LoadedAt, e as TimeoutException is null ? e : null);
+            LogServingStale(_logger, _name, key, _time.GetUtcNow() - stale.LoadedAt, null);
+            return stale.Value;
+        }
+        catch (Exception e) when (_isOutage(e) && Stale(key) is { } stale)
+        {
+            LogServingStale(_logger, _name, key, _time.GetUtcNow() - stale.LoadedAt, e);
             return stale.Value;
         }
     }
