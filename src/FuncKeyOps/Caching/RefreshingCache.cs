@@ -71,7 +71,7 @@ internal sealed partial class RefreshingCache<TKey, TValue>
             }
             if (_loads.TryGetValue(key, out var running) && now - running.Started >= _policy.HungAfter && age < _policy.StalenessBound)
             {
-                LogServingStale(_logger, _name, key, age, null);
+                LogServingStale(_logger, _name, key, age);
                 return new(entry.Value);
             }
         }
@@ -124,12 +124,13 @@ internal sealed partial class RefreshingCache<TKey, TValue>
         }
         catch (TimeoutException) when (!load.Task.IsCompleted && Stale(key) is { } stale)
         {
-            LogServingStale(_logger, _name, key, _time.GetUtcNow() - stale.LoadedAt, null);
+            LogServingStale(_logger, _name, key, _time.GetUtcNow() - stale.LoadedAt);
             return stale.Value;
         }
         catch (Exception e) when (_isOutage(e) && Stale(key) is { } stale)
         {
-            LogServingStale(_logger, _name, key, _time.GetUtcNow() - stale.LoadedAt, e);
+            // One line per call while the store is down, so without the exception and its stack.
+            LogServingStale(_logger, _name, key, _time.GetUtcNow() - stale.LoadedAt);
             return stale.Value;
         }
     }
@@ -227,7 +228,7 @@ internal sealed partial class RefreshingCache<TKey, TValue>
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Cache}: the store failed or did not answer; serving the cached value of {Key} aged {Age}")]
-    private static partial void LogServingStale(ILogger logger, string cache, TKey key, TimeSpan age, Exception? exception);
+    private static partial void LogServingStale(ILogger logger, string cache, TKey key, TimeSpan age);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Cache}: background refresh of {Key} failed; the cached value stays until its time to live")]
     private static partial void LogRefreshFailed(ILogger logger, string cache, TKey key, Exception exception);
