@@ -12,7 +12,9 @@ public static class ProviderKeysRegistration
 {
     public static IServiceCollection AddProviderKeys(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<ProviderKeyOptions>().Bind(configuration.GetSection(ProviderKeyOptions.Section));
+        services.AddOptions<ProviderKeyOptions>().Bind(configuration.GetSection(ProviderKeyOptions.Section))
+            .Validate(o => o.CacheTtl > TimeSpan.Zero && o.MaxStale >= TimeSpan.Zero,
+                "ProviderKeys:CacheTtl must be positive and ProviderKeys:MaxStale not negative.");
         services.TryAddSingleton<ProviderKeyRegistry>();
         services.TryAddSingleton<ProviderKeyResolver>();
         services.TryAddSingleton<ProviderKeyValidator>();
