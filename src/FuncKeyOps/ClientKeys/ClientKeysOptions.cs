@@ -1,3 +1,5 @@
+using FuncKeyOps.Caching;
+
 namespace FuncKeyOps.ClientKeys;
 
 public sealed class ClientKeysOptions
@@ -24,4 +26,14 @@ public sealed class ClientKeysOptions
     /// keeps serving through a storage outage. Bounded because a suspension cannot reach this instance meanwhile.
     /// </summary>
     public TimeSpan MaxStale { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Read again in the last fifth of <see cref="CacheTtl"/>; unknown ids remembered as the negative cache says.</summary>
+    internal RefreshPolicy CachePolicy => RefreshPolicy.FromTimeToLive(CacheTtl, MaxStale) with
+    {
+        AbsentTimeToLive = NegativeCacheTtl,
+        AbsentCapacity = NegativeCacheCapacity,
+    };
+
+    /// <summary>The oldest relay-key row an instance may use (a suspension's worst case through an outage).</summary>
+    public TimeSpan StalenessBound => CachePolicy.StalenessBound;
 }

@@ -31,7 +31,7 @@ public sealed class RelayKeyPepper(SecretCache cache, ISecretStore store, IOptio
         }
     }
 
-    public Task<SecretValue> GetAsync(string version, CancellationToken cancellationToken = default) =>
+    public ValueTask<SecretValue> GetAsync(string version, CancellationToken cancellationToken = default) =>
         cache.GetAsync(_name, version, cancellationToken);
 
     // Serialised within the process so one instance creates one version; across instances a race can still

@@ -1,40 +1,42 @@
 using Azure.Data.Tables;
+using FuncKeyOps.Caching;
 using FuncKeyOps.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace FuncKeyOps.ProviderKeys;
 
-public sealed class ProviderKeyOptions
-{
-    public const string Section = "ProviderKeys";
-
-    /// <summary>How long the relay uses its in-memory copy of the registry before reading it again.</summary>
-    public TimeSpan CacheTtl { get; set; } = TimeSpan.FromSeconds(10);
-
-    /// <summary>
-    /// Bound on an activation's validation call, retries included: the relay's upstream timeout (minutes, for long
-    /// generations) is far too long for an admin caller waiting on a model list. Kept under Admin:StorageTimeout
-    /// (10 s), which bounds the whole admin call: a slow provider must answer 502, not read as a storage outage.
-    /// </summary>
-    public TimeSpan ValidationTimeout { get; set; } = TimeSpan.FromSeconds(5);
-}
-
 /// <summary>
-/// The <c>providerkeys</c> table. Writes go straight to storage; the relay reads a snapshot refreshed at most
-/// every <see cref="ProviderKeyOptions.CacheTtl"/>, so a request never waits on Table Storage once warm.
+/// The <c>providerkeys</c> table. Writes go straight to storage; the relay reads a snapshot of the whole table
+/// (a <see cref="RefreshingCache{TKey, TValue}"/>) used for at most <see cref="ProviderKeyOptions.CacheTtl"/> and read
+/// again ahead of that in the background, so steady traffic never waits on Table Storage. While storage fails or
+/// hangs the snapshot serves for at most <see cref="ProviderKeyOptions.MaxStale"/> more.
 /// </summary>
-public sealed class ProviderKeyRegistry(TableStore tables, IOptions<ProviderKeyOptions> options, TimeProvider time)
+public sealed class ProviderKeyRegistry
 {
     private const int WriteAttempts = 5;
+    // The snapshot is one cache entry: the relay needs the whole table to pick a provider's key.
+    private const int WholeTable = 0;
 
-    private readonly SemaphoreSlim _refresh = new(1, 1);
-    private Snapshot? _snapshot;
-    // Bumped by every write: a refresh that read the table before a write must not install what it read.
-    private long _generation;
+    private readonly TableStore _tables;
+    private readonly RefreshingCache<int, Snapshot> _snapshot;
+
+    public ProviderKeyRegistry(TableStore tables, IOptions<ProviderKeyOptions> options, TimeProvider time, ILogger<ProviderKeyRegistry>? logger = null)
+    {
+        _tables = tables;
+        _snapshot = new RefreshingCache<int, Snapshot>(
+            nameof(ProviderKeyRegistry),
+            options.Value.CachePolicy,
+            async (_, cancellationToken) => Snapshot.Of(await ListAsync(cancellationToken).ConfigureAwait(false)),
+            StorageReadFailure.Is,
+            time,
+            logger ?? (ILogger)NullLogger.Instance);
+    }
 
     public async Task PutAsync(ProviderKeyConfig config, CancellationToken cancellationToken = default)
     {
-        var table = await tables.GetTableAsync(TableNames.ProviderKeys, cancellationToken).ConfigureAwait(false);
+        var table = await _tables.GetTableAsync(TableNames.ProviderKeys, cancellationToken).ConfigureAwait(false);
         await table.UpsertEntityAsync(ProviderKeyEntity.From(config), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
         Invalidate();
     }
@@ -46,7 +48,7 @@ public sealed class ProviderKeyRegistry(TableStore tables, IOptions<ProviderKeyO
     /// <returns>Whether the row was new, and the registration as stored.</returns>
     public async Task<(bool Created, ProviderKeyConfig Stored)> RegisterAsync(ProviderKeyConfig config, CancellationToken cancellationToken = default)
     {
-        var table = await tables.GetTableAsync(TableNames.ProviderKeys, cancellationToken).ConfigureAwait(false);
+        var table = await _tables.GetTableAsync(TableNames.ProviderKeys, cancellationToken).ConfigureAwait(false);
         for (var attempt = 0; attempt < WriteAttempts; attempt++)
         {
             var existing = await table.TryGetAsync<ProviderKeyEntity>(TableKeys.ProviderPartition, config.Name, cancellationToken).ConfigureAwait(false);
@@ -68,7 +70,7 @@ public sealed class ProviderKeyRegistry(TableStore tables, IOptions<ProviderKeyO
     /// <summary>Removes the registration (not its vault secret). False when there was none.</summary>
     public async Task<bool> DeleteAsync(string name, CancellationToken cancellationToken = default)
     {
-        var table = await tables.GetTableAsync(TableNames.ProviderKeys, cancellationToken).ConfigureAwait(false);
+        var table = await _tables.GetTableAsync(TableNames.ProviderKeys, cancellationToken).ConfigureAwait(false);
         try
         {
             await table.DeleteEntityAsync(TableKeys.ProviderPartition, name, Azure.ETag.All, cancellationToken).ConfigureAwait(false);
@@ -91,7 +93,7 @@ public sealed class ProviderKeyRegistry(TableStore tables, IOptions<ProviderKeyO
     /// <returns>The weights the row held before, or null when the row does not exist.</returns>
     public async Task<IReadOnlyDictionary<string, int>?> SetWeightsAsync(string name, IReadOnlyDictionary<string, int> weights, CancellationToken cancellationToken = default)
     {
-        var table = await tables.GetTableAsync(TableNames.ProviderKeys, cancellationToken).ConfigureAwait(false);
+        var table = await _tables.GetTableAsync(TableNames.ProviderKeys, cancellationToken).ConfigureAwait(false);
         for (var attempt = 0; attempt < WriteAttempts; attempt++)
         {
             if (await table.TryGetAsync<ProviderKeyEntity>(TableKeys.ProviderPartition, name, cancellationToken).ConfigureAwait(false) is not { } entity)
@@ -119,76 +121,42 @@ public sealed class ProviderKeyRegistry(TableStore tables, IOptions<ProviderKeyO
     public static ProviderKeyConfig? DefaultOf(IEnumerable<ProviderKeyConfig> sameProvider) =>
         sameProvider.OrderBy(c => c.Name, StringComparer.Ordinal).FirstOrDefault();
 
-    // This instance's next relay call reads the table again; other instances see the change within CacheTtl.
-    private void Invalidate()
-    {
-        Interlocked.Increment(ref _generation);
-        _snapshot = null;
-    }
+    // This instance's next relay call reads the table again, and no read that began before the write installs what it
+    // read; other instances see the change within CacheTtl (within the staleness bound through an outage).
+    private void Invalidate() => _snapshot.Invalidate(WholeTable);
 
     public async Task<ProviderKeyConfig?> GetAsync(string name, CancellationToken cancellationToken = default)
     {
-        var table = await tables.GetTableAsync(TableNames.ProviderKeys, cancellationToken).ConfigureAwait(false);
+        var table = await _tables.GetTableAsync(TableNames.ProviderKeys, cancellationToken).ConfigureAwait(false);
         var entity = await table.TryGetAsync<ProviderKeyEntity>(TableKeys.ProviderPartition, name, cancellationToken).ConfigureAwait(false);
         return entity?.ToConfig();
     }
 
     public async Task<IReadOnlyList<ProviderKeyConfig>> ListAsync(CancellationToken cancellationToken = default)
     {
-        var table = await tables.GetTableAsync(TableNames.ProviderKeys, cancellationToken).ConfigureAwait(false);
+        var table = await _tables.GetTableAsync(TableNames.ProviderKeys, cancellationToken).ConfigureAwait(false);
         var configs = new List<ProviderKeyConfig>();
         await foreach (var entity in table.QueryAsync<ProviderKeyEntity>(e => e.PartitionKey == TableKeys.ProviderPartition, cancellationToken: cancellationToken).ConfigureAwait(false))
             configs.Add(entity.ToConfig());
         return configs;
     }
 
-    /// <summary>
-    /// The provider key the relay uses for a provider (<see cref="DefaultOf"/>). Only the very first call waits for storage;
-    /// after that an expired snapshot is served while one background read replaces it.
-    /// </summary>
-    public async ValueTask<ProviderKeyConfig?> FindForProviderAsync(string provider, CancellationToken cancellationToken = default)
+    /// <summary>The provider key the relay uses for a provider (<see cref="DefaultOf"/>), from the cached snapshot.</summary>
+    public ValueTask<ProviderKeyConfig?> FindForProviderAsync(string provider, CancellationToken cancellationToken = default)
     {
-        var snapshot = _snapshot;
-        if (snapshot is null)
-            snapshot = await RefreshAsync(null, cancellationToken).ConfigureAwait(false);
-        else if (time.GetUtcNow() - snapshot.LoadedAt >= options.Value.CacheTtl && _refresh.CurrentCount > 0)
-            LastBackgroundRefresh = RefreshAsync(snapshot, CancellationToken.None);
-        return snapshot.ByProvider.GetValueOrDefault(provider);
+        var read = _snapshot.GetAsync(WholeTable, cancellationToken);
+        return read.IsCompletedSuccessfully ? new(read.Result!.ByProvider.GetValueOrDefault(provider)) : AwaitAsync(read, provider);
+
+        static async ValueTask<ProviderKeyConfig?> AwaitAsync(ValueTask<Snapshot?> read, string provider) =>
+            (await read.ConfigureAwait(false))!.ByProvider.GetValueOrDefault(provider);
     }
 
-    /// <summary>The most recent background refresh, so tests can wait on it instead of sleeping.</summary>
-    internal Task LastBackgroundRefresh { get; private set; } = Task.CompletedTask;
+    /// <summary>The snapshot read under way, so tests can wait on it instead of sleeping.</summary>
+    internal Task? LoadUnderWay => _snapshot.LoadUnderWay(WholeTable);
 
-    private async Task<Snapshot> RefreshAsync(Snapshot? stale, CancellationToken cancellationToken)
+    private sealed record Snapshot(IReadOnlyDictionary<string, ProviderKeyConfig> ByProvider)
     {
-        await _refresh.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (_snapshot is { } current && current != stale)
-                return current;
-            var generation = Interlocked.Read(ref _generation);
-            try
-            {
-                var all = await ListAsync(cancellationToken).ConfigureAwait(false);
-                var byProvider = all.GroupBy(c => c.Provider, StringComparer.Ordinal)
-                    .ToDictionary(g => g.Key, g => DefaultOf(g)!, StringComparer.Ordinal);
-                var snapshot = new Snapshot(byProvider, time.GetUtcNow());
-                // Written to meanwhile: use what was read for this call, but let the next one read again.
-                if (Interlocked.Read(ref _generation) == generation)
-                    _snapshot = snapshot;
-                return snapshot;
-            }
-            catch (Exception) when (stale is not null)
-            {
-                // Storage is down: keep relaying with the last known registry, and try again after another TTL.
-                return _snapshot = stale with { LoadedAt = time.GetUtcNow() };
-            }
-        }
-        finally
-        {
-            _refresh.Release();
-        }
+        public static Snapshot Of(IEnumerable<ProviderKeyConfig> all) => new(all.GroupBy(c => c.Provider, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => DefaultOf(g)!, StringComparer.Ordinal));
     }
-
-    private sealed record Snapshot(IReadOnlyDictionary<string, ProviderKeyConfig> ByProvider, DateTimeOffset LoadedAt);
 }

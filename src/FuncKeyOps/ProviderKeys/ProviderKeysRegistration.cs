@@ -11,6 +11,7 @@ public static class ProviderKeysRegistration
         services.AddOptions<ProviderKeyOptions>()
             .Bind(configuration.GetSection(ProviderKeyOptions.Section))
             .Validate(o => o.CacheTtl > TimeSpan.Zero, "ProviderKeys:CacheTtl must be positive.")
+            .Validate(o => o.MaxStale >= TimeSpan.Zero, "ProviderKeys:MaxStale must not be negative.")
             .Validate(o => o.ValidationTimeout > TimeSpan.Zero, "ProviderKeys:ValidationTimeout must be positive.")
             .ValidateOnStart();
         services.TryAddSingleton<ProviderKeyRegistry>();

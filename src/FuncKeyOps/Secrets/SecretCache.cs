@@ -1,96 +1,42 @@
-using System.Collections.Concurrent;
+using FuncKeyOps.Caching;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace FuncKeyOps.Secrets;
 
 /// <summary>
-/// In-memory cache in front of the vault so the hot path never waits on Key Vault: values are refreshed ahead
-/// of expiry in the background, and served stale for a bounded time while the vault fails. Never written to disk.
+/// In-memory cache in front of the vault so the hot path never waits on Key Vault (a <see cref="RefreshingCache{TKey, TValue}"/>
+/// with <see cref="SecretCacheOptions"/>): refreshed ahead of expiry in the background, served stale for a bounded
+/// time while the vault fails. A deleted secret is never served stale. Never written to disk.
 /// </summary>
-public sealed partial class SecretCache(ISecretStore store, IOptions<SecretCacheOptions> options, TimeProvider time, ILogger<SecretCache> logger)
+public sealed class SecretCache
 {
-    private readonly SecretCacheOptions _options = options.Value;
-    private readonly ConcurrentDictionary<(string Name, string? Version), Entry> _entries = new();
+    private readonly RefreshingCache<(string Name, string? Version), SecretValue> _values;
 
-    public async Task<SecretValue> GetAsync(string name, string? version = null, CancellationToken cancellationToken = default)
+    public SecretCache(ISecretStore store, IOptions<SecretCacheOptions> options, TimeProvider time, ILogger<SecretCache> logger)
     {
-        var key = (name, version);
-        if (!_entries.TryGetValue(key, out var entry))
-            return await FetchAsync(key, cancellationToken).ConfigureAwait(false);
-
-        var age = time.GetUtcNow() - entry.FetchedAt;
-        if (age < _options.RefreshAhead)
-            return entry.Value;
-        if (age < _options.TimeToLive)
-        {
-            LastBackgroundRefresh = RefreshInBackground(key);
-            return entry.Value;
-        }
-        try
-        {
-            return await FetchAsync(key, cancellationToken).ConfigureAwait(false);
-        }
-        catch (SecretStoreException e) when (e.IsTransient && age < _options.TimeToLive + _options.MaxStale)
-        {
-            LogServingStale(logger, name, age, e.Status);
-            return entry.Value;
-        }
+        _values = new RefreshingCache<(string Name, string? Version), SecretValue>(
+            nameof(SecretCache),
+            options.Value.Policy,
+            async (key, cancellationToken) => await store.GetAsync(key.Name, key.Version, cancellationToken).ConfigureAwait(false),
+            static e => e is SecretStoreException { IsTransient: true },
+            time,
+            logger);
     }
 
-    /// <summary>The most recent refresh-ahead, so tests can wait on it instead of sleeping.</summary>
-    internal Task LastBackgroundRefresh { get; private set; } = Task.CompletedTask;
-
-    /// <summary>Drops cached values of a secret, e.g. after a rotation step wrote a new version.</summary>
-    public void Invalidate(string name)
+    /// <exception cref="SecretNotFoundException">No such secret or version.</exception>
+    /// <exception cref="SecretStoreException">The vault failed and no value within <see cref="SecretCacheOptions.MaxStale"/> was cached.</exception>
+    public ValueTask<SecretValue> GetAsync(string name, string? version = null, CancellationToken cancellationToken = default)
     {
-        foreach (var key in _entries.Keys)
-        {
-            if (key.Name == name)
-                _entries.TryRemove(key, out _);
-        }
+        var read = _values.GetAsync((name, version), cancellationToken);
+        return read.IsCompletedSuccessfully ? new(read.Result!) : AwaitAsync(read);
+
+        static async ValueTask<SecretValue> AwaitAsync(ValueTask<SecretValue?> read) => (await read.ConfigureAwait(false))!;
     }
 
-    private readonly ConcurrentDictionary<(string Name, string? Version), Lazy<Task<SecretValue>>> _inFlight = new();
+    /// <summary>Drops cached values of every version of a secret, e.g. after a rotation step wrote a new version.</summary>
+    public void Invalidate(string name) => _values.Invalidate(key => key.Name == name);
 
-    // One vault call per key at a time, however many requests are waiting on it.
-    private async Task<SecretValue> FetchAsync((string Name, string? Version) key, CancellationToken cancellationToken)
-    {
-        var fetch = _inFlight.GetOrAdd(key, k => new Lazy<Task<SecretValue>>(() => LoadAsync(k)));
-        return await fetch.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    private async Task<SecretValue> LoadAsync((string Name, string? Version) key)
-    {
-        try
-        {
-            var value = await store.GetAsync(key.Name, key.Version, CancellationToken.None).ConfigureAwait(false);
-            _entries[key] = new Entry(value, time.GetUtcNow());
-            return value;
-        }
-        finally
-        {
-            _inFlight.TryRemove(key, out _);
-        }
-    }
-
-    private async Task RefreshInBackground((string Name, string? Version) key)
-    {
-        try
-        {
-            await FetchAsync(key, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            LogRefreshFailed(logger, key.Name, (e as SecretStoreException)?.Status);
-        }
-    }
-
-    private sealed record Entry(SecretValue Value, DateTimeOffset FetchedAt);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Key Vault unavailable (status {Status}); serving cached secret {SecretName} aged {Age}")]
-    private static partial void LogServingStale(ILogger logger, string secretName, TimeSpan age, int? status);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Background refresh of secret {SecretName} failed (status {Status}); the cached value stays until it expires")]
-    private static partial void LogRefreshFailed(ILogger logger, string secretName, int? status);
+    /// <summary>The load under way for a secret version, so tests can wait on it instead of sleeping.</summary>
+    internal Task? LoadUnderWay(string name, string? version = null) => _values.LoadUnderWay((name, version));
 }

@@ -1,3 +1,5 @@
+using FuncKeyOps.Caching;
+
 namespace FuncKeyOps.Secrets;
 
 public sealed class SecretCacheOptions
@@ -15,4 +17,9 @@ public sealed class SecretCacheOptions
     /// Bounded so that a revoked key does not live on forever behind an outage.
     /// </summary>
     public TimeSpan MaxStale { get; set; } = TimeSpan.FromMinutes(30);
+
+    internal RefreshPolicy Policy => new(RefreshAhead, TimeToLive, MaxStale);
+
+    /// <summary>The oldest secret value an instance may use: <see cref="TimeToLive"/> + <see cref="MaxStale"/>.</summary>
+    public TimeSpan StalenessBound => Policy.StalenessBound;
 }

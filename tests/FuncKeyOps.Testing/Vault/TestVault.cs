@@ -36,7 +36,7 @@ public sealed class TestVault : IAsyncDisposable
     {
         _options = options;
         _store = new VaultStore(options.TimeProvider);
-        _handler = new VaultRequestHandler(_store, () => VaultUri, () => Interlocked.Increment(ref _requestCount));
+        _handler = new VaultRequestHandler(_store, () => VaultUri, () => Interlocked.Increment(ref _requestCount), Faults);
         Certificate = TestVaultCertificate.Create();
         CertificateThumbprint = Certificate.Thumbprint;
     }
@@ -52,6 +52,9 @@ public sealed class TestVault : IAsyncDisposable
 
     /// <summary>A credential the vault accepts. Shared, so tests can see how often the SDK asked for a token.</summary>
     public TestVaultCredential Credential { get; } = new();
+
+    /// <summary>Switches that make the vault slow or failing.</summary>
+    public VaultFaults Faults { get; } = new();
 
     /// <summary>Authenticated requests served (challenge round trips not counted).</summary>
     public long RequestCount => Interlocked.Read(ref _requestCount);

@@ -10,7 +10,7 @@ namespace FuncKeyOps.Testing.Vault;
 /// the SDK sends both <c>/secrets/{name}</c> and <c>/secrets/{name}/</c> for "latest", which hand
 /// routing treats alike without any route-template subtleties.
 /// </summary>
-internal sealed class VaultRequestHandler(VaultStore store, Func<Uri> vaultUri, Action onAuthenticated)
+internal sealed class VaultRequestHandler(VaultStore store, Func<Uri> vaultUri, Action onAuthenticated, VaultFaults faults)
 {
     /// <summary>Tenant named in the challenge; the SDK parses it from the authorization URI's first segment.</summary>
     public const string TenantId = "3f7c2a9e-5b1d-4e8f-9a6c-0d2b4e6f8a1c";
@@ -37,6 +37,13 @@ internal sealed class VaultRequestHandler(VaultStore store, Func<Uri> vaultUri, 
             }
 
             onAuthenticated();
+            if (faults.FailStatus is > 0 and var status)
+            {
+                await WriteErrorAsync(context, new VaultException(status, "ServiceUnavailable", "The test vault was told to fail."));
+                return;
+            }
+            if (faults.CurrentHold is { } hold)
+                context.Response.OnStarting(() => hold.WaitAsync(context.RequestAborted)); // answered as read, but late
             await RouteAsync(context);
         }
         catch (VaultException e)

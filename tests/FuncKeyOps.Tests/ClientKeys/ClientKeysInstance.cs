@@ -38,13 +38,15 @@ internal sealed class ClientKeysInstance : IAsyncDisposable
 
     public string PepperSecretName => _services.GetRequiredService<RelayKeyPepper>().SecretName;
 
+    /// <param name="storagePolicy">Added to the Table Storage client's pipeline, e.g. to watch its reads.</param>
     /// <param name="secretStore">Replaces the product's store, e.g. to wrap it; receives the product's store.</param>
     public static async Task<ClientKeysInstance> StartAsync(
         TestVault vault,
         string tablePrefix,
         string? storageConnectionString = null,
         IDictionary<string, string?>? settings = null,
-        Func<ISecretStore, ISecretStore>? secretStore = null)
+        Func<ISecretStore, ISecretStore>? secretStore = null,
+        Azure.Core.Pipeline.HttpPipelinePolicy? storagePolicy = null)
     {
         var config = new Dictionary<string, string?>
         {
@@ -66,6 +68,8 @@ internal sealed class ClientKeysInstance : IAsyncDisposable
         services.AddSingleton<TimeProvider>(time);
         if (secretStore is not null)
             services.AddSingleton(sp => secretStore(ActivatorUtilities.CreateInstance<KeyVaultSecretStore>(sp)));
+        if (storagePolicy is not null)
+            services.AddSingleton(Tests.Storage.TestTables.ServiceWith(config["Storage:ConnectionString"]!, storagePolicy));
         services.AddFuncKeyOps(configuration);
         services.AddClientKeys(configuration);
         return new ClientKeysInstance(services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true }), time);

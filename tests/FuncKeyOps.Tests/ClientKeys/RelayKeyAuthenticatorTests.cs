@@ -166,7 +166,7 @@ public class RelayKeyAuthenticatorTests
         b.Time.Advance(TimeSpan.FromSeconds(25));
         // Served from memory at once; the read it started replaces the row.
         Assert.True((await b.Authenticator.AuthenticateAsync(secret, b.Time.GetUtcNow())).Succeeded);
-        await b.Cache.LastRefreshAhead;
+        await b.Cache.LoadUnderWay(created.Id)!;
         Assert.Equal(RelayKeyFailure.Suspended, (await b.Authenticator.AuthenticateAsync(secret, b.Time.GetUtcNow())).Failure);
     }
 

@@ -4,6 +4,7 @@ using FuncKeyOps.Storage;
 using FuncKeyOps.Testing;
 using FuncKeyOps.Testing.Storage;
 using FuncKeyOps.Testing.Vault;
+using FuncKeyOps.Tests.Storage;
 
 namespace FuncKeyOps.Tests.ClientKeys;
 
@@ -97,14 +98,14 @@ public class RelayKeyStorageTests
         await using var azurite = await AzuriteInstance.StartAsync();
         await using var vault = await TestVault.StartAsync();
         await using var app = await ClientKeysInstance.StartAsync(vault, TestNames.NewTablePrefix(), azurite.ConnectionString);
-        var (_, key) = await app.Keys.CreateAsync(Spec);
+        var (created, key) = await app.Keys.CreateAsync(Spec);
         Assert.True((await app.Authenticator.AuthenticateAsync(key, app.Time.GetUtcNow())).Succeeded);
 
         // 25 s into the 30 s TTL: served from memory, and a read ahead of expiry starts, which storage never answers.
         azurite.Pause();
         app.Time.Advance(TimeSpan.FromSeconds(25));
         Assert.True((await app.Authenticator.AuthenticateAsync(key, app.Time.GetUtcNow())).Succeeded);
-        var refresh = app.Cache.LastRefreshAhead;
+        var refresh = app.Cache.LoadUnderWay(created.Id)!;
         Assert.False(refresh.IsCompleted);
 
         // Past the TTL with that read still hanging: the row is served instead of every request waiting on it.
@@ -141,5 +142,54 @@ public class RelayKeyStorageTests
         await (await app.Tables.GetTableAsync(TableNames.ClientKeys)).CreateIfNotExistsAsync();
         var (_, afterOutage) = await app.Keys.CreateAsync(Spec);
         Assert.True((await app.Authenticator.AuthenticateAsync(afterOutage, app.Time.GetUtcNow())).Succeeded);
+    }
+
+    [Fact]
+    public async Task Concurrent_requests_share_one_storage_read_when_cold_and_ahead_of_expiry()
+    {
+        var reads = new StorageReads();
+        await using var vault = await TestVault.StartAsync();
+        await using var app = await ClientKeysInstance.StartAsync(vault, TestNames.NewTablePrefix(), storagePolicy: reads);
+        var (created, key) = await app.Keys.CreateAsync(Spec);
+
+        var before = reads.Count;
+        var cold = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => app.Cache.GetAsync(created.Id, default).AsTask()));
+        Assert.All(cold, row => Assert.Equal(created.Id, row!.Key.Id));
+        Assert.Equal(before + 1, reads.Count);
+
+        // In the refresh-ahead window: every request answered from memory at once, one read for all of them.
+        app.Time.Advance(TimeSpan.FromSeconds(25));
+        var held = reads.HoldNext();
+        for (var i = 0; i < 20; i++)
+            Assert.True(app.Cache.GetAsync(created.Id, default).IsCompletedSuccessfully);
+        await held;
+        Assert.Equal(before + 2, reads.Count);
+        reads.Release();
+        await app.Cache.LoadUnderWay(created.Id)!;
+        Assert.True((await app.Authenticator.AuthenticateAsync(key, app.Time.GetUtcNow())).Succeeded);
+        Assert.Equal(before + 2, reads.Count);
+    }
+
+    [Fact]
+    public async Task A_suspension_during_a_slow_read_is_not_undone_by_that_read()
+    {
+        var reads = new StorageReads();
+        await using var vault = await TestVault.StartAsync();
+        await using var app = await ClientKeysInstance.StartAsync(vault, TestNames.NewTablePrefix(), storagePolicy: reads);
+        var (created, key) = await app.Keys.CreateAsync(Spec);
+        Assert.True((await app.Authenticator.AuthenticateAsync(key, app.Time.GetUtcNow())).Succeeded);
+
+        // A read ahead of expiry sees the key active; its answer is slow to arrive.
+        app.Time.Advance(TimeSpan.FromSeconds(25));
+        var held = reads.HoldNext();
+        Assert.True((await app.Authenticator.AuthenticateAsync(key, app.Time.GetUtcNow())).Succeeded);
+        var refresh = app.Cache.LoadUnderWay(created.Id)!;
+        await held;
+
+        await app.Keys.SuspendAsync(created.Id);
+        reads.Release();
+        await refresh;
+
+        Assert.Equal(RelayKeyFailure.Suspended, (await app.Authenticator.AuthenticateAsync(key, app.Time.GetUtcNow())).Failure);
     }
 }

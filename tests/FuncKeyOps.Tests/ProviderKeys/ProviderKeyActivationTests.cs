@@ -72,7 +72,7 @@ public class ProviderKeyActivationTests
         time.Advance(TimeSpan.FromMinutes(6));
         using (var stale = await host.Client.SendAsync(OpenAIChat(relayKey)))
             Assert.Equal(HttpStatusCode.OK, stale.StatusCode);
-        await host.Services.GetRequiredService<ProviderKeyRegistry>().LastBackgroundRefresh;
+        await (host.Services.GetRequiredService<ProviderKeyRegistry>().LoadUnderWay ?? Task.CompletedTask);
         using (var refreshed = await host.Client.SendAsync(OpenAIChat(relayKey)))
             Assert.Equal(HttpStatusCode.OK, refreshed.StatusCode);
 

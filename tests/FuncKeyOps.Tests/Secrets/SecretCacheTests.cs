@@ -39,7 +39,7 @@ public class SecretCacheTests
         await using var s = await StartAsync();
         var before = s.Vault.RequestCount;
 
-        var values = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => s.Cache.GetAsync(s.Name)));
+        var values = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => s.Cache.GetAsync(s.Name).AsTask()));
         Assert.All(values, v => Assert.Equal("fake-value-v1", v.Value));
         Assert.Equal(before + 1, s.Vault.RequestCount);
 
@@ -57,7 +57,7 @@ public class SecretCacheTests
 
         s.Time.Advance(TimeSpan.FromMinutes(4.5));
         Assert.Equal("fake-value-v1", (await s.Cache.GetAsync(s.Name)).Value);
-        await s.Cache.LastBackgroundRefresh;
+        await s.Cache.LoadUnderWay(s.Name)!;
         Assert.Equal("fake-value-v2", (await s.Cache.GetAsync(s.Name)).Value);
     }
 
@@ -70,13 +70,13 @@ public class SecretCacheTests
 
         s.Time.Advance(TimeSpan.FromMinutes(4.5));
         Assert.Equal("fake-value-v1", (await s.Cache.GetAsync(s.Name)).Value);
-        await s.Cache.LastBackgroundRefresh; // fails quietly; the entry stays
+        await Assert.ThrowsAsync<SecretStoreException>(() => s.Cache.LoadUnderWay(s.Name)!); // the entry stays
 
         s.Time.Advance(TimeSpan.FromMinutes(30)); // 34.5 min old: past the TTL, within TTL + MaxStale
         Assert.Equal("fake-value-v1", (await s.Cache.GetAsync(s.Name)).Value);
 
         s.Time.Advance(TimeSpan.FromMinutes(1)); // 35.5 min old: past TTL + MaxStale
-        var error = await Assert.ThrowsAsync<SecretStoreException>(() => s.Cache.GetAsync(s.Name));
+        var error = await Assert.ThrowsAsync<SecretStoreException>(() => s.Cache.GetAsync(s.Name).AsTask());
         Assert.True(error.IsTransient);
 
         await s.Vault.StartAgainAsync();
@@ -91,7 +91,7 @@ public class SecretCacheTests
         await s.Store.DeleteAsync(s.Name);
 
         s.Time.Advance(TimeSpan.FromMinutes(6));
-        await Assert.ThrowsAsync<SecretNotFoundException>(() => s.Cache.GetAsync(s.Name));
+        await Assert.ThrowsAsync<SecretNotFoundException>(() => s.Cache.GetAsync(s.Name).AsTask());
     }
 
     [Fact]
@@ -102,5 +102,92 @@ public class SecretCacheTests
         await s.Store.SetAsync(s.Name, "fake-value-v2");
         s.Cache.Invalidate(s.Name);
         Assert.Equal("fake-value-v2", (await s.Cache.GetAsync(s.Name)).Value);
+    }
+
+    [Fact]
+    public async Task Reads_in_the_refresh_window_answer_at_once_and_all_join_one_vault_call()
+    {
+        await using var s = await StartAsync();
+        await s.Cache.GetAsync(s.Name);
+        await s.Store.SetAsync(s.Name, "fake-value-v2");
+        var before = s.Vault.RequestCount;
+
+        s.Time.Advance(TimeSpan.FromMinutes(4.5));
+        using var slow = s.Vault.Faults.Hold();
+        var first = s.Cache.GetAsync(s.Name);
+        Assert.True(first.IsCompletedSuccessfully);
+        Assert.Equal("fake-value-v1", (await first).Value);
+        await slow.Arrived;
+
+        // While the refresh is under way, further reads neither wait nor start anything: no allocation at all.
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 100; i++)
+            Assert.True(s.Cache.GetAsync(s.Name).IsCompletedSuccessfully);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - allocated);
+        Assert.Equal(before + 1, s.Vault.RequestCount);
+
+        slow.Release();
+        await s.Cache.LoadUnderWay(s.Name)!;
+        Assert.Equal("fake-value-v2", (await s.Cache.GetAsync(s.Name)).Value);
+    }
+
+    [Fact]
+    public async Task An_invalidation_during_a_slow_vault_read_is_not_undone_by_that_read()
+    {
+        await using var s = await StartAsync();
+        await s.Cache.GetAsync(s.Name);
+
+        // A refresh reads v1, and its answer is slow to arrive.
+        s.Time.Advance(TimeSpan.FromMinutes(4.5));
+        var slow = s.Vault.Faults.Hold();
+        Assert.Equal("fake-value-v1", (await s.Cache.GetAsync(s.Name)).Value);
+        var refresh = s.Cache.LoadUnderWay(s.Name)!;
+        await slow.Arrived;
+
+        // Meanwhile a rotation step writes v2 and invalidates; then the old answer lands.
+        s.Vault.SetSecretDirect(s.Name, "fake-value-v2");
+        s.Cache.Invalidate(s.Name);
+        slow.Release();
+        await refresh;
+
+        Assert.Equal("fake-value-v2", (await s.Cache.GetAsync(s.Name)).Value);
+    }
+
+    [Fact]
+    public async Task A_failing_vault_is_covered_by_the_stale_value_up_to_the_bound_and_not_beyond()
+    {
+        await using var s = await StartAsync();
+        await s.Cache.GetAsync(s.Name);
+        s.Vault.Faults.FailWith(503);
+
+        s.Time.Advance(TimeSpan.FromMinutes(35) - TimeSpan.FromSeconds(1)); // just inside TTL + MaxStale
+        Assert.Equal("fake-value-v1", (await s.Cache.GetAsync(s.Name)).Value);
+
+        s.Time.Advance(TimeSpan.FromSeconds(1)); // exactly at the bound
+        var error = await Assert.ThrowsAsync<SecretStoreException>(() => s.Cache.GetAsync(s.Name).AsTask());
+        Assert.Equal(503, error.Status);
+
+        s.Vault.Faults.Heal();
+        Assert.Equal("fake-value-v1", (await s.Cache.GetAsync(s.Name)).Value);
+    }
+
+    [Fact]
+    public async Task A_vault_that_hangs_past_the_ttl_holds_a_read_for_the_refresh_window_at_most()
+    {
+        await using var s = await StartAsync();
+        await s.Cache.GetAsync(s.Name);
+
+        s.Time.Advance(TimeSpan.FromMinutes(5));
+        using var hang = s.Vault.Faults.Hold();
+        var read = s.Cache.GetAsync(s.Name).AsTask();
+        await hang.Arrived;
+        Assert.False(read.IsCompleted);
+
+        // The vault has not answered for the whole refresh-ahead window (TTL - RefreshAhead): it counts as failing.
+        s.Time.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal("fake-value-v1", (await read.WaitAsync(TimeSpan.FromSeconds(30))).Value);
+        var meanwhile = s.Cache.GetAsync(s.Name); // answered at once while the read still hangs
+        Assert.True(meanwhile.IsCompletedSuccessfully);
+        Assert.Equal("fake-value-v1", (await meanwhile).Value);
     }
 }
