@@ -7,6 +7,7 @@ using FuncKeyOps.ProviderKeys;
 using FuncKeyOps.Providers;
 using FuncKeyOps.Quotas;
 using FuncKeyOps.Secrets;
+using FuncKeyOps.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -190,6 +191,13 @@ public sealed partial class RelayHandler(
             await RelayErrors.WriteAsync(context, adapter, call, FuncKeyOpsErrors.ProviderKeyUnavailable).ConfigureAwait(false);
             return;
         }
+        catch (Exception e) when (e is TimeoutException || StorageReadFailure.Is(e))
+        {
+            // Table Storage down past the registry's stale bound (ProviderKeys:MaxStale): an outage, not a relay fault.
+            LogRegistryUnavailable(logger, call.RequestId, e.GetType().Name);
+            await RelayErrors.WriteAsync(context, adapter, call, FuncKeyOpsErrors.StorageUnavailable, retryAfter: TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            return;
+        }
         if (resolution.Key is not { } providerKey)
         {
             // Waits on an operator (register or activate), so no Retry-After: SDKs would only retry into the same answer.
@@ -362,6 +370,9 @@ public sealed partial class RelayHandler(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Relay call {RequestId}: provider key unavailable (vault status {Status})")]
     private static partial void LogProviderKeyUnavailable(ILogger logger, string requestId, int? status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Relay call {RequestId}: the provider key registry cannot be read ({Failure}) and its copy is past ProviderKeys:MaxStale")]
+    private static partial void LogRegistryUnavailable(ILogger logger, string requestId, string failure);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Relay call {RequestId}: the provider refused provider key {ProviderKeyName} version {ProviderKeyVersion} with status {UpstreamStatus}")]
     private static partial void LogProviderKeyRejected(ILogger logger, string requestId, string? providerKeyName, string? providerKeyVersion, int upstreamStatus);
