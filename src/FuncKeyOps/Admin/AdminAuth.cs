@@ -6,17 +6,6 @@ using Microsoft.Extensions.Options;
 
 namespace FuncKeyOps.Admin;
 
-public enum AdminAuthOutcome
-{
-    Authorized,
-    /// <summary>No <c>x-fko-admin-key</c> header.</summary>
-    Missing,
-    /// <summary>The header does not hold the admin key.</summary>
-    Wrong,
-    /// <summary>The admin key could not be read from Key Vault and none is cached.</summary>
-    Unavailable,
-}
-
 /// <summary>Checks the admin key a caller presents against the one in Key Vault.</summary>
 public sealed partial class AdminAuth(SecretCache secrets, IOptions<AdminOptions> options, ILogger<AdminAuth> logger)
 {

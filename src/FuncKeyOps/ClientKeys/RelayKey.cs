@@ -2,8 +2,6 @@ using System.Net;
 
 namespace FuncKeyOps.ClientKeys;
 
-public enum RelayKeyStatus { Active, Suspended, Revoked }
-
 /// <summary>A client's relay key as stored (never its secret). Empty allow-lists mean "any".</summary>
 public sealed record RelayKey
 {

@@ -2,30 +2,6 @@ using FuncKeyOps.Secrets;
 
 namespace FuncKeyOps.ProviderKeys;
 
-public enum ActivationOutcome
-{
-    /// <summary>The version now carries all routing weight and is tagged active.</summary>
-    Activated,
-
-    /// <summary>It already was, with every earlier active version tagged previous: nothing was written.</summary>
-    AlreadyActive,
-
-    KeyNotFound,
-    VersionNotFound,
-
-    /// <summary>Disabled in the vault, or revoked: it may not serve again.</summary>
-    VersionUnusable,
-
-    /// <summary>The provider refused the value; nothing was written.</summary>
-    Rejected,
-
-    /// <summary>The provider could not be asked, or gave an answer that says nothing about the key; nothing was written.</summary>
-    ValidationFailed,
-}
-
-/// <param name="Previous">Versions this activation tagged previous.</param>
-public sealed record ActivationResult(ActivationOutcome Outcome, ProviderKeyValidation? Validation = null, IReadOnlyList<string>? Previous = null);
-
 /// <summary>
 /// Makes one staged version the one that serves, after the provider accepted its value. Idempotent and crash-safe:
 /// every write is skipped when its end state already holds, so a re-run after a crash finishes the same activation

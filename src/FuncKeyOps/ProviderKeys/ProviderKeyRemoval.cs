@@ -1,17 +1,5 @@
 namespace FuncKeyOps.ProviderKeys;
 
-public enum RemovalOutcome
-{
-    Removed,
-    NotFound,
-
-    /// <summary>The key serves its provider and another registration of that provider would take the traffic over.</summary>
-    InUse,
-
-    /// <summary>A rotation of the key has not finished.</summary>
-    RotationRunning,
-}
-
 /// <summary>
 /// Removes a provider key's registration; its vault secret stays (versions may still be needed to revoke at the
 /// provider, and Key Vault's own deletion is a separate, recoverable act). A removal never silently moves a provider's

@@ -1,21 +1,6 @@
-using FuncKeyOps.Errors;
 using FuncKeyOps.Secrets;
 
 namespace FuncKeyOps.ProviderKeys;
-
-/// <summary>The provider key value chosen for one request, with what the audit row records about it.</summary>
-public sealed record ResolvedProviderKey(ProviderKeyConfig Config, string Version, string Value)
-{
-    public override string ToString() => $"{Config.Name}/{Version} (value hidden)";
-}
-
-/// <summary>What the resolver found for a provider: a key to send, or why there is none (the relay answers 503).</summary>
-public readonly record struct ProviderKeyResolution(ResolvedProviderKey? Key, FuncKeyOpsError? Missing)
-{
-    internal static ProviderKeyResolution NotRegistered => new(null, FuncKeyOpsErrors.NoProviderKey);
-
-    internal static ProviderKeyResolution NoActiveVersion => new(null, FuncKeyOpsErrors.NoActiveProviderKey);
-}
 
 /// <summary>
 /// Chooses a version and resolves its value through the secret cache (never the vault per request). Only a version

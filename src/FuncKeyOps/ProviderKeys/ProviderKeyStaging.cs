@@ -2,9 +2,6 @@ using FuncKeyOps.Secrets;
 
 namespace FuncKeyOps.ProviderKeys;
 
-/// <param name="Version">The stored version; null when nothing was stored (the value was refused first).</param>
-public sealed record StagingResult(string? Version, ActivationResult? Activation);
-
 /// <summary>
 /// Adds a version to a provider key's secret, tagged pending: it serves nothing until activated. With
 /// <c>activate</c> the value is validated before it is stored, so a value the provider refuses never reaches the vault.

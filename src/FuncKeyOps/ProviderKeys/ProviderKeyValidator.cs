@@ -6,24 +6,6 @@ using Polly.Timeout;
 
 namespace FuncKeyOps.ProviderKeys;
 
-public enum ProviderKeyVerdict
-{
-    /// <summary>The provider answered the validation call with success.</summary>
-    Accepted,
-
-    /// <summary>The provider refused the key (its adapter says which answers mean that).</summary>
-    Rejected,
-
-    /// <summary>No answer: connection failure or no response headers in time.</summary>
-    Unreachable,
-
-    /// <summary>An answer that says nothing about the key (404 for a wrong base URL, 5xx after retries, 429).</summary>
-    Inconclusive,
-}
-
-/// <param name="Status">The provider's HTTP status, when it answered. Never its body: it may quote the key.</param>
-public sealed record ProviderKeyValidation(ProviderKeyVerdict Verdict, int? Status = null);
-
 /// <summary>
 /// Proves a provider key value works before it may serve, with the adapter's validation call (a model list) sent
 /// through the relay's <see cref="UpstreamClient"/>: the same pooled handler, retries of transient failures and timeout.

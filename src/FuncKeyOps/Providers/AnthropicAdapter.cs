@@ -39,7 +39,7 @@ public sealed class AnthropicAdapter : IProviderAdapter
 
     public RequestPlan PlanRequest(string method, string path, ReadOnlyMemory<byte> body)
     {
-        var request = RequestBody.Read(body.Span);
+        var request = RequestFields.Read(body.Span);
         var scope = Scope(method, ApiPaths.Under(path, "v1/"));
         if (scope == ModelScope.Named && request.Model is null)
             scope = ModelScope.Unreadable;

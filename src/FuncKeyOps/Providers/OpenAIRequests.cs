@@ -33,7 +33,7 @@ internal static class OpenAIRequests
     /// <param name="pathModel">The model named by the path (an Azure deployment); the body's <c>model</c> otherwise.</param>
     public static RequestPlan Plan(string path, ReadOnlyMemory<byte> body, bool chatAcceptsStreamOptions, ModelScope scope, string? pathModel = null)
     {
-        var request = RequestBody.Read(body.Span);
+        var request = RequestFields.Read(body.Span);
         // A path that runs the body's model needs exactly one string model in one JSON object, or nothing can be checked.
         if (scope == ModelScope.Named && pathModel is null && request.Model is null)
             scope = ModelScope.Unreadable;

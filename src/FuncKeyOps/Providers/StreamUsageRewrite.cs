@@ -15,9 +15,9 @@ internal static class StreamUsageRewrite
     private static ReadOnlySpan<byte> True => "true"u8;
 
     /// <summary>True when the request streams a chat completion without asking for usage.</summary>
-    public static bool Applies(in RequestBody request) => request.IsObject && request.Stream && !request.IncludesUsage;
+    public static bool Applies(in RequestFields request) => request.IsObject && request.Stream && !request.IncludesUsage;
 
-    public static byte[] Apply(ReadOnlySpan<byte> body, in RequestBody request)
+    public static byte[] Apply(ReadOnlySpan<byte> body, in RequestFields request)
     {
         if (!request.StreamOptions.Exists)
             return Splice(body, request.RootEnd, request.RootEnd, AppendedMember);

@@ -7,7 +7,8 @@ namespace FuncKeyOps.Quotas;
 /// A fresh limiter per minute, rather than one limiter replenished in place: a non-auto-replenishing
 /// <see cref="FixedWindowRateLimiter"/> still measures its window with the real clock inside
 /// <see cref="ReplenishingRateLimiter.TryReplenish"/>, so only swapping limiters lets the TimeProvider decide when
-/// a minute ends; the minute is also the one the shared <c>n{yyyyMMddHHmm}</c> row counts.
+/// a minute ends; the minute is also the one the shared minute row counts (a ring of 60 rows per key, <c>n00</c>-<c>n59</c>,
+/// whose <c>Window</c> says which minute it holds: see <see cref="UsageWindow"/>).
 /// Used only under the owning <see cref="KeyQuotaState"/>'s lock.
 /// </summary>
 internal sealed class RpmWindow : IDisposable

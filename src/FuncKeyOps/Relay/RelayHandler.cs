@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using FuncKeyOps.Audit;
 using FuncKeyOps.ClientKeys;
 using FuncKeyOps.Errors;
@@ -160,7 +159,7 @@ public sealed partial class RelayHandler(
             return;
         }
 
-        using var body = await RequestBody.ReadAsync(request, _options.MaxRequestBodyBytes, aborted).ConfigureAwait(false);
+        using var body = await BufferedRequestBody.ReadAsync(request, _options.MaxRequestBodyBytes, aborted).ConfigureAwait(false);
         if (body is null)
         {
             call.RequestBytes = request.ContentLength ?? _options.MaxRequestBodyBytes + 1;

@@ -11,6 +11,3 @@ public class SecretStoreException : Exception
     /// <summary>True when the vault could not answer (network, 5xx, throttling): a cached value may stand in.</summary>
     public bool IsTransient => Status is null or 429 or >= 500;
 }
-
-public sealed class SecretNotFoundException(string name, string? version, Exception? inner = null)
-    : SecretStoreException(version is null ? $"Secret '{name}' was not found." : $"Secret '{name}' version '{version}' was not found.", 404, inner);

@@ -1,11 +1,5 @@
 namespace FuncKeyOps.Secrets;
 
-/// <summary>
-/// A provider key is one secret; each version one generation, labelled by tags
-/// (compare AWS Secrets Manager's AWSPENDING/AWSCURRENT/AWSPREVIOUS).
-/// </summary>
-public enum SecretVersionState { Pending, Active, Previous, Revoked }
-
 public static class SecretTags
 {
     public const string State = "state";

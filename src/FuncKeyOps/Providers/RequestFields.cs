@@ -9,7 +9,7 @@ namespace FuncKeyOps.Providers;
 /// <c>model</c> leaves the model unread: parsers differ on which one wins (and some match names in any letter
 /// case), so <c>{"model":"allowed","model":"forbidden"}</c> names no model a model allow-list could check.
 /// </summary>
-internal readonly record struct RequestBody
+internal readonly record struct RequestFields
 {
     /// <summary>The body is one complete JSON object; nothing else below is meaningful when false.</summary>
     public bool IsObject { get; init; }
@@ -35,9 +35,9 @@ internal readonly record struct RequestBody
     /// <summary>Byte range of the last <c>include_usage</c> value inside it; Start is -1 when absent.</summary>
     public Range32 IncludeUsage { get; init; }
 
-    private static readonly RequestBody NotAnObject = new() { StreamOptions = Range32.None, IncludeUsage = Range32.None };
+    private static readonly RequestFields NotAnObject = new() { StreamOptions = Range32.None, IncludeUsage = Range32.None };
 
-    public static RequestBody Read(ReadOnlySpan<byte> body)
+    public static RequestFields Read(ReadOnlySpan<byte> body)
     {
         if (!JsonMarkers.StartsLikeObject(body) || !JsonReading.TryStartObject(body, out var reader))
             return NotAnObject;
@@ -51,7 +51,7 @@ internal readonly record struct RequestBody
         }
     }
 
-    private static RequestBody ReadObject(ref Utf8JsonReader reader)
+    private static RequestFields ReadObject(ref Utf8JsonReader reader)
     {
         string? model = null;
         var models = 0;
@@ -121,7 +121,7 @@ internal readonly record struct RequestBody
         if (reader.Read())
             return NotAnObject;
 
-        return new RequestBody
+        return new RequestFields
         {
             IsObject = true,
             Model = models == 1 ? model : null,

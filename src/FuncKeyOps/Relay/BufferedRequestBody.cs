@@ -7,11 +7,11 @@ using Microsoft.AspNetCore.Http;
 namespace FuncKeyOps.Relay;
 
 /// <summary>The request body, read once up to the limit and hashed as it is read (the audit keeps only the hash).</summary>
-internal sealed class RequestBody : IDisposable
+internal sealed class BufferedRequestBody : IDisposable
 {
     private byte[] _buffer;
 
-    private RequestBody(byte[] buffer, int length, string sha256)
+    private BufferedRequestBody(byte[] buffer, int length, string sha256)
     {
         _buffer = buffer;
         Length = length;
@@ -23,7 +23,7 @@ internal sealed class RequestBody : IDisposable
     public ReadOnlyMemory<byte> Memory => _buffer.AsMemory(0, Length);
 
     /// <returns>Null when the body is larger than <paramref name="limit"/>.</returns>
-    public static async Task<RequestBody?> ReadAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
+    public static async Task<BufferedRequestBody?> ReadAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
     {
         if (request.ContentLength > limit)
             return null;
@@ -55,7 +55,7 @@ internal sealed class RequestBody : IDisposable
                 return null;
             }
             EnsureJsonIsUtf8(buffer.AsSpan(0, length));
-            return new RequestBody(buffer, length, Convert.ToHexStringLower(hash.GetHashAndReset()));
+            return new BufferedRequestBody(buffer, length, Convert.ToHexStringLower(hash.GetHashAndReset()));
         }
         catch
         {

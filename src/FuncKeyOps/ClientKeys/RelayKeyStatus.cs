@@ -1,0 +1,3 @@
+namespace FuncKeyOps.ClientKeys;
+
+public enum RelayKeyStatus { Active, Suspended, Revoked }
