@@ -649,7 +649,7 @@ serve() {
 # A variant is "name" or "name+VAR=value+VAR=value": bench/RelayVariants with BENCH_RELAY_VARIANT=name and the
 # extra environment. Each gets an Azurite of its own (so no variant inherits another's audit rows: Azurite's cost
 # per row grows with the table) and is configured through its own admin API; the vault is shared.
-ABLATION="${BENCH_ABLATION:-full no-audit full+Audit__Linger=00:00:00 no-quota full+ProviderKeys__CacheTtl=01:00:00+ClientKeys__CacheTtl=01:00:00 full+DOTNET_gcServer=0}"
+ABLATION="${BENCH_ABLATION:-full no-audit full+Audit__Linger=00:00:00 no-quota full+ProviderKeys__CacheTtl=01:00:00+RelayKeys__CacheTtl=01:00:00 full+DOTNET_gcServer=0}"
 
 stop_pid() {
   local pid="$1" keep=() p

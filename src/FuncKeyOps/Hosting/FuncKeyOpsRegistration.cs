@@ -2,7 +2,7 @@ using Azure.Core;
 using Azure.Data.Tables;
 using Azure.Security.KeyVault.Secrets;
 using FuncKeyOps.Audit;
-using FuncKeyOps.ClientKeys;
+using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Health;
 using FuncKeyOps.Logging;
 using FuncKeyOps.ProviderKeys;
@@ -57,7 +57,7 @@ public static class FuncKeyOpsRegistration
         services.TryAddSingleton<SecretCache>();
 
         services.AddProviders();
-        services.AddClientKeys(configuration);
+        services.AddRelayKeys(configuration);
         services.AddProviderKeys(configuration);
         services.AddQuotas(configuration);
         services.AddAudit(configuration);

@@ -1,6 +1,6 @@
 using FuncKeyOps.Admin;
 using FuncKeyOps.Audit;
-using FuncKeyOps.ClientKeys;
+using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Health;
 using FuncKeyOps.ProviderKeys;
 using FuncKeyOps.Relay;

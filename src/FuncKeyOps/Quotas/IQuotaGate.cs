@@ -1,4 +1,4 @@
-using FuncKeyOps.ClientKeys;
+using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Providers;
 
 namespace FuncKeyOps.Quotas;

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Azure;
 using Azure.Data.Tables;
-using FuncKeyOps.ClientKeys;
+using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Providers;
 using FuncKeyOps.Storage;
 using Microsoft.Extensions.Logging;

@@ -1,4 +1,4 @@
-using FuncKeyOps.ClientKeys;
+using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Errors;
 using FuncKeyOps.Providers;
 using Microsoft.AspNetCore.Http;

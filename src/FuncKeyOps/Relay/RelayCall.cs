@@ -1,5 +1,5 @@
 using FuncKeyOps.Audit;
-using FuncKeyOps.ClientKeys;
+using FuncKeyOps.RelayKeys;
 
 namespace FuncKeyOps.Relay;
 

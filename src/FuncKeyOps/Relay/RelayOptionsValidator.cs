@@ -1,4 +1,4 @@
-using FuncKeyOps.ClientKeys;
+using FuncKeyOps.RelayKeys;
 using Microsoft.Extensions.Options;
 
 namespace FuncKeyOps.Relay;

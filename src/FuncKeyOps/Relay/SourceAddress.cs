@@ -1,5 +1,5 @@
 using System.Net;
-using FuncKeyOps.ClientKeys;
+using FuncKeyOps.RelayKeys;
 using Microsoft.AspNetCore.Http;
 
 namespace FuncKeyOps.Relay;

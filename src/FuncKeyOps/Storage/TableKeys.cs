@@ -5,7 +5,7 @@ namespace FuncKeyOps.Storage;
 /// <summary>Partition and row key formats shared by writers and readers.</summary>
 public static class TableKeys
 {
-    public const string ClientPartition = "client";
+    public const string RelayKeyPartition = "client";
     public const string ProviderPartition = "provider";
 
     /// <summary>

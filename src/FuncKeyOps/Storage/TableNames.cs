@@ -5,7 +5,7 @@ namespace FuncKeyOps.Storage;
 /// <summary>Logical table names and key formats of DESIGN.md's storage layout, in one place.</summary>
 public static class TableNames
 {
-    public const string ClientKeys = "clientkeys";
+    public const string RelayKeys = "clientkeys"; // the table name DESIGN.md gives the relay keys
     public const string ProviderKeys = "providerkeys";
     public const string Rotations = "rotations";
     public const string Usage = "usage";

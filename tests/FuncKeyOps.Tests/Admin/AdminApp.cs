@@ -1,5 +1,5 @@
 using FuncKeyOps.Admin;
-using FuncKeyOps.ClientKeys;
+using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Hosting;
 using FuncKeyOps.Logging;
 using FuncKeyOps.Testing;
@@ -19,7 +19,7 @@ using Microsoft.Extensions.Logging;
 namespace FuncKeyOps.Tests.Admin;
 
 /// <summary>
-/// A minimal web app on a loopback port composed like the hosts (AddFuncKeyOps + AddClientKeys, redacted logging)
+/// A minimal web app on a loopback port composed like the hosts (AddFuncKeyOps + AddRelayKeys, redacted logging)
 /// with the admin group at <c>/api/admin</c>, its own vault holding a fresh admin key, and its own table prefix.
 /// </summary>
 internal sealed class AdminApp : IAsyncDisposable
@@ -66,7 +66,7 @@ internal sealed class AdminApp : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(logs);
         builder.Services.AddFuncKeyOps(builder.Configuration);
-        builder.Services.AddClientKeys(builder.Configuration);
+        builder.Services.AddRelayKeys(builder.Configuration);
         builder.Services.AddSecretRedaction();
 
         var app = builder.Build();

@@ -1,5 +1,5 @@
 using System.Net;
-using FuncKeyOps.ClientKeys;
+using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Hosting;
 using FuncKeyOps.Testing.Storage;
 using Microsoft.Extensions.DependencyInjection;

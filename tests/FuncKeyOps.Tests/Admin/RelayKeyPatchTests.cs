@@ -1,5 +1,5 @@
 using System.Text.Json;
-using FuncKeyOps.ClientKeys;
+using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -153,7 +153,7 @@ public class RelayKeyPatchTests
     public async Task The_change_applies_at_once_here_and_on_another_instance_once_its_cache_ttl_has_passed()
     {
         var prefix = TestNames.NewTablePrefix();
-        var settings = new Dictionary<string, string?> { ["Storage:TablePrefix"] = prefix, ["ClientKeys:CacheTtl"] = "00:00:30" };
+        var settings = new Dictionary<string, string?> { ["Storage:TablePrefix"] = prefix, ["RelayKeys:CacheTtl"] = "00:00:30" };
         var timeA = new FakeTimeProvider(new DateTimeOffset(2026, 11, 23, 8, 0, 0, TimeSpan.Zero));
         var timeB = new FakeTimeProvider(timeA.GetUtcNow());
         await using var a = await AdminServer.StartAsync(settings: settings, time: timeA);

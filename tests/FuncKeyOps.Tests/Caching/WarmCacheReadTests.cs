@@ -1,10 +1,10 @@
 using System.Diagnostics;
-using FuncKeyOps.ClientKeys;
+using FuncKeyOps.RelayKeys;
 using FuncKeyOps.ProviderKeys;
 using FuncKeyOps.Secrets;
 using FuncKeyOps.Testing;
 using FuncKeyOps.Testing.Vault;
-using FuncKeyOps.Tests.ClientKeys;
+using FuncKeyOps.Tests.RelayKeys;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
@@ -20,7 +20,7 @@ public class WarmCacheReadTests(ITestOutputHelper output)
     public async Task Warm_reads_of_relay_key_rows_secrets_and_the_provider_key_registry_allocate_nothing()
     {
         await using var vault = await TestVault.StartAsync();
-        await using var app = await ClientKeysInstance.StartAsync(vault, TestNames.NewTablePrefix());
+        await using var app = await RelayKeysInstance.StartAsync(vault, TestNames.NewTablePrefix());
         var (created, _) = await app.Keys.CreateAsync(new RelayKeySpec { Tenant = "contoso", Name = "warm", Providers = ["openai"] });
         var secrets = app.Services.GetRequiredService<SecretCache>();
         var registry = app.Services.GetRequiredService<ProviderKeyRegistry>();

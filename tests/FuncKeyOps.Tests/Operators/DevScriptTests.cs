@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 using FuncKeyOps.Audit;
-using FuncKeyOps.ClientKeys;
+using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Relay;
 using FuncKeyOps.Testing.Storage;
 using FuncKeyOps.Tests.Storage;

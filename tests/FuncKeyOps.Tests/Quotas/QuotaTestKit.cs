@@ -1,5 +1,5 @@
 using Azure.Data.Tables;
-using FuncKeyOps.ClientKeys;
+using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Providers;
 using FuncKeyOps.Quotas;
 using FuncKeyOps.Storage;

@@ -21,7 +21,7 @@ public class RegistryOutageTests
         await using var host = await RelayHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?>
         {
             ["ProviderKeys:MaxStale"] = "00:01:00",
-            ["ClientKeys:MaxStale"] = "01:00:00",
+            ["RelayKeys:MaxStale"] = "01:00:00",
         }, time);
         var (_, secret) = await host.CreateRelayKeyAsync();
         using (var warm = await host.Client.SendAsync(Chat(secret)))

@@ -1,4 +1,4 @@
-using FuncKeyOps.ClientKeys;
+using FuncKeyOps.RelayKeys;
 using FuncKeyOps.ProviderKeys;
 using FuncKeyOps.Testing.Providers;
 using FuncKeyOps.Testing.Vault;

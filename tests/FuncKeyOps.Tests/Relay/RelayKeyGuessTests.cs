@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text;
-using FuncKeyOps.ClientKeys;
+using FuncKeyOps.RelayKeys;
 
 namespace FuncKeyOps.Tests.Relay;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
-using FuncKeyOps.ClientKeys;
+using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Testing.Providers;
 using FuncKeyOps.Tests.Audit;
 using Microsoft.Extensions.Time.Testing;

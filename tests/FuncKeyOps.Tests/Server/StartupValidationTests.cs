@@ -20,7 +20,7 @@ public class StartupValidationTests
     [InlineData("ProviderKeys:ValidationTimeout", "00:00:00", "ProviderKeys:ValidationTimeout")]
     [InlineData("Admin:StorageTimeout", "00:00:00", "Admin:StorageTimeout")]
     [InlineData("Admin:KeySecretName", "", "Admin:KeySecretName")]
-    [InlineData("ClientKeys:CacheTtl", "00:00:00", "ClientKeys:CacheTtl")]
+    [InlineData("RelayKeys:CacheTtl", "00:00:00", "RelayKeys:CacheTtl")]
     [InlineData("KeyVault:Credential", "Sometimes", "KeyVault:Credential")]
     [InlineData("KeyVault:Uri", "", "KeyVault:Uri")]
     [InlineData("Storage:ConnectionString", "", "Storage:ConnectionString")]

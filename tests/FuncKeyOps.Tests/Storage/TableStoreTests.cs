@@ -31,10 +31,10 @@ public class TableStoreTests
     public async Task Insert_of_an_existing_row_reports_false()
     {
         var tables = await TestTables.CreateAsync();
-        var table = await tables.GetTableAsync(TableNames.ClientKeys);
-        Assert.True(await table.TryInsertAsync(new TableEntity(TableKeys.ClientPartition, "k1")));
-        Assert.False(await table.TryInsertAsync(new TableEntity(TableKeys.ClientPartition, "k1")));
-        Assert.Null(await table.TryGetAsync<TableEntity>(TableKeys.ClientPartition, "absent"));
+        var table = await tables.GetTableAsync(TableNames.RelayKeys);
+        Assert.True(await table.TryInsertAsync(new TableEntity(TableKeys.RelayKeyPartition, "k1")));
+        Assert.False(await table.TryInsertAsync(new TableEntity(TableKeys.RelayKeyPartition, "k1")));
+        Assert.Null(await table.TryGetAsync<TableEntity>(TableKeys.RelayKeyPartition, "absent"));
     }
 
     [Fact]

@@ -1,3 +1,0 @@
-namespace FuncKeyOps.ClientKeys;
-
-public enum RelayKeyStatus { Active, Suspended, Revoked }

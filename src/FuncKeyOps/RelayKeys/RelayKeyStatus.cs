@@ -1,0 +1,3 @@
+namespace FuncKeyOps.RelayKeys;
+
+public enum RelayKeyStatus { Active, Suspended, Revoked }
