@@ -154,6 +154,24 @@ public sealed class FunctionsApp : IAsyncLifetime
             $"usage row {relayKeyId}/{window}");
     }
 
+    /// <summary>How many invocations the host has logged as finished ("Executed 'Functions.X'").</summary>
+    public int ExecutedCount => CountOf(Host.Output, "Executed 'Functions.");
+
+    /// <summary>
+    /// Waits until the host has logged <paramref name="count"/> finished invocations: what a call logged (the host's
+    /// and the worker's lines) is in <see cref="FunctionsHostInstance.Output"/> by then.
+    /// </summary>
+    public Task WaitForExecutedAsync(int count) =>
+        EventuallyAsync(() => Task.FromResult(ExecutedCount >= count ? "" : null), $"{count} invocations in the host's log");
+
+    private static int CountOf(string text, string marker)
+    {
+        var count = 0;
+        for (var i = text.IndexOf(marker, StringComparison.Ordinal); i >= 0; i = text.IndexOf(marker, i + marker.Length, StringComparison.Ordinal))
+            count++;
+        return count;
+    }
+
     private Task<TableStore> TablesAsync() => TestTables.CreateAsync(TablePrefix, StorageConnectionString);
 
     /// <summary>
@@ -178,7 +196,12 @@ public sealed class FunctionsApp : IAsyncLifetime
         Client?.Dispose();
         // The host first: its worker writes the audit rows it holds while storage and the vault still answer.
         if (_host is not null)
+        {
             await _host.DisposeAsync();
+            // For a look at what the host and worker printed (e.g. after a failure in CI).
+            if (Environment.GetEnvironmentVariable("FKO_FUNCTIONS_HOST_LOG_DIR") is { Length: > 0 } logs)
+                await File.WriteAllTextAsync(Path.Combine(logs, $"functions-host-{TablePrefix}.log"), $"started in {_host.StartTime}\n{_host.Output}");
+        }
         if (_azurite is not null)
             await _azurite.DisposeAsync();
         if (_vault is not null)
