@@ -23,8 +23,9 @@ public sealed class FunctionsHostInstance : IAsyncDisposable
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output;
 
-    private FunctionsHostInstance(Process process, ConcurrentQueue<string> output, int port, string masterKey)
+    private FunctionsHostInstance(Process process, ConcurrentQueue<string> output, int port, string masterKey, bool checksFunctionKeys)
     {
+        ChecksFunctionKeys = checksFunctionKeys;
         _process = process;
         _output = output;
         Port = port;
@@ -38,6 +39,12 @@ public sealed class FunctionsHostInstance : IAsyncDisposable
     public string MasterKey { get; }
 
     public Uri BaseUri { get; }
+
+    /// <summary>
+    /// False under Core Tools: `func start` lets Function-level triggers run without a key on a developer's machine,
+    /// so the host's 401 can only be seen under a host that checks keys (run.sh, Azure).
+    /// </summary>
+    public bool ChecksFunctionKeys { get; }
 
     /// <summary>How long the host took from process start to its first healthy answer.</summary>
     public TimeSpan StartTime { get; private set; }
@@ -91,7 +98,7 @@ public sealed class FunctionsHostInstance : IAsyncDisposable
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var instance = new FunctionsHostInstance(process, output, port, masterKey);
+        var instance = new FunctionsHostInstance(process, output, port, masterKey, checksFunctionKeys: !command.IsCoreTools);
         try
         {
             await instance.WaitHealthyAsync(cancellationToken);

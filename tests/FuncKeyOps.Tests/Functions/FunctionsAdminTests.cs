@@ -19,6 +19,8 @@ public class FunctionsAdminTests(FunctionsApp app) : IClassFixture<FunctionsApp>
     [FunctionsHostFact]
     public async Task Without_a_function_key_the_host_refuses_before_the_app_runs()
     {
+        if (!app.Host.ChecksFunctionKeys)
+            return; // Core Tools runs Function-level triggers without a key locally; nothing to see here then
         var executed = app.ExecutedCount;
         using var response = await app.Client.SendAsync(app.AdminRequest(HttpMethod.Get, "relay-keys", functionKey: false));
 
@@ -89,8 +91,11 @@ public class FunctionsAdminTests(FunctionsApp app) : IClassFixture<FunctionsApp>
                 case RouteAccess.Admin:
                     foreach (var method in route.Methods)
                     {
-                        await Expect(route, method, $"api/{Routes.ManagePrefix}/{sample}", HttpStatusCode.Unauthorized,
-                            body => !body.Contains("\"unauthorized\"", StringComparison.Ordinal));
+                        if (app.Host.ChecksFunctionKeys)
+                        {
+                            await Expect(route, method, $"api/{Routes.ManagePrefix}/{sample}", HttpStatusCode.Unauthorized,
+                                body => !body.Contains("\"unauthorized\"", StringComparison.Ordinal));
+                        }
                         await Expect(route, method, $"api/{Routes.ManagePrefix}/{sample}?code={app.Host.MasterKey}", HttpStatusCode.Unauthorized,
                             body => body.Contains("\"code\":\"unauthorized\"", StringComparison.Ordinal));
                     }
