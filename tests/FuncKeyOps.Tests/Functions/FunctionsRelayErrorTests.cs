@@ -157,6 +157,28 @@ public class FunctionsRelayErrorTests(FunctionsApp app) : IClassFixture<Function
         Assert.Equal(401, Assert.Single(await RowsWith(id, "provider_key_rejected")).UpstreamStatus);
     }
 
+    /// <summary>The class's other tests call Azure OpenAI only without a relay key (401 comes first), so its key may go.</summary>
+    [FunctionsHostFact]
+    public async Task A_provider_without_a_registered_key_is_503_no_provider_key_in_its_shape()
+    {
+        var (id, secret) = await app.CreateRelayKeyAsync();
+        await app.AdminOkAsync(HttpMethod.Delete, "provider-keys/azure-openai-main");
+        var forwarded = app.Azure.Requests.Count;
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/relay/azure-openai/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21")
+        {
+            Content = new StringContent("""{"messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("api-key", secret);
+        using var response = await app.Client.SendAsync(request);
+
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"{(int)response.StatusCode} {body}");
+        Assert.Equal("no_provider_key", JsonDocument.Parse(body).RootElement.GetProperty("error").GetProperty("code").GetString());
+        Assert.Equal(forwarded, app.Azure.Requests.Count);
+        Assert.Equal(503, Assert.Single(await RowsWith(id, "no_provider_key")).Status);
+    }
+
     [FunctionsHostTheory]
     [InlineData("/api/relay/openai/v1%2Fchat%2Fcompletions")]
     [InlineData("/api/relay/openai/v1/%5c..%5cadmin")]
