@@ -115,6 +115,13 @@ cmd_test() {
   log "Azurite on 127.0.0.1:$AZURITE_PORT"
   local results="$ARTIFACTS/test-results" status=0
   rm -rf "$results"
+  # The Functions end-to-end tests run the app under ../shared/functions-host when it is there (else `func`).
+  if [[ -z "${FKO_FUNCTIONS_HOST:-}" && -x "$ROOT/../shared/functions-host/run.sh" ]]; then
+    export FKO_FUNCTIONS_HOST="$ROOT/../shared/functions-host/run.sh"
+  fi
+  if [[ -z "${FKO_FUNCTIONS_HOST:-}" ]] && ! command -v func >/dev/null; then
+    log "Functions end-to-end tests skipped: no Functions host (set FKO_FUNCTIONS_HOST or install Azure Functions Core Tools' func)"
+  fi
   FKO_TEST_STORAGE_CONNECTION_STRING="$AZURITE_CONNECTION_STRING" \
     dotnet test tests/FuncKeyOps.Tests -c "$CONFIGURATION" --no-build --nologo \
       --logger "trx;LogFilePrefix=tests" --logger "console;verbosity=normal" --results-directory "$results" || status=$?

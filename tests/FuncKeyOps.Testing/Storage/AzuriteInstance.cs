@@ -5,8 +5,10 @@ using System.Net.Sockets;
 namespace FuncKeyOps.Testing.Storage;
 
 /// <summary>
-/// One Azurite Table service process on loopback with a temporary data folder (or one the caller owns). Can be
-/// stopped and started again on the same port with the same data, for "storage down mid-run" tests.
+/// One Azurite process on loopback with a temporary data folder (or one the caller owns): the Table service alone
+/// (<c>azurite-table</c>, what the library needs), or blob, queue and table (<c>azurite</c>, what a Functions host
+/// and Durable need for <c>AzureWebJobsStorage</c>). Can be stopped and started again on the same ports with the
+/// same data, for "storage down mid-run" tests.
 /// </summary>
 public sealed class AzuriteInstance : IAsyncDisposable
 {
@@ -17,19 +19,30 @@ public sealed class AzuriteInstance : IAsyncDisposable
     private readonly string _executable;
     private readonly string _location;
     private readonly bool _ownsLocation;
+    private readonly (int Blob, int Queue)? _blobAndQueue;
     private Process? _process;
 
-    private AzuriteInstance(string executable, int port, string? location)
+    private AzuriteInstance(string executable, int port, string? location, (int Blob, int Queue)? blobAndQueue = null)
     {
         _executable = executable;
         Port = port;
+        _blobAndQueue = blobAndQueue;
         _ownsLocation = location is null;
         _location = location ?? Directory.CreateTempSubdirectory("fko-azurite-").FullName;
     }
 
+    /// <summary>The Table service's port.</summary>
     public int Port { get; }
 
+    /// <summary>Table endpoint only: what <c>Storage:ConnectionString</c> takes.</summary>
     public string ConnectionString => ConnectionStringFor(Port);
+
+    /// <summary>
+    /// Blob, queue and table endpoints, for <c>AzureWebJobsStorage</c>; only from <see cref="StartAllServicesAsync"/>.
+    /// </summary>
+    public string AllServicesConnectionString => _blobAndQueue is var (blob, queue)
+        ? ConnectionStringFor(Port) + $"BlobEndpoint=http://127.0.0.1:{blob}/{AccountName};QueueEndpoint=http://127.0.0.1:{queue}/{AccountName};"
+        : throw new InvalidOperationException("This Azurite serves tables only: start it with StartAllServicesAsync.");
 
     public static string ConnectionStringFor(int port) =>
         $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};TableEndpoint=http://127.0.0.1:{port}/{AccountName};";
@@ -47,6 +60,14 @@ public sealed class AzuriteInstance : IAsyncDisposable
         return instance;
     }
 
+    /// <summary>Blob, queue and table services (the <c>azurite</c> command), each on a free port of its own.</summary>
+    public static async Task<AzuriteInstance> StartAllServicesAsync(CancellationToken cancellationToken = default)
+    {
+        var instance = new AzuriteInstance(FindExecutable("azurite"), FreePort(), null, (FreePort(), FreePort()));
+        await instance.StartAgainAsync(cancellationToken);
+        return instance;
+    }
+
     /// <summary>Starts (or restarts) the process and returns once Azurite says it is listening.</summary>
     public async Task StartAgainAsync(CancellationToken cancellationToken = default)
     {
@@ -58,20 +79,25 @@ public sealed class AzuriteInstance : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[]
-        {
+        var services = _blobAndQueue is var (blob, queue)
+            ? new[] { "--blobHost", "127.0.0.1", "--blobPort", blob.ToString(), "--queueHost", "127.0.0.1", "--queuePort", queue.ToString() }
+            : [];
+        foreach (var arg in services.Concat(
+        [
             "--tableHost", "127.0.0.1", "--tablePort", Port.ToString(),
             "--location", _location, "--skipApiVersionCheck", "--disableTelemetry", "--silent", "--loose",
-        })
+        ]))
         {
             info.ArgumentList.Add(arg);
         }
 
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        // The full azurite says "successfully listening" once per service; ready when every one said it.
+        var waitingFor = _blobAndQueue is null ? 1 : 3;
         process.OutputDataReceived += (_, e) =>
         {
-            if (e.Data?.Contains("successfully", StringComparison.OrdinalIgnoreCase) == true)
+            if (e.Data?.Contains("successfully", StringComparison.OrdinalIgnoreCase) == true && Interlocked.Decrement(ref waitingFor) == 0)
                 started.TrySetResult();
         };
         var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
@@ -163,14 +189,14 @@ public sealed class AzuriteInstance : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>node_modules/.bin/azurite-table from the repository root (package.json, installed by `npm ci`).</summary>
-    private static string FindExecutable()
+    /// <summary>node_modules/.bin/azurite-table (or azurite) from the repository root (package.json, installed by `npm ci`).</summary>
+    private static string FindExecutable(string name = "azurite-table")
     {
-        if (Environment.GetEnvironmentVariable("FKO_AZURITE_TABLE") is { Length: > 0 } configured)
+        if (name == "azurite-table" && Environment.GetEnvironmentVariable("FKO_AZURITE_TABLE") is { Length: > 0 } configured)
             return configured;
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            var candidate = Path.Combine(dir.FullName, "node_modules", ".bin", "azurite-table");
+            var candidate = Path.Combine(dir.FullName, "node_modules", ".bin", name);
             if (File.Exists(candidate))
                 return candidate;
         }

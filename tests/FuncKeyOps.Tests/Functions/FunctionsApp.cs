@@ -1,0 +1,214 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Azure.Data.Tables;
+using FuncKeyOps.Audit;
+using FuncKeyOps.Storage;
+using FuncKeyOps.Testing;
+using FuncKeyOps.Testing.Functions;
+using FuncKeyOps.Testing.Providers;
+using FuncKeyOps.Testing.Storage;
+using FuncKeyOps.Testing.Vault;
+using FuncKeyOps.Tests.Storage;
+
+namespace FuncKeyOps.Tests.Functions;
+
+/// <summary>
+/// The Functions app under a real Functions host, one per test class (a class fixture: starting the host takes
+/// seconds), with what <see cref="Relay.RelayHost"/> gives the Server host: the four fake providers, a test vault
+/// holding the admin key, each fake's key registered and activated through the admin API, an Azurite (blob, queue
+/// and table, as the host needs) with a table prefix of its own. Tests isolate by relay key.
+/// Does nothing when no host is found; the tests are skipped then (<see cref="FunctionsHostFactAttribute"/>).
+/// </summary>
+public sealed class FunctionsApp : IAsyncLifetime
+{
+    public const string AdminKey = "fake-admin-key-functions-0123456789";
+    public const int MaxRequestBodyBytes = 4096;
+
+    private readonly List<IAsyncDisposable> _parts = [];
+    private FunctionsHostInstance? _host;
+    private AzuriteInstance? _azurite;
+    private TestVault? _vault;
+    private string? _spillFolder;
+
+    public FakeOpenAI OpenAI { get; private set; } = null!;
+    public FakeAnthropic Anthropic { get; private set; } = null!;
+    public FakeGemini Gemini { get; private set; } = null!;
+    public FakeAzureOpenAI Azure { get; private set; } = null!;
+    public Dictionary<string, string> ProviderKeyValues { get; } = new()
+    {
+        ["openai"] = "fake-openai-" + Guid.NewGuid().ToString("N"),
+        ["anthropic"] = "fake-anthropic-" + Guid.NewGuid().ToString("N"),
+        ["gemini"] = "fake-gemini-" + Guid.NewGuid().ToString("N"),
+        ["azure-openai"] = "fake-azure-" + Guid.NewGuid().ToString("N"),
+    };
+
+    public string TablePrefix { get; } = TestNames.NewTablePrefix();
+    public FunctionsHostInstance Host => _host ?? throw new InvalidOperationException("No Functions host: " + FunctionsHostInstance.SkipReason);
+    public HttpClient Client { get; private set; } = null!;
+    public Uri BaseUri => Host.BaseUri;
+    public string StorageConnectionString => _azurite!.ConnectionString;
+
+    /// <summary>The relay base URL an SDK is pointed at for a provider.</summary>
+    public Uri RelayBase(string provider) => new(BaseUri, $"api/relay/{provider}/");
+
+    public async Task InitializeAsync()
+    {
+        if (FunctionsHostInstance.SkipReason is not null)
+            return;
+        OpenAI = await FakeOpenAI.StartAsync(ProviderKeyValues["openai"]);
+        _parts.Add(OpenAI);
+        Anthropic = await FakeAnthropic.StartAsync(ProviderKeyValues["anthropic"]);
+        _parts.Add(Anthropic);
+        Gemini = await FakeGemini.StartAsync(ProviderKeyValues["gemini"]);
+        _parts.Add(Gemini);
+        Azure = await FakeAzureOpenAI.StartAsync(ProviderKeyValues["azure-openai"]);
+        _parts.Add(Azure);
+        _vault = await TestVault.StartAsync();
+        _vault.SetSecretDirect("fko-admin-key", AdminKey);
+        _azurite = await AzuriteInstance.StartAllServicesAsync();
+        _spillFolder = Directory.CreateTempSubdirectory("fko-spill-").FullName;
+
+        _host = await FunctionsHostInstance.StartAsync(new Dictionary<string, string>
+        {
+            ["AzureWebJobsStorage"] = _azurite.AllServicesConnectionString,
+            ["Storage__ConnectionString"] = _azurite.ConnectionString,
+            ["Storage__TablePrefix"] = TablePrefix,
+            ["KeyVault__Uri"] = _vault.VaultUri.ToString(),
+            ["KeyVault__Credential"] = "Development",
+            ["KeyVault__TrustedCertificateThumbprint"] = _vault.CertificateThumbprint,
+            // The local vault is trusted in Development only, as under `./build.sh dev`.
+            ["AZURE_FUNCTIONS_ENVIRONMENT"] = "Development",
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["DOTNET_ENVIRONMENT"] = "Development",
+            ["Relay__RetryBaseDelay"] = "00:00:00.001",
+            ["Relay__MaxRequestBodyBytes"] = MaxRequestBodyBytes.ToString(),
+            ["Audit__Linger"] = "00:00:00.050",
+            ["Audit__SpillPath"] = _spillFolder,
+            ["Quotas__FlushInterval"] = "00:00:00.200",
+            // Everything the worker logs, so the secret canary has the most output to look through.
+            ["Logging__LogLevel__Default"] = "Debug",
+            ["AzureFunctionsJobHost__logging__logLevel__Function"] = "Debug",
+        });
+        Client = new HttpClient { BaseAddress = _host.BaseUri, Timeout = TimeSpan.FromSeconds(100) };
+
+        foreach (var (provider, fake) in new (string, FakeProvider)[] { ("openai", OpenAI), ("anthropic", Anthropic), ("gemini", Gemini), ("azure-openai", Azure) })
+        {
+            await AdminOkAsync(HttpMethod.Put, $"provider-keys/{provider}-main",
+                new { provider, baseUrl = fake.BaseUri, secretName = $"{provider}-main" });
+            // Only an activated version serves: stage and activate (validated with the fake) in one call.
+            await AdminOkAsync(HttpMethod.Post, $"provider-keys/{provider}-main/versions",
+                new { value = ProviderKeyValues[provider], activate = true });
+        }
+    }
+
+    /// <summary>An admin call under /api/manage: with the host's function key and the admin key unless told otherwise.</summary>
+    public HttpRequestMessage AdminRequest(HttpMethod method, string path, object? body = null, bool functionKey = true, string? adminKey = AdminKey)
+    {
+        var request = new HttpRequestMessage(method, "api/manage/" + path);
+        if (functionKey)
+            request.Headers.Add("x-functions-key", Host.MasterKey);
+        if (adminKey is not null)
+            request.Headers.Add("x-fko-admin-key", adminKey);
+        if (body is not null)
+            request.Content = JsonContent.Create(body);
+        return request;
+    }
+
+    public async Task<JsonElement> AdminOkAsync(HttpMethod method, string path, object? body = null)
+    {
+        using var response = await Client.SendAsync(AdminRequest(method, path, body));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{method} {path}: {(int)response.StatusCode} {text}");
+        return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    /// <summary>A relay key made through the admin API (POST relay-keys): its id and its secret.</summary>
+    public async Task<(string Id, string Secret)> CreateRelayKeyAsync(object? spec = null)
+    {
+        var created = await AdminOkAsync(HttpMethod.Post, "relay-keys", spec ?? new { tenant = "tests", name = "everything" });
+        return (created.GetProperty("id").GetString()!, created.GetProperty("key").GetString()!);
+    }
+
+    /// <summary>
+    /// The relay key's audit rows as the Functions app stored them in Azurite, once <paramref name="until"/> holds
+    /// for them: rows are written shortly after each answer, by the app's background writer.
+    /// </summary>
+    public async Task<IReadOnlyList<AuditRecord>> RowsAsync(string? relayKeyId, Func<IReadOnlyList<AuditRecord>, bool> until)
+    {
+        var query = new AuditQuery(await TablesAsync());
+        return await EventuallyAsync(async () =>
+        {
+            var now = DateTimeOffset.UtcNow;
+            var rows = await query.QueryAsync(now.AddHours(-1), now.AddMinutes(5), relayKeyId, 10_000);
+            return until(rows) ? rows : null;
+        }, $"audit rows of {relayKeyId ?? "no relay key"}");
+    }
+
+    /// <summary>The <c>usage</c> table row of a relay key and window, once it holds <paramref name="until"/>.</summary>
+    public async Task<TableEntity> UsageRowAsync(string relayKeyId, string window, Func<TableEntity, bool> until)
+    {
+        var tables = await TablesAsync();
+        var usage = await tables.GetTableAsync(TableNames.Usage);
+        return await EventuallyAsync(async () =>
+            await usage.TryGetAsync<TableEntity>(relayKeyId, window) is { } row && until(row) ? row : null,
+            $"usage row {relayKeyId}/{window}");
+    }
+
+    /// <summary>How many invocations the host has logged as finished ("Executed 'Functions.X'").</summary>
+    public int ExecutedCount => CountOf(Host.Output, "Executed 'Functions.");
+
+    /// <summary>
+    /// Waits until the host has logged <paramref name="count"/> finished invocations: what a call logged (the host's
+    /// and the worker's lines) is in <see cref="FunctionsHostInstance.Output"/> by then.
+    /// </summary>
+    public Task WaitForExecutedAsync(int count) =>
+        EventuallyAsync(() => Task.FromResult(ExecutedCount >= count ? "" : null), $"{count} invocations in the host's log");
+
+    private static int CountOf(string text, string marker)
+    {
+        var count = 0;
+        for (var i = text.IndexOf(marker, StringComparison.Ordinal); i >= 0; i = text.IndexOf(marker, i + marker.Length, StringComparison.Ordinal))
+            count++;
+        return count;
+    }
+
+    private Task<TableStore> TablesAsync() => TestTables.CreateAsync(TablePrefix, StorageConnectionString);
+
+    /// <summary>
+    /// Polls storage until the app's background writers have stored what <paramref name="read"/> looks for (at most
+    /// 30 s): the app runs in another process, so no signal of the writer's can reach the test.
+    /// </summary>
+    private static async Task<T> EventuallyAsync<T>(Func<Task<T?>> read, string what) where T : class
+    {
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            if (await read() is { } found)
+                return found;
+            if (DateTimeOffset.UtcNow > deadline)
+                throw new TimeoutException($"The Functions app did not store {what} within 30 s.");
+            await Task.Delay(100);
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        Client?.Dispose();
+        // The host first: its worker writes the audit rows it holds while storage and the vault still answer.
+        if (_host is not null)
+        {
+            await _host.DisposeAsync();
+            // For a look at what the host and worker printed (e.g. after a failure in CI).
+            if (Environment.GetEnvironmentVariable("FKO_FUNCTIONS_HOST_LOG_DIR") is { Length: > 0 } logs)
+                await File.WriteAllTextAsync(Path.Combine(logs, $"functions-host-{TablePrefix}.log"), $"started in {_host.StartTime}\n{_host.Output}");
+        }
+        if (_azurite is not null)
+            await _azurite.DisposeAsync();
+        if (_vault is not null)
+            await _vault.DisposeAsync();
+        foreach (var part in _parts)
+            await part.DisposeAsync();
+        if (_spillFolder is not null)
+            Directory.Delete(_spillFolder, recursive: true);
+    }
+}
