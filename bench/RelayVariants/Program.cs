@@ -1,7 +1,7 @@
 using FuncKeyOps.Audit;
-using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Providers;
 using FuncKeyOps.Quotas;
+using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Server;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 

@@ -25,20 +25,11 @@ Console.WriteLine($"FKO_VAULT_URI={vault.VaultUri}");
 Console.WriteLine($"FKO_VAULT_THUMBPRINT={vault.CertificateThumbprint}");
 Console.WriteLine($"FKO_ADMIN_KEY={adminKey}");
 
-var fakes = new List<FakeProvider>();
-foreach (var (name, start) in new (string, Func<string, Task<FakeProvider>>)[]
+await using var fakes = await FakeProviderSet.StartAsync();
+foreach (var (name, fake) in fakes.All)
 {
-    ("openai", async key => await FakeOpenAI.StartAsync(key)),
-    ("anthropic", async key => await FakeAnthropic.StartAsync(key)),
-    ("gemini", async key => await FakeGemini.StartAsync(key)),
-    ("azure-openai", async key => await FakeAzureOpenAI.StartAsync(key)),
-})
-{
-    var providerKey = $"fake-{name}-" + RandomNumberGenerator.GetHexString(24, lowercase: true);
-    var fake = await start(providerKey);
-    fakes.Add(fake);
     // Staged, as POST provider-keys/{name}/versions leaves a value: `dev` activates it through the admin API.
-    var version = vault.SetSecretDirect($"{name}-dev", providerKey, new Dictionary<string, string> { ["state"] = "pending" });
+    var version = vault.SetSecretDirect($"{name}-dev", fakes.Keys[name], new Dictionary<string, string> { ["state"] = "pending" });
     var variable = name.Replace('-', '_').ToUpperInvariant();
     Console.WriteLine($"FKO_FAKE_{variable}_URL={fake.BaseUri}");
     Console.WriteLine($"FKO_FAKE_{variable}_VERSION={version}");
@@ -54,8 +45,6 @@ catch (OperationCanceledException)
 {
     // Asked to stop.
 }
-foreach (var fake in fakes)
-    await fake.DisposeAsync();
 return 0;
 
 void Stop(PosixSignalContext context)

@@ -1,9 +1,9 @@
 using FuncKeyOps.Admin;
 using FuncKeyOps.Audit;
-using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Health;
 using FuncKeyOps.ProviderKeys;
 using FuncKeyOps.Relay;
+using FuncKeyOps.RelayKeys;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using static Microsoft.AspNetCore.Http.HttpMethods;

@@ -1,5 +1,5 @@
-using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Providers;
+using FuncKeyOps.RelayKeys;
 
 namespace FuncKeyOps.Quotas;
 

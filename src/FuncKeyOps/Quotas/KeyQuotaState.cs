@@ -1,6 +1,6 @@
-using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Errors;
 using FuncKeyOps.Providers;
+using FuncKeyOps.RelayKeys;
 
 namespace FuncKeyOps.Quotas;
 

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using Azure;
 using Azure.Data.Tables;
-using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Providers;
+using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

@@ -1,10 +1,10 @@
 using FuncKeyOps.Audit;
-using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Errors;
 using FuncKeyOps.Logging;
 using FuncKeyOps.ProviderKeys;
 using FuncKeyOps.Providers;
 using FuncKeyOps.Quotas;
+using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Secrets;
 using FuncKeyOps.Storage;
 using Microsoft.AspNetCore.Http;

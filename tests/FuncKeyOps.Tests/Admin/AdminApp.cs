@@ -1,7 +1,7 @@
 using FuncKeyOps.Admin;
-using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Hosting;
 using FuncKeyOps.Logging;
+using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Testing;
 using FuncKeyOps.Testing.Logging;
 using FuncKeyOps.Testing.Storage;
@@ -53,16 +53,10 @@ internal sealed class AdminApp : IAsyncDisposable
         // Development, as the hosts run against the local vault: its pinned certificate is refused elsewhere.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = Environments.Development });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Storage:ConnectionString"] = await SharedAzurite.GetConnectionStringAsync(),
-            ["Storage:TablePrefix"] = TestNames.NewTablePrefix(),
-            ["KeyVault:Uri"] = vault.VaultUri.ToString(),
-            ["KeyVault:Credential"] = "Development",
-            ["KeyVault:TrustedCertificateThumbprint"] = vault.CertificateThumbprint,
-            ["Logging:LogLevel:Default"] = "Debug",
-            ["Audit:SpillLimitBytes"] = "0", // no spill folder shared with other tests (or a dev server)
-        });
+        var settings = TestSettings.For(vault, await SharedAzurite.GetConnectionStringAsync(), TestNames.NewTablePrefix());
+        settings["Logging:LogLevel:Default"] = "Debug";
+        settings["Audit:SpillLimitBytes"] = "0"; // no spill folder shared with other tests (or a dev server)
+        builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(logs);
         builder.Services.AddFuncKeyOps(builder.Configuration);

@@ -1,6 +1,6 @@
 using System.Net;
-using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Hosting;
+using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Testing.Storage;
 using Microsoft.Extensions.DependencyInjection;
 

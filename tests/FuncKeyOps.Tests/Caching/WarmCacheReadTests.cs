@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using FuncKeyOps.RelayKeys;
 using FuncKeyOps.ProviderKeys;
+using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Secrets;
 using FuncKeyOps.Testing;
 using FuncKeyOps.Testing.Vault;

@@ -30,17 +30,12 @@ public sealed class FunctionsApp : IAsyncLifetime
     private TestVault? _vault;
     private string? _spillFolder;
 
-    public FakeOpenAI OpenAI { get; private set; } = null!;
-    public FakeAnthropic Anthropic { get; private set; } = null!;
-    public FakeGemini Gemini { get; private set; } = null!;
-    public FakeAzureOpenAI Azure { get; private set; } = null!;
-    public Dictionary<string, string> ProviderKeyValues { get; } = new()
-    {
-        ["openai"] = "fake-openai-" + Guid.NewGuid().ToString("N"),
-        ["anthropic"] = "fake-anthropic-" + Guid.NewGuid().ToString("N"),
-        ["gemini"] = "fake-gemini-" + Guid.NewGuid().ToString("N"),
-        ["azure-openai"] = "fake-azure-" + Guid.NewGuid().ToString("N"),
-    };
+    public FakeProviderSet Fakes { get; private set; } = null!;
+    public FakeOpenAI OpenAI => Fakes.OpenAI;
+    public FakeAnthropic Anthropic => Fakes.Anthropic;
+    public FakeGemini Gemini => Fakes.Gemini;
+    public FakeAzureOpenAI Azure => Fakes.Azure;
+    public IReadOnlyDictionary<string, string> ProviderKeyValues => Fakes.Keys;
 
     public string TablePrefix { get; } = TestNames.NewTablePrefix();
     public FunctionsHostInstance Host => _host ?? throw new InvalidOperationException("No Functions host: " + FunctionsHostInstance.SkipReason);
@@ -55,27 +50,17 @@ public sealed class FunctionsApp : IAsyncLifetime
     {
         if (FunctionsHostInstance.SkipReason is not null)
             return;
-        OpenAI = await FakeOpenAI.StartAsync(ProviderKeyValues["openai"]);
-        _parts.Add(OpenAI);
-        Anthropic = await FakeAnthropic.StartAsync(ProviderKeyValues["anthropic"]);
-        _parts.Add(Anthropic);
-        Gemini = await FakeGemini.StartAsync(ProviderKeyValues["gemini"]);
-        _parts.Add(Gemini);
-        Azure = await FakeAzureOpenAI.StartAsync(ProviderKeyValues["azure-openai"]);
-        _parts.Add(Azure);
+        Fakes = await FakeProviderSet.StartAsync();
+        _parts.Add(Fakes);
         _vault = await TestVault.StartAsync();
         _vault.SetSecretDirect("fko-admin-key", AdminKey);
         _azurite = await AzuriteInstance.StartAllServicesAsync();
         _spillFolder = Directory.CreateTempSubdirectory("fko-spill-").FullName;
 
-        _host = await FunctionsHostInstance.StartAsync(new Dictionary<string, string>
+        var settings = TestSettings.AsEnvironment(TestSettings.For(_vault, _azurite.ConnectionString, TablePrefix));
+        foreach (var (name, value) in new Dictionary<string, string>
         {
             ["AzureWebJobsStorage"] = _azurite.AllServicesConnectionString,
-            ["Storage__ConnectionString"] = _azurite.ConnectionString,
-            ["Storage__TablePrefix"] = TablePrefix,
-            ["KeyVault__Uri"] = _vault.VaultUri.ToString(),
-            ["KeyVault__Credential"] = "Development",
-            ["KeyVault__TrustedCertificateThumbprint"] = _vault.CertificateThumbprint,
             // The local vault is trusted in Development only, as under `./build.sh dev`.
             ["AZURE_FUNCTIONS_ENVIRONMENT"] = "Development",
             ["ASPNETCORE_ENVIRONMENT"] = "Development",
@@ -88,10 +73,14 @@ public sealed class FunctionsApp : IAsyncLifetime
             // Everything the worker logs, so the secret canary has the most output to look through.
             ["Logging__LogLevel__Default"] = "Debug",
             ["AzureFunctionsJobHost__logging__logLevel__Function"] = "Debug",
-        });
+        })
+        {
+            settings[name] = value;
+        }
+        _host = await FunctionsHostInstance.StartAsync(settings);
         Client = new HttpClient { BaseAddress = _host.BaseUri, Timeout = TimeSpan.FromSeconds(100) };
 
-        foreach (var (provider, fake) in new (string, FakeProvider)[] { ("openai", OpenAI), ("anthropic", Anthropic), ("gemini", Gemini), ("azure-openai", Azure) })
+        foreach (var (provider, fake) in Fakes.All)
         {
             await AdminOkAsync(HttpMethod.Put, $"provider-keys/{provider}-main",
                 new { provider, baseUrl = fake.BaseUri, secretName = $"{provider}-main" });

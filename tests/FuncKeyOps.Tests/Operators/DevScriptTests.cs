@@ -4,8 +4,8 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 using FuncKeyOps.Audit;
-using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Relay;
+using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Testing.Storage;
 using FuncKeyOps.Tests.Storage;
 

@@ -1,7 +1,7 @@
 using Azure.Data.Tables;
-using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Providers;
 using FuncKeyOps.Quotas;
+using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;

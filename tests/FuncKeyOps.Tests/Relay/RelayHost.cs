@@ -1,5 +1,5 @@
-using FuncKeyOps.RelayKeys;
 using FuncKeyOps.ProviderKeys;
+using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Testing.Providers;
 using FuncKeyOps.Testing.Vault;
 using FuncKeyOps.Tests.Server;
@@ -16,22 +16,19 @@ internal sealed class RelayHost : IAsyncDisposable
 {
     public const string AdminKey = "fake-admin-key-0123456789abcdef";
 
-    private RelayHost(ServerHost server, FakeOpenAI openAI, FakeAnthropic anthropic, FakeGemini gemini, FakeAzureOpenAI azure, IReadOnlyDictionary<string, string> providerKeys)
+    private RelayHost(ServerHost server, FakeProviderSet fakes)
     {
         Server = server;
-        OpenAI = openAI;
-        Anthropic = anthropic;
-        Gemini = gemini;
-        Azure = azure;
-        ProviderKeyValues = providerKeys;
+        Fakes = fakes;
     }
 
     public ServerHost Server { get; }
-    public FakeOpenAI OpenAI { get; }
-    public FakeAnthropic Anthropic { get; }
-    public FakeGemini Gemini { get; }
-    public FakeAzureOpenAI Azure { get; }
-    public IReadOnlyDictionary<string, string> ProviderKeyValues { get; }
+    public FakeProviderSet Fakes { get; }
+    public FakeOpenAI OpenAI => Fakes.OpenAI;
+    public FakeAnthropic Anthropic => Fakes.Anthropic;
+    public FakeGemini Gemini => Fakes.Gemini;
+    public FakeAzureOpenAI Azure => Fakes.Azure;
+    public IReadOnlyDictionary<string, string> ProviderKeyValues => Fakes.Keys;
     public HttpClient Client => Server.Client;
     public Uri BaseUri => Server.Client.BaseAddress!;
     public IServiceProvider Services => Server.App.Services;
@@ -41,17 +38,7 @@ internal sealed class RelayHost : IAsyncDisposable
 
     public static async Task<RelayHost> StartAsync(string? storageConnectionString = null, IDictionary<string, string?>? settings = null, TimeProvider? time = null, Action<WebApplicationBuilder>? configure = null)
     {
-        var keys = new Dictionary<string, string>
-        {
-            ["openai"] = "fake-openai-" + Guid.NewGuid().ToString("N"),
-            ["anthropic"] = "fake-anthropic-" + Guid.NewGuid().ToString("N"),
-            ["gemini"] = "fake-gemini-" + Guid.NewGuid().ToString("N"),
-            ["azure-openai"] = "fake-azure-" + Guid.NewGuid().ToString("N"),
-        };
-        var openAI = await FakeOpenAI.StartAsync(keys["openai"]);
-        var anthropic = await FakeAnthropic.StartAsync(keys["anthropic"]);
-        var gemini = await FakeGemini.StartAsync(keys["gemini"]);
-        var azure = await FakeAzureOpenAI.StartAsync(keys["azure-openai"]);
+        var fakes = await FakeProviderSet.StartAsync();
 
         var vault = await TestVault.StartAsync();
         vault.SetSecretDirect("fko-admin-key", AdminKey);
@@ -64,10 +51,10 @@ internal sealed class RelayHost : IAsyncDisposable
         var server = await ServerHost.StartAsync(storageConnectionString, config, vault, time, configure);
 
         var registry = server.App.Services.GetRequiredService<ProviderKeyRegistry>();
-        foreach (var (provider, fake) in new (string, FakeProvider)[] { ("openai", openAI), ("anthropic", anthropic), ("gemini", gemini), ("azure-openai", azure) })
+        foreach (var (provider, fake) in fakes.All)
         {
             // As a completed activation leaves it: the version tagged active and carrying all routing weight.
-            var version = vault.SetSecretDirect($"{provider}-main", keys[provider], new Dictionary<string, string> { ["state"] = "active" });
+            var version = vault.SetSecretDirect($"{provider}-main", fakes.Keys[provider], new Dictionary<string, string> { ["state"] = "active" });
             await registry.PutAsync(new ProviderKeyConfig
             {
                 Name = $"{provider}-main",
@@ -77,7 +64,7 @@ internal sealed class RelayHost : IAsyncDisposable
                 Weights = new Dictionary<string, int> { [version] = ProviderKeyActivation.FullWeight },
             });
         }
-        return new RelayHost(server, openAI, anthropic, gemini, azure, keys);
+        return new RelayHost(server, fakes);
     }
 
     public async Task<(RelayKey Key, string Secret)> CreateRelayKeyAsync(RelayKeySpec? spec = null)
@@ -89,9 +76,6 @@ internal sealed class RelayHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Server.DisposeAsync();
-        await OpenAI.DisposeAsync();
-        await Anthropic.DisposeAsync();
-        await Gemini.DisposeAsync();
-        await Azure.DisposeAsync();
+        await Fakes.DisposeAsync();
     }
 }

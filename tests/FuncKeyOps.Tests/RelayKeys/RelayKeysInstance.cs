@@ -1,7 +1,8 @@
-using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Hosting;
+using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Secrets;
 using FuncKeyOps.Storage;
+using FuncKeyOps.Testing;
 using FuncKeyOps.Testing.Storage;
 using FuncKeyOps.Testing.Vault;
 using Microsoft.Extensions.Configuration;
@@ -48,14 +49,7 @@ internal sealed class RelayKeysInstance : IAsyncDisposable
         Func<ISecretStore, ISecretStore>? secretStore = null,
         Azure.Core.Pipeline.HttpPipelinePolicy? storagePolicy = null)
     {
-        var config = new Dictionary<string, string?>
-        {
-            ["Storage:ConnectionString"] = storageConnectionString ?? await SharedAzurite.GetConnectionStringAsync(),
-            ["Storage:TablePrefix"] = tablePrefix,
-            ["KeyVault:Uri"] = vault.VaultUri.ToString(),
-            ["KeyVault:Credential"] = "Development",
-            ["KeyVault:TrustedCertificateThumbprint"] = vault.CertificateThumbprint,
-        };
+        var config = TestSettings.For(vault, storageConnectionString ?? await SharedAzurite.GetConnectionStringAsync(), tablePrefix);
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             config[key] = value;
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(config).Build();

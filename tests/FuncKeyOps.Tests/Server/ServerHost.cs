@@ -44,15 +44,8 @@ internal sealed class ServerHost : IAsyncDisposable
         var ownVault = vault is null;
         vault ??= await TestVault.StartAsync();
         var logs = new CapturingLoggerProvider();
-        var config = new Dictionary<string, string?>
-        {
-            ["Storage:ConnectionString"] = storageConnectionString ?? await SharedAzurite.GetConnectionStringAsync(),
-            ["Storage:TablePrefix"] = TestNames.NewTablePrefix(),
-            ["KeyVault:Uri"] = vault.VaultUri.ToString(),
-            ["KeyVault:Credential"] = "Development",
-            ["KeyVault:TrustedCertificateThumbprint"] = vault.CertificateThumbprint,
-            ["Logging:LogLevel:Default"] = "Debug",
-        };
+        var config = TestSettings.For(vault, storageConnectionString ?? await SharedAzurite.GetConnectionStringAsync(), TestNames.NewTablePrefix());
+        config["Logging:LogLevel:Default"] = "Debug";
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             config[key] = value;
         // A spill folder of its own, so hosts running in parallel never replay each other's rows.
