@@ -1,13 +1,10 @@
 using FuncKeyOps.Admin;
-using FuncKeyOps.Hosting;
-using FuncKeyOps.Logging;
-using FuncKeyOps.RelayKeys;
+using FuncKeyOps.Server;
 using FuncKeyOps.Testing;
 using FuncKeyOps.Testing.Logging;
 using FuncKeyOps.Testing.Storage;
 using FuncKeyOps.Testing.Vault;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Routing;
@@ -19,8 +16,8 @@ using Microsoft.Extensions.Logging;
 namespace FuncKeyOps.Tests.Admin;
 
 /// <summary>
-/// A minimal web app on a loopback port composed like the hosts (AddFuncKeyOps + AddRelayKeys, redacted logging)
-/// with the admin group at <c>/api/admin</c>, its own vault holding a fresh admin key, and its own table prefix.
+/// The Server host's app (<c>ServerApp.Build</c>) on a loopback port with its own vault holding a fresh admin key,
+/// its own table prefix and its log lines captured; tests may add probe routes to the admin group.
 /// </summary>
 internal sealed class AdminApp : IAsyncDisposable
 {
@@ -40,7 +37,7 @@ internal sealed class AdminApp : IAsyncDisposable
     public string AdminKey { get; }
     public HttpClient Client { get; }
 
-    /// <param name="mapAdmin">Routes on the admin group; every admin route of the table when null.</param>
+    /// <param name="mapAdmin">Test routes added to the admin group beside the table's (probes of the gate).</param>
     /// <param name="seedAdminKey">False to leave the vault without an admin key.</param>
     public static async Task<AdminApp> StartAsync(Action<RouteGroupBuilder>? mapAdmin = null, bool seedAdminKey = true)
     {
@@ -50,25 +47,17 @@ internal sealed class AdminApp : IAsyncDisposable
             vault.SetSecretDirect("fko-admin-key", adminKey);
         var logs = new CapturingLoggerProvider();
 
-        // Development, as the hosts run against the local vault: its pinned certificate is refused elsewhere.
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = Environments.Development });
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
         var settings = TestSettings.For(vault, await SharedAzurite.GetConnectionStringAsync(), TestNames.NewTablePrefix());
         settings["Logging:LogLevel:Default"] = "Debug";
         settings["Audit:SpillLimitBytes"] = "0"; // no spill folder shared with other tests (or a dev server)
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.Logging.ClearProviders();
-        builder.Logging.AddProvider(logs);
-        builder.Services.AddFuncKeyOps(builder.Configuration);
-        builder.Services.AddRelayKeys(builder.Configuration);
-        builder.Services.AddSecretRedaction();
-
-        var app = builder.Build();
-        var admin = app.MapGroup("/api").MapGroup("/admin");
-        if (mapAdmin is null)
-            admin.MapAdminRoutes();
-        else
-            mapAdmin(admin);
+        // The Server host's own composition, in Development as the hosts run against the local vault.
+        var app = ServerApp.Build(["--urls", "http://127.0.0.1:0", "--environment", Environments.Development], builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+            builder.Logging.ClearProviders();
+            builder.Logging.AddProvider(logs);
+        });
+        mapAdmin?.Invoke(app.MapGroup("/api").MapGroup("/admin"));
         await app.StartAsync();
         return new AdminApp(app, vault, logs, adminKey);
     }
