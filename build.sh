@@ -123,6 +123,11 @@ PY
 
 cmd_test() {
   ensure_node_tools
+  # The Functions host beside this repository (a test part, as the vault is) runs the Functions app's tests.
+  if [[ -z "${FKO_FUNCTIONS_HOST:-}" && -x ../shared/functions-host/run.sh ]]; then
+    FKO_FUNCTIONS_HOST="$(cd ../shared/functions-host && pwd)/run.sh"
+    export FKO_FUNCTIONS_HOST
+  fi
   build_functions
   log "building tests"
   dotnet build tests/FuncKeyOps.Tests -c "$CONFIGURATION" --nologo -v q
