@@ -2,6 +2,7 @@
 # FuncKeyOps build entry point.
 #   ./build.sh test       install tools, start Azurite, build everything, run every test
 #   ./build.sh dev        run the Server host locally on http://127.0.0.1:7071 with Azurite and the test vault
+#   ./build.sh dev --functions   the same with the Functions app under a Functions host (func, or FKO_FUNCTIONS_HOST)
 #   ./build.sh functions  build the Azure Functions app's deployable output (functions.metadata, extensions.json, .azurefunctions/)
 set -euo pipefail
 
@@ -15,6 +16,7 @@ CONFIGURATION="${CONFIGURATION:-Debug}"
 PIDS=()
 STOP_SIGNALS=()
 AZURITE_TEMP=""
+DEV_FUNCTION_KEY=""
 log() { printf '[build] %s\n' "$*" >&2; }
 
 # Starts a child in a session of its own, so the terminal's Ctrl-C reaches only this script, which then stops
@@ -49,16 +51,17 @@ free_port() {
 
 # Azurite comes from package.json; `npm ci` only when node_modules is missing or older than the lock file.
 ensure_node_tools() {
-  if [[ -x node_modules/.bin/azurite-table && node_modules/.package-lock.json -nt package-lock.json ]]; then
+  if [[ -x node_modules/.bin/azurite-table && -x node_modules/.bin/azurite && node_modules/.package-lock.json -nt package-lock.json ]]; then
     return
   fi
   log "npm ci (Azurite)"
   npm ci --no-audit --no-fund --loglevel=error >&2
 }
 
-# Starts Azurite Table on loopback with its data in folder $1, or a temporary one; sets AZURITE_CONNECTION_STRING.
+# Starts Azurite on loopback with its data in folder $1, or a temporary one; sets AZURITE_CONNECTION_STRING.
+# $2 = all: blob, queue and table (the Functions host and Durable need the three), else Table only.
 start_azurite() {
-  local port location="${1:-}" ready
+  local port location="${1:-}" ready services blob_port queue_port
   port="$(free_port)"
   if [[ -z "$location" ]]; then
     location="$(mktemp -d "${TMPDIR:-/tmp}/fko-azurite-XXXXXX")"
@@ -66,11 +69,20 @@ start_azurite() {
   fi
   mkdir -p "$LOGS"
   # Azurite saves its data on SIGINT only; SIGTERM ends it on the spot.
-  start_child INT node_modules/.bin/azurite-table --tableHost 127.0.0.1 --tablePort "$port" --location "$location" \
-    --skipApiVersionCheck --disableTelemetry --silent --loose >"$LOGS/azurite.log" 2>&1
-  ready=0
+  if [[ "${2:-}" == all ]]; then
+    blob_port="$(free_port)" queue_port="$(free_port)"
+    start_child INT node_modules/.bin/azurite --blobHost 127.0.0.1 --blobPort "$blob_port" --queueHost 127.0.0.1 --queuePort "$queue_port" \
+      --tableHost 127.0.0.1 --tablePort "$port" --location "$location" \
+      --skipApiVersionCheck --disableTelemetry --silent --loose >"$LOGS/azurite.log" 2>&1
+  else
+    start_child INT node_modules/.bin/azurite-table --tableHost 127.0.0.1 --tablePort "$port" --location "$location" \
+      --skipApiVersionCheck --disableTelemetry --silent --loose >"$LOGS/azurite.log" 2>&1
+  fi
+  ready=0 services=1
+  if [[ "${2:-}" == all ]]; then services=3; fi
   for _ in $(seq 1 300); do
-    if grep -q "successfully started" "$LOGS/azurite.log" 2>/dev/null; then ready=1; break; fi
+    # azurite-table says "successfully started"; the full Azurite says "successfully listening" once per service.
+    if [[ "$(grep -cE "successfully (started|listening)" "$LOGS/azurite.log" 2>/dev/null)" -ge $services ]]; then ready=1; break; fi
     if ! kill -0 "${PIDS[-1]}" 2>/dev/null; then break; fi
     sleep 0.2
   done
@@ -79,9 +91,12 @@ start_azurite() {
     log "Azurite did not start"
     exit 1
   fi
-  AZURITE_PORT="$port"
+  AZURITE_PORT="$port" AZURITE_BLOB_PORT="${blob_port:-}" AZURITE_QUEUE_PORT="${queue_port:-}"
   AZURITE_LOCATION="$location"
   AZURITE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:$port/devstoreaccount1;"
+  if [[ "${2:-}" == all ]]; then
+    AZURITE_CONNECTION_STRING+="BlobEndpoint=http://127.0.0.1:$blob_port/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$queue_port/devstoreaccount1;"
+  fi
 }
 
 # The whole Functions app, the Worker SDK's generated WebJobs extensions project included. Any failure stops
@@ -101,7 +116,8 @@ for path in glob.glob(sys.argv[1] + "/*.trx"):
     c = ET.parse(path).getroot().find("t:ResultSummary/t:Counters", ns)
     passed += int(c.get("passed", 0))
     failed += int(c.get("failed", 0)) + int(c.get("error", 0)) + int(c.get("timeout", 0)) + int(c.get("aborted", 0))
-    skipped += int(c.get("notExecuted", 0))
+    # A test xunit skips is in the trx as NotExecuted but in no counter: what did not run is what was skipped.
+    skipped += int(c.get("total", 0)) - int(c.get("executed", 0))
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 PY
 }
@@ -144,9 +160,15 @@ wait_for_ready() {
   return 1
 }
 
-# Calls the admin API of the dev Server host: admin METHOD PATH [JSON].
+# Calls the admin API of the dev host: admin METHOD PATH [JSON]. Under the Functions host the admin API is the
+# Function-level `manage` trigger, so the host's function key goes with the admin key.
 admin() {
-  curl -fsS -X "$1" "http://127.0.0.1:$DEV_PORT/api/admin/$2" -H "x-fko-admin-key: $FKO_ADMIN_KEY" \
+  local base="http://127.0.0.1:$DEV_PORT/api/admin" function_key=()
+  if [[ -n "$DEV_FUNCTION_KEY" ]]; then
+    base="http://127.0.0.1:$DEV_PORT/api/manage"
+    function_key=(-H "x-functions-key: $DEV_FUNCTION_KEY")
+  fi
+  curl -fsS -X "$1" "$base/$2" -H "x-fko-admin-key: $FKO_ADMIN_KEY" "${function_key[@]}" \
     -H 'Content-Type: application/json' ${3:+--data "$3"}
 }
 
@@ -163,13 +185,56 @@ register_fake_providers() {
   done
 }
 
+# The command that runs a Functions host over an app folder, in FUNCTIONS_HOST_COMMAND: FKO_FUNCTIONS_HOST when set
+# (as for the tests' fixture), else Core Tools (`func start`, what a user runs), else the host in ../shared.
+find_functions_host() {
+  if [[ -n "${FKO_FUNCTIONS_HOST:-}" ]]; then
+    read -ra FUNCTIONS_HOST_COMMAND <<<"$FKO_FUNCTIONS_HOST"
+  elif command -v func >/dev/null; then
+    FUNCTIONS_HOST_COMMAND=(func)
+  elif [[ -x ../shared/functions-host/run.sh ]]; then
+    FUNCTIONS_HOST_COMMAND=(../shared/functions-host/run.sh)
+  else
+    log "no Functions host: install Azure Functions Core Tools v4 (func, https://learn.microsoft.com/azure/azure-functions/functions-run-local) or set FKO_FUNCTIONS_HOST to a host's run command"
+    exit 1
+  fi
+}
+
+# Starts the Functions app in folder $1 under the host found above, on DEV_PORT, with DEV_FUNCTION_KEY as its
+# master key (the host accepts it for every Function-level trigger). App settings travel in the environment, as
+# local.settings.json "Values" do.
+start_functions_host() {
+  local app="$1"
+  export AzureWebJobsStorage="$Storage__ConnectionString" FUNCTIONS_WORKER_RUNTIME=dotnet-isolated
+  export AZURE_FUNCTIONS_ENVIRONMENT="${AZURE_FUNCTIONS_ENVIRONMENT:-Development}" ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
+  export FUNCTIONS_HOST_MASTER_KEY="$DEV_FUNCTION_KEY"
+  if [[ "${FUNCTIONS_HOST_COMMAND[0]}" == func ]]; then
+    # Core Tools checks no function key unless --enableAuth; with it, keys come from the files secret store.
+    local secrets="$LOGS/functions-secrets"
+    mkdir -p "$secrets"
+    (umask 077 && printf '{ "masterKey": { "name": "master", "value": "%s", "encrypted": false }, "functionKeys": [ { "name": "default", "value": "%s", "encrypted": false } ] }\n' \
+      "$DEV_FUNCTION_KEY" "$DEV_FUNCTION_KEY" >"$secrets/host.json")
+    AzureWebJobsSecretStorageType=files FUNCTIONS_SECRETS_PATH="$secrets" \
+      start_child TERM func start --script-root "$app" --port "$DEV_PORT" --enableAuth >"$LOGS/functions-host.log" 2>&1
+  else
+    FUNCTIONS_HOST_PORT="$DEV_PORT" start_child TERM "${FUNCTIONS_HOST_COMMAND[@]}" "$app" >"$LOGS/functions-host.log" 2>&1
+  fi
+}
+
 cmd_dev() {
-  local started=() tools
+  local started=() tools functions=0 host_name="Server host" app
+  case "${1:-}" in
+    "") ;;
+    --functions) functions=1 host_name="Functions app" ;;
+    *) log "usage: ./build.sh dev [--functions]"; exit 2 ;;
+  esac
   # Before anything is built or started: a second dev on the same port would only fail later, less clearly.
   if (exec 3<>"/dev/tcp/127.0.0.1/$DEV_PORT") 2>/dev/null; then
     log "port $DEV_PORT is in use (another ./build.sh dev?); stop that or set FKO_DEV_PORT to a free port"
     exit 1
   fi
+  if [[ $functions -eq 1 ]]; then find_functions_host; fi
+  app="src/FuncKeyOps.Functions/bin/$CONFIGURATION/net10.0"
   # One folder per port for the logs, so a dev run beside another (or beside ./build.sh test) keeps its own.
   LOGS="$ARTIFACTS/dev-$DEV_PORT"
   # npm and the build do not depend on each other: run them side by side to start sooner.
@@ -177,21 +242,31 @@ cmd_dev() {
   tools=$!
   if [[ "${FKO_DEV_NO_BUILD:-}" == 1 ]]; then
     log "FKO_DEV_NO_BUILD=1: using the existing $CONFIGURATION build"
-    local output
-    for output in "src/FuncKeyOps.Server/bin/$CONFIGURATION/net10.0/FuncKeyOps.Server.dll" "tests/FuncKeyOps.Testing/bin/$CONFIGURATION/net10.0/FuncKeyOps.Testing.dll"; do
+    local output outputs=("tests/FuncKeyOps.Testing/bin/$CONFIGURATION/net10.0/FuncKeyOps.Testing.dll")
+    if [[ $functions -eq 1 ]]; then outputs+=("$app/functions.metadata"); else outputs+=("src/FuncKeyOps.Server/bin/$CONFIGURATION/net10.0/FuncKeyOps.Server.dll"); fi
+    for output in "${outputs[@]}"; do
       [[ -f "$output" ]] || { log "$output is missing: run without FKO_DEV_NO_BUILD=1 to build it"; exit 1; }
     done
   else
     log "building the Server host and the local test parts (dev.slnf)"
     dotnet build dev.slnf -c "$CONFIGURATION" --nologo -v q >&2
+    if [[ $functions -eq 1 ]]; then build_functions >&2; fi
   fi
   wait "$tools" || { log "npm ci failed"; exit 1; }
   mkdir -p "$LOGS"
 
   if [[ -z "${Storage__ConnectionString:-}" && -z "${Storage__TableEndpoint:-}" ]]; then
-    start_azurite "${FKO_DEV_AZURITE_LOCATION:-}"
+    if [[ $functions -eq 1 ]]; then
+      start_azurite "${FKO_DEV_AZURITE_LOCATION:-}" all
+      started+=("Azurite (Blob, Queue, Table) 127.0.0.1, blob :$AZURITE_BLOB_PORT, queue :$AZURITE_QUEUE_PORT, table :$AZURITE_PORT  (data: $AZURITE_LOCATION${AZURITE_TEMP:+, removed on exit})")
+    else
+      start_azurite "${FKO_DEV_AZURITE_LOCATION:-}"
+      started+=("Azurite (Table Storage)   http://127.0.0.1:$AZURITE_PORT/devstoreaccount1  (data: $AZURITE_LOCATION${AZURITE_TEMP:+, removed on exit})")
+    fi
     export Storage__ConnectionString="$AZURITE_CONNECTION_STRING"
-    started+=("Azurite (Table Storage)   http://127.0.0.1:$AZURITE_PORT/devstoreaccount1  (data: $AZURITE_LOCATION${AZURITE_TEMP:+, removed on exit})")
+  elif [[ $functions -eq 1 && -z "${AzureWebJobsStorage:-}" ]]; then
+    log "the Functions host needs blob, queue and table storage: set AzureWebJobsStorage too, or unset Storage__* to let dev start Azurite"
+    exit 1
   fi
 
   if [[ -z "${KeyVault__Uri:-}" ]]; then
@@ -205,17 +280,30 @@ cmd_dev() {
     started+=("Key Vault test vault      $FKO_VAULT_URI")
   fi
 
-  # SIGTERM: the host stops gracefully and writes the audit rows it still holds.
-  ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}" \
-    start_child TERM dotnet "src/FuncKeyOps.Server/bin/$CONFIGURATION/net10.0/FuncKeyOps.Server.dll" --urls "http://127.0.0.1:$DEV_PORT"
+  if [[ $functions -eq 1 ]]; then
+    DEV_FUNCTION_KEY="$(head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+    start_functions_host "$app"
+  else
+    # SIGTERM: the host stops gracefully and writes the audit rows it still holds.
+    ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}" \
+      start_child TERM dotnet "src/FuncKeyOps.Server/bin/$CONFIGURATION/net10.0/FuncKeyOps.Server.dll" --urls "http://127.0.0.1:$DEV_PORT"
+  fi
   local server="${PIDS[-1]}" up=0
   for _ in $(seq 1 300); do
     if curl -fs -o /dev/null "http://127.0.0.1:$DEV_PORT/api/health"; then up=1; break; fi
     kill -0 "$server" 2>/dev/null || break
     sleep 0.2
   done
-  [[ $up -eq 1 ]] || { log "the Server host did not become healthy"; exit 1; }
-  started+=("FuncKeyOps Server host    http://127.0.0.1:$DEV_PORT  (health: /api/health)")
+  if [[ $up -ne 1 ]]; then
+    if [[ $functions -eq 1 ]]; then tail -n 40 "$LOGS/functions-host.log" >&2; fi
+    log "the $host_name did not become healthy"
+    exit 1
+  fi
+  if [[ $functions -eq 1 ]]; then
+    started+=("FuncKeyOps Functions app  http://127.0.0.1:$DEV_PORT  (host: ${FUNCTIONS_HOST_COMMAND[*]}; log: $LOGS/functions-host.log; health: /api/health; admin: /api/manage/... with x-functions-key)")
+  else
+    started+=("FuncKeyOps Server host    http://127.0.0.1:$DEV_PORT  (health: /api/health)")
+  fi
   if [[ -n "${FKO_FAKE_OPENAI_URL:-}" ]]; then
     register_fake_providers
     started+=("fake providers            openai $FKO_FAKE_OPENAI_URL, anthropic $FKO_FAKE_ANTHROPIC_URL, gemini $FKO_FAKE_GEMINI_URL, azure-openai $FKO_FAKE_AZURE_OPENAI_URL")
@@ -227,6 +315,7 @@ cmd_dev() {
 
   echo "FuncKeyOps dev is running. Started:"
   printf '  %s\n' "${started[@]}"
+  if [[ $functions -eq 1 ]]; then echo "FKO_FUNCTION_KEY=$DEV_FUNCTION_KEY"; fi
   if [[ -n "${FKO_ADMIN_KEY:-}" ]]; then
     echo "FKO_ADMIN_KEY=$FKO_ADMIN_KEY"
     echo "FKO_RELAY_KEY=$relay_key"
@@ -240,10 +329,10 @@ cmd_dev() {
 
 case "${1:-}" in
   test) cmd_test ;;
-  dev) cmd_dev ;;
+  dev) cmd_dev "${2:-}" ;;
   functions) build_functions ;;
   *)
-    echo "usage: ./build.sh test | dev | functions" >&2
+    echo "usage: ./build.sh test | dev [--functions] | functions" >&2
     exit 2
     ;;
 esac

@@ -24,7 +24,17 @@ public static class UpstreamRequestFactory
         "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "Forwarded", "X-Real-IP",
         // The provider key's account decides organisation and project, not the client.
         "OpenAI-Organization", "OpenAI-Project",
+        // What the Functions host and Azure's front end add about the hop to us (ids, addresses, site names): the
+        // provider never needs them and some name our deployment. App Service authentication's identity and tokens
+        // (x-ms-client-principal*, x-ms-token-*) are prefixes below.
+        "x-ms-invocation-id", "X-ARR-LOG-ID", "X-ARR-SSL", "X-SITE-DEPLOYMENT-ID", "WAS-DEFAULT-HOSTNAME", "DISGUISED-HOST",
+        "X-WAWS-Unencoded-URL", "CLIENT-IP", "X-Client-IP", "X-Client-Port", "X-AppService-Proto", "x-ms-coldstart",
     };
+
+    // Prefixes of the same: X-Original-* is what ASP.NET Core's forwarded-headers step (run by the Functions worker
+    // on the host's forwarding) keeps of the hop it replaced. Not x-ms- as a whole: Azure SDKs send their own
+    // (x-ms-client-request-id), which Azure OpenAI acts on.
+    private static readonly string[] NeverForwardedPrefixes = ["X-Original-", "x-ms-client-principal", "x-ms-token-"];
 
     // Headers the provider acts on: dropping one would change what the call does, so one that cannot be sent is the
     // client's error (400). Any other header (User-Agent, SDK telemetry, a client's own x- headers) is informational
@@ -81,7 +91,9 @@ public static class UpstreamRequestFactory
     }
 
     private static bool IsForwarded(string name, IProviderAdapter adapter) =>
-        !NeverForwarded.Contains(name) && !name.StartsWith("x-fko-", StringComparison.OrdinalIgnoreCase) && !adapter.IsCredentialHeader(name);
+        !NeverForwarded.Contains(name) && !name.StartsWith("x-fko-", StringComparison.OrdinalIgnoreCase)
+        && !NeverForwardedPrefixes.Any(prefix => name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+        && !adapter.IsCredentialHeader(name);
 
     private static bool IsProviderSemantic(string name)
     {

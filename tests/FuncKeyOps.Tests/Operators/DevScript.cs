@@ -54,7 +54,7 @@ internal sealed class DevScript : IAsyncDisposable
         }
     }
 
-    public static DevScript Start(int port, IDictionary<string, string?>? environment = null)
+    public static DevScript Start(int port, IDictionary<string, string?>? environment = null, params string[] arguments)
     {
         // A terminal's shell starts the script with SIGINT at its default; a test run started in the background
         // may pass it on ignored, and a shell cannot trap a signal ignored on entry, so it is reset first.
@@ -65,7 +65,7 @@ internal sealed class DevScript : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { "--default-signal=INT", "setsid", "--wait", "bash", "build.sh", "dev" })
+        foreach (var arg in new[] { "--default-signal=INT", "setsid", "--wait", "bash", "build.sh", "dev" }.Concat(arguments))
             info.ArgumentList.Add(arg);
 
         // Whatever the test run's environment points at, dev must start its own storage and vault here.

@@ -6,7 +6,9 @@ using System.Text.RegularExpressions;
 using FuncKeyOps.Audit;
 using FuncKeyOps.Relay;
 using FuncKeyOps.RelayKeys;
+using FuncKeyOps.Testing.Functions;
 using FuncKeyOps.Testing.Storage;
+using FuncKeyOps.Tests.Functions;
 using FuncKeyOps.Tests.Storage;
 
 namespace FuncKeyOps.Tests.Operators;
@@ -118,6 +120,51 @@ public sealed partial class DevScriptTests
         {
             temp.Delete(recursive: true);
         }
+    }
+
+    /// <summary>
+    /// <c>./build.sh dev --functions</c> under the host <c>FKO_FUNCTIONS_HOST</c> names (<c>./build.sh test</c> sets it
+    /// when <c>../shared/functions-host</c> is there): the printed keys work through the host, the admin API only with
+    /// both the function key and the admin key, and Ctrl-C stops the host before Azurite (else its shutdown waits on
+    /// storage for about 40 s), within the same bound, leaving nothing running.
+    /// </summary>
+    [FunctionsHostFact]
+    public async Task Functions_dev_serves_relay_and_admin_with_the_printed_keys_and_Ctrl_C_stops_everything_within_5_s()
+    {
+        var host = Environment.GetEnvironmentVariable(FunctionsHostInstance.HostVariable);
+        var port = FreePort();
+        await using var dev = DevScript.Start(port, new Dictionary<string, string?> { [FunctionsHostInstance.HostVariable] = host }, "--functions");
+        var functionKey = await dev.WaitForLineAsync("FKO_FUNCTION_KEY=");
+        var adminKey = await dev.WaitForLineAsync("FKO_ADMIN_KEY=");
+        var relayKey = await dev.WaitForLineAsync("FKO_RELAY_KEY=");
+        await dev.WaitForLineAsync("Ctrl-C stops everything.");
+        var started = dev.RecordStartedProcesses();
+        Assert.Contains(started, pid => ProcessTree.CommandLine(pid).Contains("FuncKeyOps.Functions.dll", StringComparison.Ordinal));
+        Assert.Contains(started, pid => ProcessTree.CommandLine(pid).Contains("--queuePort", StringComparison.Ordinal));
+
+        await RelayCallsAsync(port, relayKey);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/api/manage/"), Timeout = TimeSpan.FromSeconds(60) };
+        async Task<HttpStatusCode> ListRelayKeys(string? function, string? admin)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "relay-keys");
+            if (function is not null)
+                request.Headers.Add("x-functions-key", function);
+            if (admin is not null)
+                request.Headers.Add("x-fko-admin-key", admin);
+            using var response = await http.SendAsync(request);
+            return response.StatusCode;
+        }
+        Assert.Equal(HttpStatusCode.Unauthorized, await ListRelayKeys(null, adminKey));
+        Assert.Equal(HttpStatusCode.Unauthorized, await ListRelayKeys(functionKey, null));
+        Assert.Equal(HttpStatusCode.OK, await ListRelayKeys(functionKey, adminKey));
+
+        var stopping = Stopwatch.StartNew();
+        dev.InterruptGroup();
+        await dev.Exited.WaitAsync(DevScript.ExitPatience);
+        stopping.Stop();
+
+        Assert.True(stopping.Elapsed < StopBound, $"Ctrl-C took {stopping.Elapsed.TotalSeconds:F1} s. Output:\n{dev.Tail()}");
+        AssertNoneRunning(dev.RecordStartedProcesses());
     }
 
     /// <summary>One call per provider, each in the provider's own format; returns the relay's request ids.</summary>

@@ -23,6 +23,27 @@ public class SourceAddressTests
         Assert.Equal("203.0.113.7", SourceAddress.From([]).Resolve(Request("203.0.113.7", "1.2.3.4"))!.ToString());
     }
 
+    /// <summary>
+    /// What the Functions worker receives from its host (measured under ../shared/functions-host): the host replaces any
+    /// X-Forwarded-For with its own TCP peer, and the worker's ASP.NET Core integration applies that (the peer is its
+    /// loopback host), so the connection's address is already the host's peer, X-Forwarded-For is gone and the hop it
+    /// replaced is in X-Original-For. The source is that peer whatever Relay:TrustedProxies says; X-Original-For is
+    /// never believed.
+    /// </summary>
+    [Theory]
+    [InlineData("203.0.113.7")]
+    [InlineData("127.0.0.1")] // a local client of a local host: loopback trusted or not, nothing else to believe
+    public void Under_the_Functions_host_the_source_is_the_hosts_peer_and_X_Original_For_is_ignored(string hostPeer)
+    {
+        var context = Request(hostPeer);
+        context.Request.Headers["X-Original-For"] = "127.0.0.1:57060";
+        context.Request.Headers["X-Original-Host"] = "localhost:35193";
+        context.Request.Headers["X-Original-Proto"] = "http";
+
+        Assert.Equal(hostPeer, SourceAddress.From([]).Resolve(context)!.ToString());
+        Assert.Equal(hostPeer, SourceAddress.From(["127.0.0.0/8", "::1"]).Resolve(context)!.ToString());
+    }
+
     [Fact]
     public void A_spoofed_header_from_an_untrusted_peer_is_ignored()
     {
