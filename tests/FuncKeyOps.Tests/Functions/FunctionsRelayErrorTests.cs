@@ -196,19 +196,6 @@ public class FunctionsRelayErrorTests(FunctionsApp app) : IClassFixture<Function
     [FunctionsHostFact]
     public async Task Errors_come_in_each_providers_own_shape()
     {
-        using var anthropic = new HttpRequestMessage(HttpMethod.Post, "api/relay/anthropic/v1/messages") { Content = new StringContent("{}") };
-        anthropic.Headers.Add("x-api-key", "fko_wrongwrongwr_" + new string('A', 43));
-        var a = JsonDocument.Parse(await (await app.Client.SendAsync(anthropic)).Content.ReadAsStringAsync()).RootElement;
-        Assert.Equal("error", a.GetProperty("type").GetString());
-        Assert.Equal("authentication_error", a.GetProperty("error").GetProperty("type").GetString());
-
-        var g = await app.Client.PostAsync("api/relay/gemini/v1beta/models/gemini-2.0-flash:generateContent", new StringContent("{}"));
-        var gemini = JsonDocument.Parse(await g.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
-        Assert.Equal(401, gemini.GetProperty("code").GetInt32());
-        Assert.Equal("UNAUTHENTICATED", gemini.GetProperty("status").GetString());
-
-        var z = await app.Client.PostAsync("api/relay/azure-openai/openai/deployments/d/chat/completions?api-version=2024-10-21", new StringContent("{}"));
-        var azure = JsonDocument.Parse(await z.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
-        Assert.Equal("invalid_relay_key", azure.GetProperty("code").GetString());
+        await ProviderErrorShapes.AssertEachProvidersShapeAsync(app.Client);
     }
 }

@@ -73,40 +73,7 @@ public class FunctionsRelayTests(FunctionsApp app) : IClassFixture<FunctionsApp>
     public async Task Each_chunk_reaches_the_client_before_the_next_is_sent(bool clientAsksForUsage)
     {
         var (_, secret) = await app.CreateRelayKeyAsync();
-        const int chunks = 5;
-        var pacer = new StreamPacer();
-        var oldChunks = app.OpenAI.StreamChunks;
-        app.OpenAI.StreamChunks = chunks;
-        app.OpenAI.Pacer = pacer;
-        try
-        {
-            var options = clientAsksForUsage ? ""","stream_options":{"include_usage":true}""" : "";
-            using var request = new HttpRequestMessage(HttpMethod.Post, "api/relay/openai/v1/chat/completions")
-            {
-                Content = new StringContent($$"""{"model":"gpt-4o-mini","stream":true{{options}},"messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json"),
-            };
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", secret);
-            using var response = await app.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-            Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
-            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
-
-            var deltas = FakeProvider.ReplyDeltas(chunks);
-            for (var i = 0; i < chunks; i++)
-            {
-                pacer.Release();
-                await ReadUntilAsync(reader, $"\"content\":\"{deltas[i]}\"");
-                // The client holds chunk i+1 while the provider has not been allowed to send chunk i+2: nothing buffers.
-                Assert.Equal(i + 1, pacer.SentCount);
-            }
-            var rest = await reader.ReadToEndAsync();
-            Assert.Contains("data: [DONE]", rest);
-            Assert.Equal(clientAsksForUsage, rest.Contains("\"usage\":{", StringComparison.Ordinal));
-        }
-        finally
-        {
-            app.OpenAI.Pacer = null;
-            app.OpenAI.StreamChunks = oldChunks;
-        }
+        await UnbufferedStream.AssertEachChunkArrivesBeforeTheNextIsSentAsync(app.Client, app.OpenAI, secret, clientAsksForUsage);
     }
 
     [FunctionsHostFact]
@@ -167,16 +134,5 @@ public class FunctionsRelayTests(FunctionsApp app) : IClassFixture<FunctionsApp>
         Assert.Equal(app.ProviderKeyValues["azure-openai"], app.Azure.Requests[^1].Header("api-key"));
         var rows = await app.RowsAsync(id, rows => rows.Count == 2);
         Assert.Equal(["azure-openai", "gemini"], rows.Select(r => r.Provider).Order());
-    }
-
-    private static async Task ReadUntilAsync(StreamReader reader, string marker)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (await reader.ReadLineAsync(timeout.Token) is { } line)
-        {
-            if (line.Contains(marker, StringComparison.Ordinal))
-                return;
-        }
-        Assert.Fail($"The stream ended before {marker}");
     }
 }
