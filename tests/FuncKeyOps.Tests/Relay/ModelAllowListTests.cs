@@ -4,15 +4,15 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using FuncKeyOps.RelayKeys;
-using FuncKeyOps.Testing.Providers;
 
 namespace FuncKeyOps.Tests.Relay;
 
 /// <summary>
 /// A relay key limited to some models only makes calls whose one model the relay can read and check: a body it
-/// cannot read unambiguously is a 400 and a path that may run any model a 403, both never forwarded.
+/// cannot read unambiguously is a 400 and a path that may run any model a 403, both never forwarded. The tests
+/// only read (each its own key and rows), so they share one host.
 /// </summary>
-public class ModelAllowListTests
+public class ModelAllowListTests(SharedRelayHost shared) : IClassFixture<SharedRelayHost>
 {
     private const string Allowed = "allowed-model";
 
@@ -43,7 +43,8 @@ public class ModelAllowListTests
     [MemberData(nameof(UnreadableBodies))]
     public async Task A_body_whose_model_cannot_be_read_is_400_in_the_provider_shape_and_never_forwarded(string why, string body)
     {
-        await using var host = await RelayHost.StartAsync();
+        var host = shared.Host;
+        var before = shared.Snapshot();
         var (key, secret) = await host.CreateRelayKeyAsync(new RelayKeySpec { Tenant = "t", Name = "limited", Models = [Allowed] });
 
         foreach (var provider in new[] { "openai", "anthropic", "azure-openai" })
@@ -52,7 +53,7 @@ public class ModelAllowListTests
             await ExpectError(provider, response, HttpStatusCode.BadRequest, "model_unreadable", why);
         }
 
-        AssertNothingForwarded(host);
+        shared.AssertNothingForwardedSince(before);
         var rows = await host.RowsAsync(key.Id);
         Assert.Equal(3, rows.Count(r => r.Status == 400 && r.ErrorCode == "model_unreadable"));
     }
@@ -60,7 +61,8 @@ public class ModelAllowListTests
     [Fact]
     public async Task A_compressed_body_is_unreadable_and_never_forwarded()
     {
-        await using var host = await RelayHost.StartAsync();
+        var host = shared.Host;
+        var before = shared.Snapshot();
         var (_, secret) = await host.CreateRelayKeyAsync(new RelayKeySpec { Tenant = "t", Name = "limited", Models = [Allowed] });
         using var gzipped = new MemoryStream();
         using (var gzip = new GZipStream(gzipped, CompressionLevel.Fastest, leaveOpen: true))
@@ -75,22 +77,23 @@ public class ModelAllowListTests
             using var response = await host.Client.SendAsync(request);
             await ExpectError(provider, response, HttpStatusCode.BadRequest, "model_unreadable", "gzip");
         }
-        AssertNothingForwarded(host);
+        shared.AssertNothingForwardedSince(before);
     }
 
     [Fact]
     public async Task A_readable_allowed_model_is_forwarded_and_a_key_without_a_list_is_not_checked()
     {
-        await using var host = await RelayHost.StartAsync();
+        var host = shared.Host;
+        var before = shared.Snapshot();
         var (_, limited) = await host.CreateRelayKeyAsync(new RelayKeySpec { Tenant = "t", Name = "limited", Models = [Allowed] });
         var (_, open) = await host.CreateRelayKeyAsync(new RelayKeySpec { Tenant = "t", Name = "open" });
 
         foreach (var provider in new[] { "openai", "anthropic", "azure-openai" })
         {
             (await host.Client.SendAsync(Request(provider, HttpMethod.Post, BodyModelPath(provider), limited, $$"""{"model":"{{Allowed}}","max_tokens":5,"messages":[]}"""))).Dispose();
-            Assert.Single(Fake(host, provider).Requests);
+            Assert.Equal(1, shared.ReceivedSince(before, provider));
             (await host.Client.SendAsync(Request(provider, HttpMethod.Post, BodyModelPath(provider), open, """{"model":123,"messages":[]}"""))).Dispose();
-            Assert.Equal(2, Fake(host, provider).Requests.Count);
+            Assert.Equal(2, shared.ReceivedSince(before, provider));
         }
     }
 
@@ -117,18 +120,19 @@ public class ModelAllowListTests
     [InlineData("azure-openai", "POST", "openai/files?api-version=2024-10-21", "{}", false)]
     public async Task Paths_without_a_body_model_are_allowed_only_when_their_model_is_known(string provider, string method, string path, string? body, bool forwarded)
     {
-        await using var host = await RelayHost.StartAsync();
+        var host = shared.Host;
+        var before = shared.Snapshot();
         var (_, secret) = await host.CreateRelayKeyAsync(new RelayKeySpec { Tenant = "t", Name = "limited", Models = [Allowed] });
 
         using var response = await host.Client.SendAsync(Request(provider, new HttpMethod(method), path, secret, body));
 
         if (forwarded)
         {
-            Assert.Single(Fake(host, provider).Requests);
+            Assert.Equal(1, shared.ReceivedSince(before, provider));
             return;
         }
         await ExpectError(provider, response, HttpStatusCode.Forbidden, "model_not_allowed", path);
-        AssertNothingForwarded(host);
+        shared.AssertNothingForwardedSince(before);
     }
 
     private static string BodyModelPath(string provider) => provider switch
@@ -151,22 +155,6 @@ public class ModelAllowListTests
             default: request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", relayKey); break;
         }
         return request;
-    }
-
-    private static FakeProvider Fake(RelayHost host, string provider) => provider switch
-    {
-        "openai" => host.OpenAI,
-        "anthropic" => host.Anthropic,
-        "gemini" => host.Gemini,
-        _ => host.Azure,
-    };
-
-    private static void AssertNothingForwarded(RelayHost host)
-    {
-        Assert.Empty(host.OpenAI.Requests);
-        Assert.Empty(host.Anthropic.Requests);
-        Assert.Empty(host.Gemini.Requests);
-        Assert.Empty(host.Azure.Requests);
     }
 
     /// <summary>The status, and the relay's code where the provider's own error shape carries it.</summary>
