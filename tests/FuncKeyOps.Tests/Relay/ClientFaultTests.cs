@@ -41,12 +41,7 @@ public class ClientFaultTests
         await tcp.GetStream().WriteAsync("{\"model\":"u8.ToArray()); // then nothing more: the client stalls
         var (status, response) = await RawHttp.ReadResponseAsync(tcp, Patience);
 
-        Assert.Equal(408, status);
-        Assert.Equal("request_body_timeout", OpenAIErrorCode(response));
-        Assert.Empty(host.OpenAI.Requests);
-        var row = Assert.Single(await host.RowsAsync(key.Id));
-        Assert.Equal((408, "request_body_timeout"), (row.Status, row.ErrorCode));
-        AssertNothingAboveInformationLogged(host);
+        await AssertRefusedAndAuditedAsync(host, key.Id, status, response, 408, "request_body_timeout");
     }
 
     [Theory]
@@ -61,12 +56,7 @@ public class ClientFaultTests
         await tcp.GetStream().WriteAsync(Encoding.ASCII.GetBytes(chunks));
         var (status, response) = await RawHttp.ReadResponseAsync(tcp, Patience);
 
-        Assert.Equal(400, status);
-        Assert.Equal("invalid_request_body", OpenAIErrorCode(response));
-        Assert.Empty(host.OpenAI.Requests);
-        var row = Assert.Single(await host.RowsAsync(key.Id));
-        Assert.Equal((400, "invalid_request_body"), (row.Status, row.ErrorCode));
-        AssertNothingAboveInformationLogged(host);
+        await AssertRefusedAndAuditedAsync(host, key.Id, status, response, 400, "invalid_request_body");
     }
 
     [Theory]
@@ -103,12 +93,18 @@ public class ClientFaultTests
         await tcp.GetStream().WriteAsync(body);
         var (status, response) = await RawHttp.ReadResponseAsync(tcp, Patience);
 
-        Assert.Equal(400, status);
-        Assert.Equal("invalid_request_body", OpenAIErrorCode(response));
         Assert.Contains("UTF-8", response);
+        await AssertRefusedAndAuditedAsync(host, key.Id, status, response, 400, "invalid_request_body");
+    }
+
+    /// <summary>The client's fault answered with its status and code in OpenAI's shape, never forwarded, audited as such, logged quietly.</summary>
+    private static async Task AssertRefusedAndAuditedAsync(RelayHost host, string relayKeyId, int status, string response, int expectedStatus, string code)
+    {
+        Assert.Equal(expectedStatus, status);
+        Assert.Equal(code, OpenAIErrorCode(response));
         Assert.Empty(host.OpenAI.Requests);
-        var row = Assert.Single(await host.RowsAsync(key.Id));
-        Assert.Equal((400, "invalid_request_body"), (row.Status, row.ErrorCode));
+        var row = Assert.Single(await host.RowsAsync(relayKeyId));
+        Assert.Equal((expectedStatus, code), (row.Status, row.ErrorCode));
         AssertNothingAboveInformationLogged(host);
     }
 }
