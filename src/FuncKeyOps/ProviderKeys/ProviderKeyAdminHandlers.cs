@@ -1,7 +1,9 @@
 using FuncKeyOps.Admin;
 using FuncKeyOps.Errors;
 using FuncKeyOps.Providers;
+using FuncKeyOps.Rotation;
 using FuncKeyOps.Secrets;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -10,7 +12,10 @@ namespace FuncKeyOps.ProviderKeys;
 /// <summary>Admin calls for provider keys, written against HttpContext for both hosts. Values go to Key Vault only.</summary>
 public static class ProviderKeyAdminHandlers
 {
-    public sealed record RegisterRequest(string? Provider, string? BaseUrl, string? SecretName, string? Connector, string? Policy);
+    /// <param name="Policy">A <see cref="RotationPolicy"/> object (or the same as a JSON string); absent is the default policy.</param>
+    /// <param name="ConnectorSettings">Ids and Key Vault secret names the connector needs (strings only, never a credential).</param>
+    public sealed record RegisterRequest(string? Provider, string? BaseUrl, string? SecretName, string? Connector, JsonElement? Policy,
+        Dictionary<string, string>? ConnectorSettings);
 
     /// <param name="Activate">Validate the value with the provider, then stage and activate it in one call.</param>
     public sealed record StageRequest(string? Value, string? ProviderKeyId, bool Activate = false);
@@ -26,7 +31,7 @@ public static class ProviderKeyAdminHandlers
     {
         if (await AdminJson.ReadAsync<RegisterRequest>(context).ConfigureAwait(false) is not { } body)
             return;
-        var error = Validate(name, body, out var baseUrl);
+        var error = Validate(name, body, out var baseUrl, out var policy);
         if (error is not null)
         {
             await ApiErrors.WriteAsync(context, FuncKeyOpsErrors.InvalidRequest, error).ConfigureAwait(false);
@@ -40,7 +45,8 @@ public static class ProviderKeyAdminHandlers
             BaseUrl = baseUrl!,
             SecretName = body.SecretName ?? name,
             Connector = body.Connector ?? "manual",
-            Policy = body.Policy,
+            Policy = policy,
+            ConnectorSettings = body.ConnectorSettings ?? [],
         };
         // Re-registering must not reset traffic weights mid-rotation: the registry keeps the row's weights.
         var (created, stored) = await registry.RegisterAsync(config, context.RequestAborted).ConfigureAwait(false);
@@ -182,9 +188,10 @@ public static class ProviderKeyAdminHandlers
 
     private static readonly HashSet<string> Connectors = [.. ProviderNames.All, "manual"];
 
-    private static string? Validate(string name, RegisterRequest body, out Uri? baseUrl)
+    private static string? Validate(string name, RegisterRequest body, out Uri? baseUrl, out string? policy)
     {
         baseUrl = null;
+        policy = null;
         if (name.Length is 0 or > 127 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
             return "The name must be 1-127 letters, digits or '-'.";
         if (body.Provider is null || !ProviderNames.All.Contains(body.Provider))
@@ -196,6 +203,19 @@ public static class ProviderKeyAdminHandlers
             return "'secretName' must be a Key Vault secret name (letters, digits, '-').";
         if (body.Connector is { } connector && !Connectors.Contains(connector))
             return $"'connector' must be one of: {string.Join(", ", Connectors)}.";
+        if (body.Policy is { ValueKind: not JsonValueKind.Null } given)
+        {
+            // Stored as the JSON text of an object; a string holding that JSON is accepted too (the older form).
+            policy = given.ValueKind == JsonValueKind.String ? given.GetString() : given.GetRawText();
+            try
+            {
+                RotationPolicy.Parse(policy);
+            }
+            catch (FormatException e)
+            {
+                return e.Message;
+            }
+        }
         return null;
     }
 
@@ -206,7 +226,24 @@ public static class ProviderKeyAdminHandlers
         baseUrl = c.BaseUrl,
         secretName = c.SecretName,
         connector = c.Connector,
-        policy = c.Policy,
+        policy = PolicyView(c.Policy),
+        connectorSettings = c.ConnectorSettings,
         weights = c.Weights,
     };
+
+    /// <summary>The stored policy as the object it is; a row registered before policies were checked may hold any text.</summary>
+    private static object? PolicyView(string? policy)
+    {
+        if (string.IsNullOrEmpty(policy))
+            return null;
+        try
+        {
+            using var document = JsonDocument.Parse(policy);
+            return document.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            return policy;
+        }
+    }
 }

@@ -13,8 +13,13 @@ public sealed record ProviderKeyConfig
     public required string SecretName { get; init; }
     /// <summary>How rotation creates and revokes keys at the provider: openai, anthropic, gemini, azure-openai, manual.</summary>
     public string Connector { get; init; } = "manual";
-    /// <summary>Rotation policy (strategy and period), kept as given for the rotation capability.</summary>
+    /// <summary>Rotation policy as JSON (<see cref="FuncKeyOps.Rotation.RotationPolicy"/>); null is the default policy.</summary>
     public string? Policy { get; init; }
+    /// <summary>
+    /// What the connector needs to reach the provider's admin API: ids (project, service account, resource id) and the
+    /// names of Key Vault secrets holding its credentials. Never a credential itself.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> ConnectorSettings { get; init; } = new Dictionary<string, string>();
     /// <summary>Routing weights by secret version; they sum to 100 when set.</summary>
     public IReadOnlyDictionary<string, int> Weights { get; init; } = new Dictionary<string, int>();
 }

@@ -18,6 +18,8 @@ internal sealed class ProviderKeyEntity : ITableEntity
     public string SecretName { get; set; } = "";
     public string Connector { get; set; } = "manual";
     public string? Policy { get; set; }
+    /// <summary>JSON object of strings: <see cref="ProviderKeyConfig.ConnectorSettings"/>.</summary>
+    public string? ConnectorSettings { get; set; }
     /// <summary>JSON object version -> weight.</summary>
     public string Weights { get; set; } = "{}";
 
@@ -29,6 +31,8 @@ internal sealed class ProviderKeyEntity : ITableEntity
         SecretName = SecretName,
         Connector = Connector,
         Policy = Policy,
+        ConnectorSettings = string.IsNullOrEmpty(ConnectorSettings) ? new Dictionary<string, string>()
+            : JsonSerializer.Deserialize<Dictionary<string, string>>(ConnectorSettings) ?? [],
         Weights = JsonSerializer.Deserialize<Dictionary<string, int>>(Weights) ?? [],
     };
 
@@ -40,6 +44,7 @@ internal sealed class ProviderKeyEntity : ITableEntity
         SecretName = config.SecretName,
         Connector = config.Connector,
         Policy = config.Policy,
+        ConnectorSettings = config.ConnectorSettings.Count == 0 ? null : JsonSerializer.Serialize(config.ConnectorSettings),
         Weights = WriteWeights(config.Weights),
     };
 

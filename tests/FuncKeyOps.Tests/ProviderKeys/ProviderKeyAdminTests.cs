@@ -54,6 +54,11 @@ public class ProviderKeyAdminTests
     [InlineData("""{"provider":"openai","baseUrl":"ftp://x.example/"}""", "invalid_request")]
     [InlineData("""{"provider":"openai","baseUrl":"https://user:pw@x.example/"}""", "invalid_request")]
     [InlineData("""{"provider":"openai","baseUrl":"https://x.example/","connector":"magic"}""", "invalid_request")]
+    [InlineData("""{"provider":"openai","baseUrl":"https://x.example/","policy":{"period":"90 days"}}""", "invalid_request")]
+    [InlineData("""{"provider":"openai","baseUrl":"https://x.example/","policy":{"strategy":"emergency"}}""", "invalid_request")]
+    [InlineData("""{"provider":"openai","baseUrl":"https://x.example/","policy":{"colour":"red"}}""", "invalid_request")]
+    [InlineData("""{"provider":"openai","baseUrl":"https://x.example/","policy":{"period":"P1D","warningWindow":"P2D"}}""", "invalid_request")]
+    [InlineData("""{"provider":"openai","baseUrl":"https://x.example/","connectorSettings":{"project":7}}""", "invalid_request_body")]
     [InlineData("""not json""", "invalid_request_body")]
     public async Task Bad_registrations_are_400(string json, string code)
     {
@@ -63,6 +68,32 @@ public class ProviderKeyAdminTests
         using var response = await host.Client.SendAsync(request);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal(code, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task A_policy_and_connector_settings_are_stored_and_shown()
+    {
+        await using var host = await RelayHost.StartAsync();
+        using (var created = await host.Client.SendAsync(Admin(HttpMethod.Put, "provider-keys/openai-team", new
+        {
+            provider = "openai", baseUrl = "https://api.openai.example/", connector = "openai",
+            policy = new { period = "P30D", strategy = "blue-green", holds = "PT1S" },
+            connectorSettings = new Dictionary<string, string> { ["projectId"] = "proj_1", ["adminKeySecret"] = "openai-admin" },
+        })))
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+
+        var stored = (await host.Services.GetRequiredService<ProviderKeyRegistry>().GetAsync("openai-team"))!;
+        var policy = FuncKeyOps.Rotation.RotationPolicy.Parse(stored.Policy);
+        Assert.Equal(TimeSpan.FromDays(30), policy.Period);
+        Assert.Equal(TimeSpan.FromDays(14), policy.WarningWindow);
+        Assert.Equal(FuncKeyOps.Rotation.RotationStrategy.BlueGreen, policy.Strategy);
+        Assert.Equal(TimeSpan.FromSeconds(1), policy.Holds);
+        Assert.Equal("proj_1", stored.ConnectorSettings["projectId"]);
+
+        using var read = await host.Client.SendAsync(Admin(HttpMethod.Get, "provider-keys/openai-team"));
+        var key = JsonDocument.Parse(await read.Content.ReadAsStringAsync()).RootElement.GetProperty("key");
+        Assert.Equal("P30D", key.GetProperty("policy").GetProperty("period").GetString());
+        Assert.Equal("openai-admin", key.GetProperty("connectorSettings").GetProperty("adminKeySecret").GetString());
     }
 
     [Fact]
