@@ -1,0 +1,12 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FuncKeyOps.Rotation.Connectors;
+
+/// <summary>One <see cref="IKeyConnector"/> per connector name; the step runner picks the one a provider key names.</summary>
+public static class ConnectorsRegistration
+{
+    public static IServiceCollection AddKeyConnectors(this IServiceCollection services)
+    {
+        return services;
+    }
+}
