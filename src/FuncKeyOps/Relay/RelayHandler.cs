@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using FuncKeyOps.Audit;
 using FuncKeyOps.Errors;
 using FuncKeyOps.Logging;
@@ -290,7 +291,9 @@ public sealed partial class RelayHandler(
     /// Sends the call with one provider key value (with the upstream client's own retries) and reads as much of the
     /// answer as decides whether it reaches the client: its headers, and a 4xx's body, which may be a key refusal.
     /// </summary>
-    private async Task<UpstreamAttempt> AttemptAsync(HttpContext context, IProviderAdapter adapter, RelayCall call, RequestPlan plan, Uri upstreamUri, string providerKey)
+    // Pooled: every call makes at least one attempt, and the hot path should not pay a state machine box for it.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<UpstreamAttempt> AttemptAsync(HttpContext context, IProviderAdapter adapter, RelayCall call, RequestPlan plan, Uri upstreamUri, string providerKey)
     {
         HttpResponseMessage response;
         try
