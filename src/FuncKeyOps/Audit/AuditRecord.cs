@@ -1,6 +1,9 @@
 namespace FuncKeyOps.Audit;
 
-/// <summary>One relayed call. Never a secret or a prompt: the body is represented by its SHA-256 only.</summary>
+/// <summary>
+/// One relayed call, or one failed attempt of a call retried on another provider key version (<see cref="Attempt"/>).
+/// Never a secret or a prompt: the body is represented by its SHA-256 only.
+/// </summary>
 public sealed record AuditRecord
 {
     public required string RequestId { get; init; }

@@ -34,8 +34,9 @@ public sealed class ProviderKeyResolver(ProviderKeyRegistry registry, SecretCach
     /// <summary>
     /// The version a call retries on when <paramref name="failed"/> was refused or unreachable: the other version that
     /// carries routing weight (during a canary, two do), or null when there is none or it may not serve. Only the
-    /// snapshot <paramref name="failed"/> came from and the secret cache are read (no version listing per request);
-    /// a version the cache knows is tagged revoked or disabled is skipped, and one the vault will not give is too.
+    /// snapshot <paramref name="failed"/> came from and the secret cache are read (no version listing per request; a
+    /// version that carries weight is usually cached already, since it serves too, else it is loaded once as the first
+    /// pick would); a version the cache knows is tagged revoked or disabled is skipped, and one the vault will not give is too.
     /// </summary>
     public async ValueTask<ResolvedProviderKey?> ResolveOtherAsync(ResolvedProviderKey failed, CancellationToken cancellationToken = default)
     {
