@@ -20,6 +20,7 @@ public sealed class FakeOpenAIAdmin
     private readonly object _gate = new();
     private readonly HashSet<string> _adminKeys = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Project> _projects = new(StringComparer.Ordinal);
+    private int _loseCreateAnswers;
 
     internal FakeOpenAIAdmin(FakeOpenAI fake) => _fake = fake;
 
@@ -44,6 +45,13 @@ public sealed class FakeOpenAIAdmin
     {
         lock (_gate)
             return ProjectOf(projectId).AddServiceAccount(name);
+    }
+
+    /// <summary>The next create (account or key) is made, then answered 500 instead: a create whose answer was lost.</summary>
+    public void LoseNextCreateAnswer()
+    {
+        lock (_gate)
+            _loseCreateAnswers++;
     }
 
     /// <summary>The keys the project holds now, without values.</summary>
@@ -77,6 +85,8 @@ public sealed class FakeOpenAIAdmin
         var path = exchange.Request.Path.Value ?? "";
         var segments = path.StartsWith(ProjectsPrefix, StringComparison.Ordinal) ? path[ProjectsPrefix.Length..].Split('/') : [];
         var (status, body) = Answer(exchange, exchange.Request.Method, segments);
+        if (exchange.Request.Method == "POST" && status == 200 && TakeLostAnswer())
+            (status, body) = (500, FakeOpenAI.Error("The server had an error while processing your request. Sorry about that!", "server_error"));
         await exchange.WriteJsonAsync(status, body);
     }
 
@@ -104,6 +114,12 @@ public sealed class FakeOpenAIAdmin
                 _ => (404, FakeOpenAI.Error($"Invalid URL ({method} {exchange.Request.Path.Value})", "invalid_request_error")),
             };
         }
+    }
+
+    private bool TakeLostAnswer()
+    {
+        lock (_gate)
+            return _loseCreateAnswers > 0 && _loseCreateAnswers-- > 0;
     }
 
     private Project ProjectOf(string projectId) =>
