@@ -36,8 +36,7 @@ public sealed class FakeAnthropicAdmin
         ArgumentException.ThrowIfNullOrEmpty(value);
         var id = "apikey_01" + FakeIds.Alnum(22);
         lock (_gate)
-            _keys[id] = new StoredKey(value, name, "active");
-        _fake.AcceptKey(value);
+            Store(id, new StoredKey(value, name, "active"));
         return id;
     }
 
@@ -46,6 +45,13 @@ public sealed class FakeAnthropicAdmin
     {
         lock (_gate)
             return _keys[id].Status;
+    }
+
+    /// <summary>Sets a key's status as an operator would in the Console (e.g. <c>archived</c>).</summary>
+    public void SetStatus(string id, string status)
+    {
+        lock (_gate)
+            Store(id, _keys[id] with { Status = status });
     }
 
     internal static bool Serves(HttpRequest request) => request.Path.StartsWithSegments("/v1/organizations", StringComparison.Ordinal);
@@ -97,13 +103,19 @@ public sealed class FakeAnthropicAdmin
                 return (400, FakeAnthropic.Error(exchange, "invalid_request_error", "An archived API key cannot be changed."));
 
             key = key with { Status = status, Name = update?["name"]?.GetValue<string>() ?? key.Name };
-            _keys[id] = key;
-            if (status == "active")
-                _fake.AcceptKey(key.Value);
-            else
-                _fake.RevokeKey(key.Value);
+            Store(id, key);
             return (200, key.ToJson(id));
         }
+    }
+
+    /// <summary>Keeps the key and makes the model calls accept it only while it is active.</summary>
+    private void Store(string id, StoredKey key)
+    {
+        _keys[id] = key;
+        if (key.Status == "active")
+            _fake.AcceptKey(key.Value);
+        else
+            _fake.RevokeKey(key.Value);
     }
 
     private JsonObject List(string limitText, string afterId)
