@@ -82,9 +82,8 @@ public class AnthropicKeyConnectorTests
         Assert.Equal(401, await ConnectorHarness.ListModelsAsync(s.Fake.BaseUri, "anthropic", value));
         foreach (var text in new[] { revoked.Detail!, s.Harness.Logs.AllText })
         {
-            Assert.DoesNotContain(value[..16] + "..." + value[^4..], text); // the fake's hint
-            Assert.DoesNotContain(value[^8..], text);
-            Assert.DoesNotContain(s.AdminKey, text);
+            ConnectorHarness.AssertNoPartOf(value, text); // the value, and the hint's head beyond its fixed stem
+            ConnectorHarness.AssertNoPartOf(s.AdminKey, text);
         }
     }
 
@@ -130,8 +129,8 @@ public class AnthropicKeyConnectorTests
         Assert.Equal("active", s.Fake.Admin.StatusOf(id));
         foreach (var text in new[] { revoked.Detail!, s.Harness.Logs.AllText })
         {
-            Assert.DoesNotContain(wrongKey, text);
-            Assert.DoesNotContain(s.AdminKey, text);
+            ConnectorHarness.AssertNoPartOf(wrongKey, text);
+            ConnectorHarness.AssertNoPartOf(s.AdminKey, text);
         }
     }
 

@@ -91,6 +91,19 @@ internal sealed class ConnectorHarness : IAsyncDisposable
         return (int)response.StatusCode;
     }
 
+    /// <summary>No 8-character piece of the secret is in the text: a key shown in part (masked, a hint) is still a leak.</summary>
+    public static void AssertNoPartOf(string secret, string text)
+    {
+        const int Piece = 8;
+        for (var i = 0; i + Piece <= secret.Length; i++)
+        {
+            var piece = secret.Substring(i, Piece);
+            // The fixed "fake-openai-admin-" stems are no secret; only pieces reaching into the random part count.
+            if (i + Piece > secret.LastIndexOf('-') + 1)
+                Assert.False(text.Contains(piece, StringComparison.Ordinal), $"A piece of a secret ({i}..{i + Piece}) is in the text.");
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _services.DisposeAsync();

@@ -58,8 +58,8 @@ public class OpenAIKeyConnectorTests
         Assert.Equal(401, await ConnectorHarness.ListModelsAsync(s.Fake.BaseUri, "openai", created.Value!));
         Assert.Empty(s.Fake.Admin.Keys(s.ProjectId));
         Assert.Empty(s.Fake.Admin.ServiceAccounts(s.ProjectId)); // the account made for this rotation goes with its key
-        Assert.DoesNotContain(created.Value!, s.Harness.Logs.AllText);
-        Assert.DoesNotContain(s.AdminKey, s.Harness.Logs.AllText);
+        ConnectorHarness.AssertNoPartOf(created.Value!, s.Harness.Logs.AllText);
+        ConnectorHarness.AssertNoPartOf(s.AdminKey, s.Harness.Logs.AllText);
     }
 
     [Fact]
@@ -135,8 +135,8 @@ public class OpenAIKeyConnectorTests
         Assert.Contains("refused the admin key (401)", revoked.Detail);
         foreach (var text in new[] { created.Detail!, revoked.Detail!, s.Harness.Logs.AllText })
         {
-            Assert.DoesNotContain(wrongKey, text);
-            Assert.DoesNotContain(s.AdminKey, text);
+            ConnectorHarness.AssertNoPartOf(wrongKey, text);
+            ConnectorHarness.AssertNoPartOf(s.AdminKey, text);
         }
         Assert.Contains("refused the admin key", s.Harness.Logs.AllText); // the failure is logged, without the key
     }
