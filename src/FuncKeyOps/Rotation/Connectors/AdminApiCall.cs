@@ -6,7 +6,7 @@ using Polly.Timeout;
 namespace FuncKeyOps.Rotation.Connectors;
 
 /// <summary>Why a provider's admin API could not do what a connector asked; never holds a key or a key's hint.</summary>
-public sealed record AdminFailure(string Detail, bool Transient)
+internal sealed record AdminFailure(string Detail, bool Transient)
 {
     public ConnectorCreation ToCreation() => new(ConnectorCreateOutcome.Failed, Detail: Detail, Transient: Transient);
 

@@ -196,19 +196,13 @@ public sealed partial class OpenAIKeyConnector(IHttpClientFactory clients, ISecr
     {
         public string? ServiceAccountId => serviceAccountId;
 
-        public Task<AdminAnswer> SendAsync(HttpMethod method, string relative, object? body, string what, CancellationToken cancellationToken)
+        public async Task<AdminAnswer> SendAsync(HttpMethod method, string relative, object? body, string what, CancellationToken cancellationToken)
         {
-            var request = new HttpRequestMessage(method, access.Resolve($"v1/organization/projects/{Uri.EscapeDataString(projectId)}/{relative}"));
+            using var request = new HttpRequestMessage(method, access.Resolve($"v1/organization/projects/{Uri.EscapeDataString(projectId)}/{relative}"));
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", access.AdminKey);
             if (body is not null)
                 request.Content = JsonContent.Create(body);
-            return SendDisposingAsync(request);
-
-            async Task<AdminAnswer> SendDisposingAsync(HttpRequestMessage message)
-            {
-                using (message)
-                    return await AdminApiCall.SendAsync(client, message, Provider, what, cancellationToken).ConfigureAwait(false);
-            }
+            return await AdminApiCall.SendAsync(client, request, Provider, what, cancellationToken).ConfigureAwait(false);
         }
     }
 
