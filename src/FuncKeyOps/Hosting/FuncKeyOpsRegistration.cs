@@ -8,6 +8,7 @@ using FuncKeyOps.ProviderKeys;
 using FuncKeyOps.Providers;
 using FuncKeyOps.Quotas;
 using FuncKeyOps.Relay;
+using FuncKeyOps.Rotation.Connectors;
 using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Secrets;
 using FuncKeyOps.Storage;
@@ -62,6 +63,7 @@ public static class FuncKeyOpsRegistration
         services.AddQuotas(configuration);
         services.AddAudit(configuration);
         services.AddRelay(configuration);
+        services.AddKeyConnectors();
 
         services.AddHealthChecks()
             .AddCheck<StorageHealthCheck>("storage", timeout: HealthCheckTimeout)
