@@ -1,0 +1,20 @@
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace FuncKeyOps.Rotation.Durable;
+
+public static class DurableRotationRegistration
+{
+    /// <summary>
+    /// Makes <see cref="DurableRotationDriver"/> the host's <see cref="IRotationDriver"/> (replacing any default)
+    /// and registers the step activity. Call after <c>AddFuncKeyOps</c>.
+    /// </summary>
+    public static IServiceCollection AddDurableRotationDriver(this IServiceCollection services, Func<IServiceProvider, DurableTaskClient> client)
+    {
+        services.RemoveAll<IRotationDriver>();
+        services.AddSingleton<IRotationDriver>(sp => new DurableRotationDriver(() => client(sp)));
+        services.TryAddTransient<RotationStepActivity>();
+        return services;
+    }
+}
