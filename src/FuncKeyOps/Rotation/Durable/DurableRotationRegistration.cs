@@ -7,14 +7,13 @@ namespace FuncKeyOps.Rotation.Durable;
 public static class DurableRotationRegistration
 {
     /// <summary>
-    /// Makes <see cref="DurableRotationDriver"/> the host's <see cref="IRotationDriver"/> (replacing any default)
-    /// and registers the step activity. Call after <c>AddFuncKeyOps</c>.
+    /// Makes <see cref="DurableRotationDriver"/> the host's <see cref="IRotationDriver"/>, replacing any default:
+    /// call after <c>AddFuncKeyOps</c>.
     /// </summary>
     public static IServiceCollection AddDurableRotationDriver(this IServiceCollection services, Func<IServiceProvider, DurableTaskClient> client)
     {
         services.RemoveAll<IRotationDriver>();
         services.AddSingleton<IRotationDriver>(sp => new DurableRotationDriver(() => client(sp)));
-        services.TryAddTransient<RotationStepActivity>();
         return services;
     }
 }
