@@ -20,6 +20,15 @@ public sealed class DurableEngine : IAsyncLifetime
     private readonly ConcurrentDictionary<string, int> _executions = new();
     private DurableTaskTestHost? _host;
 
+    /// <summary>The same orchestration with retries short enough to exhaust in a test.</summary>
+    public const string QuickRetriesOrchestration = RotationOrchestration.Name + "QuickRetries";
+
+    public static readonly RotationOrchestrationOptions QuickRetries = new()
+    {
+        StepRetry = new RetryPolicy(maxNumberOfAttempts: 2, firstRetryInterval: TimeSpan.FromMilliseconds(100)),
+        RetryAfterFailure = TimeSpan.FromSeconds(1),
+    };
+
     public CapturingLoggerProvider Logs { get; } = new();
 
     public DurableTaskClient Client => _host?.Client ?? throw new InvalidOperationException("The engine has not started.");
@@ -47,16 +56,32 @@ public sealed class DurableEngine : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var loggerFactory = LoggerFactory.Create(b => b.AddProvider(Logs).SetMinimumLevel(LogLevel.Information));
-        _host = await DurableTaskTestHost.StartAsync(tasks =>
+        // The test host picks a random port without asking the system, so on a busy machine it can collide:
+        // another pick is the remedy.
+        for (var attempt = 1; ; attempt++)
         {
-            tasks.AddOrchestratorFunc<RotationStepInput, RotationStatus>(RotationOrchestration.Name, (context, input) =>
+            try
             {
-                _executions.AddOrUpdate(context.InstanceId, 1, (_, count) => count + 1);
-                return RotationOrchestration.RunAsync(context, input);
-            });
-            tasks.AddActivityFunc<RotationStepInput, RotationStepResult>(RotationStepActivity.Name, (_, input) =>
-                new RotationStepActivity(_runners[input.Rotation.KeyName]).RunAsync(input, CancellationToken.None));
-        }, new DurableTaskTestHostOptions { LoggerFactory = loggerFactory });
+                _host = await DurableTaskTestHost.StartAsync(Register, new DurableTaskTestHostOptions { LoggerFactory = loggerFactory });
+                return;
+            }
+            catch (IOException) when (attempt < 5)
+            {
+            }
+        }
+    }
+
+    private void Register(DurableTaskRegistry tasks)
+    {
+        tasks.AddOrchestratorFunc<RotationStepInput, RotationStatus>(RotationOrchestration.Name, (context, input) =>
+        {
+            _executions.AddOrUpdate(context.InstanceId, 1, (_, count) => count + 1);
+            return RotationOrchestration.RunAsync(context, input);
+        });
+        tasks.AddOrchestratorFunc<RotationStepInput, RotationStatus>(QuickRetriesOrchestration, (context, input) =>
+            RotationOrchestration.RunAsync(context, input, QuickRetries));
+        tasks.AddActivityFunc<RotationStepInput, RotationStepResult>(RotationStepActivity.Name, (_, input) =>
+            new RotationStepActivity(_runners[input.Rotation.KeyName]).RunAsync(input, CancellationToken.None));
     }
 
     public async Task DisposeAsync()

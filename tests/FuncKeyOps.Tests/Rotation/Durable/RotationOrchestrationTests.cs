@@ -57,7 +57,7 @@ public class RotationOrchestrationTests(DurableEngine engine) : IClassFixture<Du
             RotationStepResult.Next(1, TimeSpan.Zero),
             RotationStepResult.Next(2, TimeSpan.Zero),
             RotationStepResult.Finished(RotationStatus.Succeeded));
-        runner.FailOnceAfterWrite(1);
+        runner.FailAfterWrite(1);
 
         await engine.Driver.ScheduleAsync(rotation, CancellationToken.None);
         var done = await engine.WaitForCompletionAsync(rotation);
@@ -65,6 +65,43 @@ public class RotationOrchestrationTests(DurableEngine engine) : IClassFixture<Du
         Assert.Equal(RotationStatus.Succeeded, done.ReadOutputAs<RotationStatus>());
         Assert.Equal([0, 1, 1, 2], runner.Calls);
         Assert.Equal(new Dictionary<int, int> { [0] = 1, [1] = 1, [2] = 1 }, runner.Completions.OrderBy(c => c.Key).ToDictionary());
+    }
+
+    [Fact]
+    public async Task A_step_still_failing_after_its_retries_is_tried_again_after_a_wait_instead_of_failing_the_rotation()
+    {
+        var (rotation, runner) = engine.NewRotation(
+            RotationStepResult.Next(1, TimeSpan.Zero),
+            RotationStepResult.Finished(RotationStatus.Succeeded));
+        // Both attempts the quick retry policy allows fail, then the one after RetryAfterFailure succeeds.
+        runner.FailAfterWrite(1, times: DurableEngine.QuickRetries.StepRetry.MaxNumberOfAttempts);
+
+        await engine.Client.ScheduleNewOrchestrationInstanceAsync(DurableEngine.QuickRetriesOrchestration,
+            new RotationStepInput(rotation, 0), new Microsoft.DurableTask.StartOrchestrationOptions(rotation.InstanceId));
+        var done = await engine.WaitForCompletionAsync(rotation);
+
+        Assert.True(done.RuntimeStatus == OrchestrationRuntimeStatus.Completed, $"{done.RuntimeStatus}: {done.FailureDetails}");
+        Assert.Equal(RotationStatus.Succeeded, done.ReadOutputAs<RotationStatus>());
+        Assert.Equal([0, 1, 1, 1], runner.Calls);
+        var times = runner.CallTimes;
+        Assert.True(times[3] - times[2] >= DurableEngine.QuickRetries.RetryAfterFailure - TimeSpan.FromMilliseconds(100),
+            $"the step was tried again {times[3] - times[2]} after its last retry, before {DurableEngine.QuickRetries.RetryAfterFailure}");
+    }
+
+    [Fact]
+    public async Task A_finished_rotation_does_not_count_as_running_and_the_key_s_next_rotation_replaces_its_instance()
+    {
+        var (rotation, runner) = engine.NewRotation(RotationStepResult.Finished(RotationStatus.Succeeded));
+        await engine.Driver.ScheduleAsync(rotation, CancellationToken.None);
+        await engine.WaitForCompletionAsync(rotation);
+        Assert.False(await engine.Driver.IsRunningAsync(rotation.KeyName, CancellationToken.None));
+
+        var next = rotation with { Id = Guid.NewGuid().ToString("N") };
+        await engine.Driver.ScheduleAsync(next, CancellationToken.None);
+        var done = await engine.WaitForCompletionAsync(next);
+
+        Assert.Equal(next, done.ReadInputAs<RotationStepInput>()!.Rotation);
+        Assert.Equal([0, 0], runner.Calls);
     }
 
     [Fact]

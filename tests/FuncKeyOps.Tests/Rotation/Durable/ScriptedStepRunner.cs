@@ -15,7 +15,7 @@ public sealed class ScriptedStepRunner(IReadOnlyList<RotationStepResult> script)
     private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
     private readonly ConcurrentDictionary<int, int> _completions = new();
     private readonly ConcurrentDictionary<int, TaskCompletionSource> _called = new();
-    private readonly ConcurrentDictionary<int, bool> _failOnceAfterWrite = new();
+    private readonly ConcurrentDictionary<int, int> _failuresLeft = new();
     private volatile bool _aborted;
 
     /// <summary>The result a call gets once <see cref="Abort"/> was called (the real runner reads the row's flag).</summary>
@@ -30,8 +30,9 @@ public sealed class ScriptedStepRunner(IReadOnlyList<RotationStepResult> script)
     /// <summary>How many calls of each step answered its result: more than 1 means a finished step was run again.</summary>
     public IReadOnlyDictionary<int, int> Completions => _completions;
 
-    /// <summary>Makes the first call of step <paramref name="index"/> throw as if its answer was lost after its write.</summary>
-    public void FailOnceAfterWrite(int index) => _failOnceAfterWrite[index] = true;
+    /// <summary>Makes the first <paramref name="times"/> calls of step <paramref name="index"/> throw as if the
+    /// answer was lost after the step's write.</summary>
+    public void FailAfterWrite(int index, int times = 1) => _failuresLeft[index] = times;
 
     /// <summary>Records the abort as an admin call writes it on the row: the next call rolls back.</summary>
     public void Abort() => _aborted = true;
@@ -46,7 +47,7 @@ public sealed class ScriptedStepRunner(IReadOnlyList<RotationStepResult> script)
         Signal(index).TrySetResult();
         if (_aborted)
             return Task.FromResult(RolledBack);
-        if (_failOnceAfterWrite.TryRemove(index, out _))
+        if (_failuresLeft.TryGetValue(index, out var left) && left > 0 && _failuresLeft.TryUpdate(index, left - 1, left))
             throw new TimeoutException($"Step {index}: the answer was lost after the write.");
         _completions.AddOrUpdate(index, 1, (_, count) => count + 1);
         return Task.FromResult(script[index]);
