@@ -1,6 +1,11 @@
+using FuncKeyOps.Functions.Rotation;
 using FuncKeyOps.Hosting;
 using FuncKeyOps.Logging;
+using FuncKeyOps.Rotation;
+using FuncKeyOps.Rotation.Durable;
 using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 
 // ASP.NET Core integration: HttpTriggers get the real HttpContext, so the library's handlers (and streaming) work unchanged.
@@ -10,4 +15,9 @@ builder.Configuration.AddFunctionsHostDefaults();
 builder.ConfigureFunctionsWebApplication();
 builder.Services.AddFuncKeyOps(builder.Configuration);
 builder.Services.AddSecretRedaction();
+// Rotations run as Durable orchestrations here; the driver reaches them through the triggers' bound client.
+builder.Services.AddSingleton<DurableClientSource>();
+builder.Services.AddDurableRotationDriver(sp => sp.GetRequiredService<DurableClientSource>().Client);
+// Until the library registers the schedule (the Server driver's work), so the timer function can be activated.
+builder.Services.TryAddSingleton<RotationSchedule>();
 builder.Build().Run();
