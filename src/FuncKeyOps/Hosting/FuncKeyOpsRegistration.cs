@@ -1,6 +1,7 @@
 using Azure.Core;
 using Azure.Data.Tables;
 using Azure.Security.KeyVault.Secrets;
+using FuncKeyOps.Alerts;
 using FuncKeyOps.Audit;
 using FuncKeyOps.Health;
 using FuncKeyOps.Logging;
@@ -62,6 +63,7 @@ public static class FuncKeyOpsRegistration
         services.AddQuotas(configuration);
         services.AddAudit(configuration);
         services.AddRelay(configuration);
+        services.AddAlerts(configuration);
 
         services.AddHealthChecks()
             .AddCheck<StorageHealthCheck>("storage", timeout: HealthCheckTimeout)
