@@ -1,13 +1,25 @@
 using FuncKeyOps.Hosting;
 using FuncKeyOps.Logging;
+using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 // ASP.NET Core integration: HttpTriggers get the real HttpContext, so the library's handlers (and streaming) work unchanged.
 var builder = FunctionsApplication.CreateBuilder(args);
 // The front end cuts a response silent for 230 s: the relay's own waits stay under it (an operator's setting wins).
 builder.Configuration.AddFunctionsHostDefaults();
 builder.ConfigureFunctionsWebApplication();
+// The worker sends the host only the logs of a function invocation; what background services log (the audit
+// writer's and quota flusher's warnings) would be lost. In Azure the worker ships every log to Application Insights
+// itself. Its provider's default rule (Warning and above) is keyed on its type, which AddSecretRedaction wraps, so the
+// worker's Logging:LogLevel settings decide what it gets, as for every other provider; nothing is removed for it.
+builder.Services.AddApplicationInsightsTelemetryWorkerService().ConfigureFunctionsApplicationInsights();
+// Locally (no Application Insights) the host's console is where logs are read: the worker's own console goes there
+// (the host relays a worker's stdout), one line per entry.
+if (string.IsNullOrEmpty(builder.Configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"]))
+    builder.Logging.AddSimpleConsole(console => console.SingleLine = true);
 builder.Services.AddFuncKeyOps(builder.Configuration);
 builder.Services.AddSecretRedaction();
 builder.Build().Run();
