@@ -22,7 +22,8 @@ public static class AlertsRegistration
         services.AddHttpClient(AlertWebhook.ClientName)
             // The default request logging writes the URL, and a webhook URL is a secret (it usually embeds a token).
             .RemoveAllLoggers()
-            .AddStandardResilienceHandler(configuration.GetSection(AlertOptions.Section + ":Resilience"));
+            // Defaults (3 retries with backoff, 30 s in all) unless Alerts:Resilience says otherwise.
+            .AddStandardResilienceHandler(options => configuration.GetSection(AlertOptions.Section + ":Resilience").Bind(options));
         services.TryAddSingleton<AlertLedger>();
         services.TryAddSingleton<AlertWebhook>();
         services.TryAddSingleton<IAlertSink, AlertSink>();
