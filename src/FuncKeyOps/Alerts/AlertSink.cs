@@ -1,5 +1,6 @@
 using Azure;
 using Azure.Data.Tables;
+using FuncKeyOps.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace FuncKeyOps.Alerts;
@@ -20,10 +21,10 @@ internal sealed partial class AlertSink(AlertLedger ledger, AlertWebhook webhook
         {
             claim = await ledger.TryClaimAsync(alert, cancellationToken).ConfigureAwait(false);
         }
-        catch (RequestFailedException e)
+        catch (Exception e) when (StorageReadFailure.Is(e))
         {
             // Without the ledger a duplicate is possible but a lost alert is worse: deliver anyway.
-            LogLedgerUnavailable(logger, alert.Kind, alert.Subject, e.Status, e.ErrorCode);
+            LogLedgerUnavailable(logger, alert.Kind, alert.Subject, e.GetType().Name, (e as RequestFailedException)?.Status);
             await DeliverAsync(alert, cancellationToken).ConfigureAwait(false);
             return;
         }
@@ -38,10 +39,10 @@ internal sealed partial class AlertSink(AlertLedger ledger, AlertWebhook webhook
             else
                 await ledger.ReleaseAsync(claim, cancellationToken).ConfigureAwait(false);
         }
-        catch (RequestFailedException e)
+        catch (Exception e) when (StorageReadFailure.Is(e))
         {
             // Delivered but not marked: the next publish of the key may send it once more (after the claim timeout).
-            LogLedgerUnavailable(logger, alert.Kind, alert.Subject, e.Status, e.ErrorCode);
+            LogLedgerUnavailable(logger, alert.Kind, alert.Subject, e.GetType().Name, (e as RequestFailedException)?.Status);
         }
     }
 
@@ -84,6 +85,6 @@ internal sealed partial class AlertSink(AlertLedger ledger, AlertWebhook webhook
     [LoggerMessage(Level = LogLevel.Warning, Message = "Alert {Kind} for {Subject} could not be sent to the webhook ({Reason}); the next publish of dedupe key {DedupeKey} sends it (it stays unsent in the alerts table)")]
     private static partial void LogDeliveryFailed(ILogger logger, string kind, string subject, string dedupeKey, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Alert {Kind} for {Subject}: the alerts table is unavailable (status {Status}, {ErrorCode}), so it may be delivered twice")]
-    private static partial void LogLedgerUnavailable(ILogger logger, string kind, string subject, int status, string? errorCode);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Alert {Kind} for {Subject}: the alerts table is unavailable ({ErrorType}, status {Status}), so it may be delivered twice")]
+    private static partial void LogLedgerUnavailable(ILogger logger, string kind, string subject, string errorType, int? status);
 }

@@ -5,6 +5,7 @@ using FuncKeyOps.Alerts;
 using FuncKeyOps.Storage;
 using FuncKeyOps.Testing;
 using FuncKeyOps.Testing.Alerts;
+using FuncKeyOps.Testing.Storage;
 using FuncKeyOps.Testing.Vault;
 using Microsoft.Extensions.Time.Testing;
 
@@ -147,6 +148,19 @@ public class AlertSinkTests : IAsyncLifetime
         await crashed.Sink.PublishAsync(alert, CancellationToken.None);
 
         Assert.Single(_webhook.Posts);
+    }
+
+    [Fact]
+    public async Task With_the_alerts_table_unreachable_the_alert_is_still_sent_and_the_failure_logged()
+    {
+        _vault.SetSecretDirect(_webhookSecret, _webhook.Url.ToString());
+        await using var instance = await AlertsInstance.StartAsync(_vault, _prefix, _webhookSecret,
+            storageConnectionString: AzuriteInstance.ConnectionStringFor(ClosedPort()));
+
+        await instance.Sink.PublishAsync(NewAlert("rotation.failed"), CancellationToken.None);
+
+        Assert.Equal("rotation.failed", Assert.Single(_webhook.Posts).GetProperty("kind").GetString());
+        Assert.StartsWith("Warning", Assert.Single(instance.Logs.Lines, l => l.Contains("alerts table is unavailable")));
     }
 
     private static async Task<TableEntity> AlertRowAsync(AlertsInstance instance, Alert alert)

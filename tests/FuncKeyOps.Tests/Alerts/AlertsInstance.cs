@@ -32,9 +32,10 @@ internal sealed class AlertsInstance : IAsyncDisposable
     internal AlertLedger Ledger => _services.GetRequiredService<AlertLedger>();
     public TableStore Tables => _services.GetRequiredService<TableStore>();
 
-    public static async Task<AlertsInstance> StartAsync(TestVault vault, string tablePrefix, string webhookSecret, TimeProvider? time = null)
+    public static async Task<AlertsInstance> StartAsync(TestVault vault, string tablePrefix, string webhookSecret, TimeProvider? time = null,
+        string? storageConnectionString = null)
     {
-        var config = TestSettings.For(vault, await SharedAzurite.GetConnectionStringAsync(), tablePrefix);
+        var config = TestSettings.For(vault, storageConnectionString ?? await SharedAzurite.GetConnectionStringAsync(), tablePrefix);
         config["Alerts:WebhookSecret"] = webhookSecret;
         // Retries at once: the tests count attempts, not wait for backoff.
         config["Alerts:Resilience:Retry:Delay"] = "00:00:00";
