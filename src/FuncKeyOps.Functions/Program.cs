@@ -4,7 +4,6 @@ using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 // ASP.NET Core integration: HttpTriggers get the real HttpContext, so the library's handlers (and streaming) work unchanged.
 var builder = FunctionsApplication.CreateBuilder(args);
@@ -16,10 +15,9 @@ builder.ConfigureFunctionsWebApplication();
 // itself. Its provider's default rule (Warning and above) is keyed on its type, which AddSecretRedaction wraps, so the
 // worker's Logging:LogLevel settings decide what it gets, as for every other provider; nothing is removed for it.
 builder.Services.AddApplicationInsightsTelemetryWorkerService().ConfigureFunctionsApplicationInsights();
-// Locally (no Application Insights) the host's console is where logs are read: the worker's own console goes there
-// (the host relays a worker's stdout), one line per entry.
+// Locally (no Application Insights) the host's output is where logs are read: the host relays the worker's console.
 if (string.IsNullOrEmpty(builder.Configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"]))
-    builder.Logging.AddSimpleConsole(console => console.SingleLine = true);
+    builder.Logging.AddConsoleOutsideInvocations();
 builder.Services.AddFuncKeyOps(builder.Configuration);
 builder.Services.AddSecretRedaction();
 builder.Build().Run();

@@ -81,6 +81,8 @@ public class FunctionsRelayTests(FunctionsApp app) : IClassFixture<FunctionsApp>
         await app.UsageRowAsync(id, "budget80-" + TableKeys.DailyWindow(DateTimeOffset.UtcNow), _ => true);
 
         await app.OutputContainsAsync($"Relay key {id} has used {tokens} of its {tokens} token budget");
+        // What an invocation logs (here: activating the fixture's key) the worker sends the host itself: shown once.
+        Assert.Single(app.Host.Output.Split('\n'), line => line.Contains("Validation call for provider key openai-main answered 200"));
     }
 
     [FunctionsHostTheory]
