@@ -155,6 +155,10 @@ public sealed class FunctionsApp : IAsyncLifetime
     public Task WaitForExecutedAsync(int count) =>
         EventuallyAsync(() => Task.FromResult(ExecutedCount >= count ? "" : null), $"{count} invocations in the host's log");
 
+    /// <summary>Waits until the host's output holds <paramref name="text"/> (a line the worker wrote reaches it shortly after).</summary>
+    public Task OutputContainsAsync(string text) =>
+        EventuallyAsync(() => Task.FromResult(Host.Output.Contains(text, StringComparison.Ordinal) ? "" : null), $"'{text}' in the host's log");
+
     private static int CountOf(string text, string marker)
     {
         var count = 0;
