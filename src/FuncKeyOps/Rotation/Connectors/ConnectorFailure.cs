@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Net;
+using FuncKeyOps.Secrets;
 
 namespace FuncKeyOps.Rotation.Connectors;
 
@@ -16,12 +18,26 @@ internal static class ConnectorFailure
             ? $"{connector}: {operation} got no answer from the provider"
             : $"{connector}: {operation} was answered {status} {(HttpStatusCode)status}{(providerCode is { Length: > 0 } ? $" ({providerCode})" : "")}";
 
-    /// <summary>A vault read the connector needed failed: a missing secret is the operator's to fix, a vault outage passes.</summary>
-    public static (string Detail, bool Transient) SecretUnreadable(string connector, string setting, FuncKeyOps.Secrets.SecretStoreException e) =>
-        e is FuncKeyOps.Secrets.SecretNotFoundException
-            ? ($"{connector}: the secret named by connectorSettings.{setting} does not exist", false)
-            : ($"{connector}: the secret named by connectorSettings.{setting} could not be read (vault status {e.Status?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"})",
-               e.Status is null or 408 or 429 or >= 500);
+    /// <summary>
+    /// The failures a connector expects (bad settings, a provider's refusal, a vault read), as a detail safe to log and
+    /// return and whether a retry may help; false for anything else, which is a bug and propagates.
+    /// </summary>
+    /// <param name="secretsRead">Names the vault secrets the connector reads, for the operator.</param>
+    public static bool TryDescribe(Exception e, string connector, string secretsRead, out string detail, out bool transient)
+    {
+        (detail, transient) = e switch
+        {
+            ConnectorSettingMissingException => (e.Message, false),
+            ProviderCallException call => (call.Message, call.Transient),
+            // A missing secret is the operator's to fix; a vault outage passes.
+            SecretNotFoundException => ($"{connector}: {secretsRead} does not exist", false),
+            SecretStoreException store => (
+                $"{connector}: reading {secretsRead} failed (vault status {store.Status?.ToString(CultureInfo.InvariantCulture) ?? "none"})",
+                store.Status is null or 408 or 429 or >= 500),
+            _ => ("", false),
+        };
+        return detail.Length > 0;
+    }
 
     public static ConnectorCreation CreateFailed(string detail, bool transient) =>
         new(ConnectorCreateOutcome.Failed, Detail: detail, Transient: transient);

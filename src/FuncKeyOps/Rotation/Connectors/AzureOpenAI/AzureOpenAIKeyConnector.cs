@@ -33,6 +33,8 @@ public sealed class AzureOpenAIKeyConnector(
     /// <summary>The named HttpClient the ARM pipeline sends through (Azure.Core retries; no second retry layer).</summary>
     public const string HttpClientName = "FuncKeyOps.Connectors.AzureArm";
 
+    private const string SecretsRead = "the provider key's secret or its slot-regen marker";
+
     private readonly SlotRegenerationMarker _markers = new(secrets);
 
     public string Name => ConnectorName;
@@ -80,18 +82,9 @@ public sealed class AzureOpenAIKeyConnector(
             logger.LogInformation("azure-openai: regenerated slot {Slot} for provider key {ProviderKey}", target, request.Key.Name);
             return new ConnectorCreation(ConnectorCreateOutcome.Created, value, target);
         }
-        catch (ConnectorSettingMissingException e)
+        catch (Exception e) when (ConnectorFailure.TryDescribe(e, ConnectorName, SecretsRead, out var detail, out var transient))
         {
-            return ConnectorFailure.CreateFailed(e.Message, transient: false);
-        }
-        catch (ProviderCallException e)
-        {
-            logger.LogWarning("azure-openai: create for {ProviderKey} failed: {Detail}", request.Key.Name, e.Message);
-            return ConnectorFailure.CreateFailed(e.Message, e.Transient);
-        }
-        catch (SecretStoreException e)
-        {
-            var (detail, transient) = ConnectorFailure.SecretUnreadable(ConnectorName, "secretName", e);
+            logger.LogWarning("azure-openai: create for {ProviderKey} failed: {Detail}", request.Key.Name, detail);
             return ConnectorFailure.CreateFailed(detail, transient);
         }
     }
@@ -129,18 +122,9 @@ public sealed class AzureOpenAIKeyConnector(
             logger.LogInformation("azure-openai: regenerated slot {Slot} to revoke version {Version} of {ProviderKey}", slot, version.Version, request.Key.Name);
             return new ConnectorRevocation(ConnectorRevokeOutcome.Revoked);
         }
-        catch (ConnectorSettingMissingException e)
+        catch (Exception e) when (ConnectorFailure.TryDescribe(e, ConnectorName, SecretsRead, out var detail, out var transient))
         {
-            return ConnectorFailure.RevokeFailed(e.Message, transient: false);
-        }
-        catch (ProviderCallException e)
-        {
-            logger.LogWarning("azure-openai: revoke of slot {Slot} failed: {Detail}", slot, e.Message);
-            return ConnectorFailure.RevokeFailed(e.Message, e.Transient);
-        }
-        catch (SecretStoreException e)
-        {
-            var (detail, transient) = ConnectorFailure.SecretUnreadable(ConnectorName, "secretName", e);
+            logger.LogWarning("azure-openai: revoke of slot {Slot} failed: {Detail}", slot, detail);
             return ConnectorFailure.RevokeFailed(detail, transient);
         }
     }

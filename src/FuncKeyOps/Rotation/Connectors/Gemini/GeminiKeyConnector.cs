@@ -31,6 +31,7 @@ public sealed class GeminiKeyConnector(
     /// <summary>The named HttpClient (with the standard resilience handler) the connector calls Google with.</summary>
     public const string HttpClientName = "FuncKeyOps.Connectors.Gemini";
 
+    private const string SecretsRead = "the service-account secret (connectorSettings.serviceAccountSecret)";
     private const string GenerativeLanguageService = "generativelanguage.googleapis.com";
 
     public string Name => ConnectorName;
@@ -61,18 +62,9 @@ public sealed class GeminiKeyConnector(
             logger.LogInformation("gemini: key {KeyName} ready for provider key {ProviderKey}", name, request.Key.Name);
             return new ConnectorCreation(ConnectorCreateOutcome.Created, value, name);
         }
-        catch (ConnectorSettingMissingException e)
+        catch (Exception e) when (ConnectorFailure.TryDescribe(e, ConnectorName, SecretsRead, out var detail, out var transient))
         {
-            return ConnectorFailure.CreateFailed(e.Message, transient: false);
-        }
-        catch (ProviderCallException e)
-        {
-            logger.LogWarning("gemini: create for {ProviderKey} failed: {Detail}", request.Key.Name, e.Message);
-            return ConnectorFailure.CreateFailed(e.Message, e.Transient);
-        }
-        catch (SecretStoreException e)
-        {
-            var (detail, transient) = ConnectorFailure.SecretUnreadable(ConnectorName, "serviceAccountSecret", e);
+            logger.LogWarning("gemini: create for {ProviderKey} failed: {Detail}", request.Key.Name, detail);
             return ConnectorFailure.CreateFailed(detail, transient);
         }
     }
@@ -92,18 +84,9 @@ public sealed class GeminiKeyConnector(
             logger.LogInformation("gemini: key {KeyName} {Outcome}", name, deleted ? "deleted" : "was already gone");
             return new ConnectorRevocation(deleted ? ConnectorRevokeOutcome.Revoked : ConnectorRevokeOutcome.AlreadyGone);
         }
-        catch (ConnectorSettingMissingException e)
+        catch (Exception e) when (ConnectorFailure.TryDescribe(e, ConnectorName, SecretsRead, out var detail, out var transient))
         {
-            return ConnectorFailure.RevokeFailed(e.Message, transient: false);
-        }
-        catch (ProviderCallException e)
-        {
-            logger.LogWarning("gemini: revoke of {KeyName} failed: {Detail}", name, e.Message);
-            return ConnectorFailure.RevokeFailed(e.Message, e.Transient);
-        }
-        catch (SecretStoreException e)
-        {
-            var (detail, transient) = ConnectorFailure.SecretUnreadable(ConnectorName, "serviceAccountSecret", e);
+            logger.LogWarning("gemini: revoke of {KeyName} failed: {Detail}", name, detail);
             return ConnectorFailure.RevokeFailed(detail, transient);
         }
     }
