@@ -22,6 +22,7 @@ namespace FuncKeyOps.Rotation.Connectors.Gemini;
 /// </remarks>
 public sealed class GeminiKeyConnector(
     IHttpClientFactory httpClients,
+    IHttpMessageHandlerFactory httpHandlers,
     ISecretStore secrets,
     TimeProvider time,
     ILogger<GeminiKeyConnector> logger) : IKeyConnector
@@ -101,7 +102,7 @@ public sealed class GeminiKeyConnector(
     private async Task<GoogleApiKeysClient> ConnectAsync(GeminiSettings settings, CancellationToken ct)
     {
         var serviceAccount = await secrets.GetAsync(settings.ServiceAccountSecret, cancellationToken: ct);
-        var token = await GoogleServiceAccountToken.GetAsync(serviceAccount.Value, ct);
+        var token = await GoogleServiceAccountToken.GetAsync(serviceAccount.Value, new GoogleHttpClientFactory(httpHandlers, HttpClientName), ct);
         return new GoogleApiKeysClient(httpClients.CreateClient(HttpClientName), settings.ApiKeysEndpoint, token, time);
     }
 
