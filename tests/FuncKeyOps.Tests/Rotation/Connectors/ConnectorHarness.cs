@@ -42,7 +42,7 @@ internal sealed class ConnectorHarness : IAsyncDisposable
         services.AddSingleton(armCredential ?? vault.Credential);
         services.AddKeyConnectors();
         configure?.Invoke(services);
-        return new ConnectorHarness(vault, services.BuildServiceProvider(), logs);
+        return new ConnectorHarness(vault, services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true }), logs);
     }
 
     public IKeyConnector Connector(string name) => _services.GetServices<IKeyConnector>().Single(c => c.Name == name);
