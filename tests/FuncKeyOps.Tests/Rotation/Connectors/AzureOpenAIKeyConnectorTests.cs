@@ -64,7 +64,7 @@ public sealed class AzureOpenAIKeyConnectorTests : IAsyncLifetime
     public async Task A_serving_version_staged_without_a_slot_id_still_protects_its_slot()
     {
         var key = _key with { SecretName = TestNames.NewSecretName("aoai") };
-        var untagged = await _harness.Secrets.SetAsync(key.SecretName, _arm.KeysOf(_accountId).Key2,
+        var untagged = await _harness.Store.SetAsync(key.SecretName, _arm.KeysOf(_accountId).Key2,
             new Dictionary<string, string> { [SecretTags.State] = "active" });
         key = key with { Weights = new Dictionary<string, int> { [untagged.Version] = 100 } };
 
@@ -186,7 +186,7 @@ public sealed class AzureOpenAIKeyConnectorTests : IAsyncLifetime
     };
 
     private async Task<string> StageAsync(string value, string slot) =>
-        (await _harness.Secrets.SetAsync(_key.SecretName, value,
+        (await _harness.Store.SetAsync(_key.SecretName, value,
             new Dictionary<string, string> { [SecretTags.State] = "active", [SecretTags.ProviderKeyId] = slot })).Version;
 
     private async Task<int> ListModelsAsync(string key)
