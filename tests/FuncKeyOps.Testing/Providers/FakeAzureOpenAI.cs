@@ -10,7 +10,8 @@ namespace FuncKeyOps.Testing.Providers;
 /// {resource}.openai.azure.com: <c>POST /openai/deployments/{deployment}/chat/completions</c> and
 /// <c>/embeddings</c>, <c>GET /openai/models</c>, all with <c>?api-version=</c>.
 /// Auth is <c>api-key</c>, or <c>Authorization: Bearer</c>. Responses name the deployment's model,
-/// whatever <c>model</c> the request body says.
+/// whatever <c>model</c> the request body says. Registered with <see cref="FakeArm.AddAccount"/>, it accepts the account's
+/// two slot values, and a regenerated slot's old value stops working at once.
 /// </summary>
 /// <remarks>
 /// As on Azure, a request without api-version is a 404 "Resource not found" before the key is looked at,

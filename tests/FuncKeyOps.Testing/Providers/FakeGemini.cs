@@ -8,7 +8,7 @@ namespace FuncKeyOps.Testing.Providers;
 /// generativelanguage.googleapis.com: <c>POST /v1beta/models/{model}:generateContent</c>,
 /// <c>:streamGenerateContent</c> (SSE with <c>?alt=sse</c>, otherwise a streamed JSON array),
 /// <c>:embedContent</c>, <c>:batchEmbedContents</c>, <c>:countTokens</c>, and <c>GET /v1beta/models</c>. <c>/v1/</c> works the same.
-/// Auth is <c>x-goog-api-key</c> or <c>?key=</c>.
+/// Auth is <c>x-goog-api-key</c> or <c>?key=</c>. Keys created through <see cref="FakeGoogleApiKeys"/> work until deleted there.
 /// </summary>
 /// <remarks>
 /// Google answers a wrong or deleted key with 400 INVALID_ARGUMENT (reason API_KEY_INVALID), not 401,

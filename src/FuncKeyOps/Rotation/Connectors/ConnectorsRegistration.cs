@@ -1,3 +1,5 @@
+using FuncKeyOps.Rotation.Connectors.AzureOpenAI;
+using FuncKeyOps.Rotation.Connectors.Gemini;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
@@ -9,10 +11,17 @@ public static class ConnectorsRegistration
 {
     public static IServiceCollection AddKeyConnectors(this IServiceCollection services)
     {
+        services.TryAddSingleton(TimeProvider.System);
         AddAdminClient(services, OpenAIKeyConnector.HttpClientName);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IKeyConnector, OpenAIKeyConnector>());
         AddAdminClient(services, AnthropicKeyConnector.HttpClientName);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IKeyConnector, AnthropicKeyConnector>());
+        AddAdminClient(services, GeminiKeyConnector.HttpClientName);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IKeyConnector, GeminiKeyConnector>());
+        // ARM calls go through an Azure.Core pipeline (the host's TokenCredential), whose retry policy is the only
+        // retry layer on this client.
+        services.AddHttpClient(AzureOpenAIKeyConnector.HttpClientName);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IKeyConnector, AzureOpenAIKeyConnector>());
         return services;
     }
 

@@ -1,7 +1,9 @@
 using System.Net.Http.Headers;
+using Azure.Core;
 using FuncKeyOps.Logging;
 using FuncKeyOps.ProviderKeys;
 using FuncKeyOps.Rotation.Connectors;
+using FuncKeyOps.Rotation.Connectors.Gemini;
 using FuncKeyOps.Secrets;
 using FuncKeyOps.Testing;
 using FuncKeyOps.Testing.Logging;
@@ -35,7 +37,9 @@ internal sealed class ConnectorHarness : IAsyncDisposable
     public ISecretStore Store { get; }
     public CapturingLoggerProvider Logs { get; }
 
-    public static async Task<ConnectorHarness> StartAsync()
+    /// <param name="configure">More registrations, e.g. the primary handler trusting an HTTPS fake.</param>
+    /// <param name="armCredential">The host's TokenCredential (ARM calls); the vault's fixed-token credential when null.</param>
+    public static async Task<ConnectorHarness> StartAsync(Action<IServiceCollection>? configure = null, TokenCredential? armCredential = null)
     {
         var vault = await TestVault.StartAsync();
         var store = new KeyVaultSecretStore(TestVaults.ProductClient(vault), new SecretRedactor());
@@ -43,11 +47,13 @@ internal sealed class ConnectorHarness : IAsyncDisposable
         var services = new ServiceCollection()
             .AddLogging(logging => logging.AddProvider(logs).SetMinimumLevel(LogLevel.Trace))
             .AddSingleton(store as ISecretStore)
+            .AddSingleton(armCredential ?? vault.Credential)
             .AddKeyConnectors();
         // The production retry delay (1 s, exponential) would make each retried test wait seconds for nothing.
-        foreach (var client in new[] { OpenAIKeyConnector.HttpClientName, AnthropicKeyConnector.HttpClientName })
+        foreach (var client in new[] { OpenAIKeyConnector.HttpClientName, AnthropicKeyConnector.HttpClientName, GeminiKeyConnector.HttpClientName })
             services.Configure<HttpStandardResilienceOptions>(client + "-standard", o => o.Retry.Delay = TimeSpan.FromMilliseconds(5));
-        return new ConnectorHarness(vault, store, services.BuildServiceProvider(), logs);
+        configure?.Invoke(services);
+        return new ConnectorHarness(vault, store, services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true }), logs);
     }
 
     public IKeyConnector Connector(string name) => _services.GetServices<IKeyConnector>().Single(c => c.Name == name);
