@@ -9,6 +9,7 @@ using FuncKeyOps.Providers;
 using FuncKeyOps.Quotas;
 using FuncKeyOps.Relay;
 using FuncKeyOps.RelayKeys;
+using FuncKeyOps.Rotation;
 using FuncKeyOps.Secrets;
 using FuncKeyOps.Storage;
 using Microsoft.Extensions.Configuration;
@@ -62,6 +63,7 @@ public static class FuncKeyOpsRegistration
         services.AddQuotas(configuration);
         services.AddAudit(configuration);
         services.AddRelay(configuration);
+        services.AddRotation(configuration);
 
         services.AddHealthChecks()
             .AddCheck<StorageHealthCheck>("storage", timeout: HealthCheckTimeout)

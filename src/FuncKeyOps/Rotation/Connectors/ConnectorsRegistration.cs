@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace FuncKeyOps.Rotation.Connectors;
 
@@ -7,6 +8,7 @@ public static class ConnectorsRegistration
 {
     public static IServiceCollection AddKeyConnectors(this IServiceCollection services)
     {
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IKeyConnector, ManualConnector>());
         return services;
     }
 }
