@@ -101,7 +101,10 @@ public sealed partial class RotationStepRunner(
             if (revocation?.Outcome == ConnectorRevokeOutcome.Failed && revocation.Transient)
                 return await WaitOrFailAsync(step, $"the provider did not revoke the compromised key ({revocation.Detail})", cancellationToken).ConfigureAwait(false);
         }
-        if (await registry.SetWeightsAsync(step.Config.Name, new Dictionary<string, int>(), cancellationToken).ConfigureAwait(false) is null)
+        // The old version stays listed with weight 0 rather than none: a row without weights would serve the latest
+        // version, and staging the successor (which pins the serving version of such a row) must find nothing to pin.
+        var none = step.Rotation.OldVersion is { } contained ? new Dictionary<string, int> { [contained] = 0 } : new Dictionary<string, int>();
+        if (await registry.SetWeightsAsync(step.Config.Name, none, cancellationToken).ConfigureAwait(false) is null)
             return await CompleteAsync(step, "the provider key's registration was removed", final: RotationStatus.Failed, cancellationToken: cancellationToken).ConfigureAwait(false);
         Wrote(step, "contain.weights");
         var now = time.GetUtcNow();
@@ -119,6 +122,7 @@ public sealed partial class RotationStepRunner(
             switch (creation.Outcome)
             {
                 case ConnectorCreateOutcome.Created when !string.IsNullOrEmpty(creation.Value):
+                    Wrote(step, "create.provider");
                     var tags = new Dictionary<string, string> { [SecretTags.State] = SecretVersionState.Pending.ToTag(), [RotationTag] = step.Rotation.Id };
                     if (!string.IsNullOrEmpty(creation.ProviderKeyId))
                         tags[SecretTags.ProviderKeyId] = creation.ProviderKeyId;
