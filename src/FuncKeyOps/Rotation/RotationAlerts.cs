@@ -27,6 +27,16 @@ internal static class RotationAlerts
             $"{rotation.Id}/{step}/{kind}", time, all);
     }
 
+    /// <summary>
+    /// To every registered sink (the alert sinks' registration decides which: webhook, log); with none registered the
+    /// rotation's own log lines are all there is.
+    /// </summary>
+    public static async Task PublishAsync(IEnumerable<IAlertSink> sinks, Alert alert, CancellationToken cancellationToken)
+    {
+        foreach (var sink in sinks)
+            await sink.PublishAsync(alert, cancellationToken).ConfigureAwait(false);
+    }
+
     public static string ForFinal(RotationStatus status) => status switch
     {
         RotationStatus.Succeeded => Succeeded,

@@ -6,8 +6,8 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 namespace FuncKeyOps.Rotation;
 
 /// <summary>
-/// The rotation engine. Each host adds its own <see cref="IRotationDriver"/>, and the alert sinks register
-/// <see cref="Alerts.IAlertSink"/>; starting or running a rotation needs both.
+/// The rotation engine. Each host registers its own <see cref="IRotationDriver"/> after this (AddSingleton, so it
+/// replaces the <see cref="UndrivenRotationDriver"/> placeholder); alerts go to every registered <see cref="Alerts.IAlertSink"/>.
 /// </summary>
 public static class RotationRegistration
 {
@@ -26,6 +26,7 @@ public static class RotationRegistration
         services.TryAddSingleton<IRotationStepRunner>(sp => sp.GetRequiredService<RotationStepRunner>());
         services.TryAddSingleton<RotationService>();
         services.TryAddSingleton<IRotationStarter>(sp => sp.GetRequiredService<RotationService>());
+        services.TryAddSingleton<IRotationDriver, UndrivenRotationDriver>();
         return services;
     }
 }

@@ -23,7 +23,7 @@ public sealed partial class RotationStepRunner(
     ProviderKeyValidator validator,
     RotationErrorRate errorRate,
     IEnumerable<IKeyConnector> connectors,
-    IAlertSink alerts,
+    IEnumerable<IAlertSink> alertSinks,
     IOptions<RotationOptions> options,
     TimeProvider time,
     ILogger<RotationStepRunner> logger) : IRotationStepRunner
@@ -364,7 +364,7 @@ public sealed partial class RotationStepRunner(
     }
 
     private Task PublishAsync(Step step, string kind, string message, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? details = null) =>
-        alerts.PublishAsync(RotationAlerts.For(step.Rotation, step.Index.ToString(System.Globalization.CultureInfo.InvariantCulture), kind, message, time.GetUtcNow(), details), cancellationToken);
+        RotationAlerts.PublishAsync(alertSinks, RotationAlerts.For(step.Rotation, step.Index.ToString(System.Globalization.CultureInfo.InvariantCulture), kind, message, time.GetUtcNow(), details), cancellationToken);
 
     private void Wrote(Step step, string write) => AfterWrite?.Invoke(step.Id, write);
 
