@@ -51,7 +51,7 @@ public sealed class RotationService(
             Reason = request.Reason,
             Trigger = request.Trigger,
             OldVersion = config.Weights.Where(w => w.Value > 0).OrderByDescending(w => w.Value).Select(w => w.Key).FirstOrDefault(),
-            PriorVersions = (await VersionsAsync(config.SecretName, cancellationToken).ConfigureAwait(false)).Select(v => v.Version).ToList(),
+            PriorVersions = (await RotationStepRunner.VersionsAsync(store, config.SecretName, cancellationToken).ConfigureAwait(false)).Select(v => v.Version).ToList(),
             StartedAt = now,
             NextDue = now,
         };
@@ -89,18 +89,6 @@ public sealed class RotationService(
         catch (FormatException)
         {
             return RotationPolicy.Default;
-        }
-    }
-
-    private async Task<IReadOnlyList<SecretVersionInfo>> VersionsAsync(string secretName, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await store.ListVersionsAsync(secretName, cancellationToken).ConfigureAwait(false);
-        }
-        catch (SecretNotFoundException)
-        {
-            return [];
         }
     }
 }

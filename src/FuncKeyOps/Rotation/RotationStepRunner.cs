@@ -249,7 +249,15 @@ public sealed partial class RotationStepRunner(
                 final: final, cancellationToken: cancellationToken).ConfigureAwait(false);
 
         var versions = await VersionsAsync(step.SecretName, cancellationToken).ConfigureAwait(false);
-        if (step.Rotation.OldVersion is { } oldVersion && versions.FirstOrDefault(v => v.Version == oldVersion) is { } old && old.State != SecretVersionState.Revoked)
+        // Once the revoke of the old version may have begun (its grace is over), the old key may already be dead at
+        // the provider: going back to it, and revoking the new one, could leave no working key. Stop instead.
+        var current = step.Rotation.Plan.Steps[step.Rotation.StepIndex];
+        var oldInfo = step.Rotation.OldVersion is { } o ? versions.FirstOrDefault(v => v.Version == o) : null;
+        if (step.Rotation.OldVersion is not null && (oldInfo is null || !oldInfo.Enabled || oldInfo.State == SecretVersionState.Revoked
+            || (current.Kind == RotationStepKind.Revoke && time.GetUtcNow() >= step.Rotation.NextDue)))
+            return await CompleteAsync(step, "stopped without going back: the old version's revoke may have begun, so the new version keeps serving; check the old key at the provider",
+                final: aborting ? RotationStatus.Aborted : RotationStatus.Failed, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (oldInfo is { } old)
         {
             if (old.State != SecretVersionState.Active)
                 await TagAsync(step, old.Version, SecretVersionState.Active, "rollback.tag-old-active", cancellationToken).ConfigureAwait(false);
@@ -373,7 +381,11 @@ public sealed partial class RotationStepRunner(
             .Where(v => step.Config.Weights.GetValueOrDefault(v.Version) > 0 && v.Tags.ContainsKey(SecretTags.ProviderKeyId))
             .Select(v => v.Tags[SecretTags.ProviderKeyId]).ToList());
 
-    private async Task<IReadOnlyList<SecretVersionInfo>> VersionsAsync(string secretName, CancellationToken cancellationToken)
+    private Task<IReadOnlyList<SecretVersionInfo>> VersionsAsync(string secretName, CancellationToken cancellationToken) =>
+        VersionsAsync(store, secretName, cancellationToken);
+
+    /// <summary>A secret's versions; none when the secret does not exist yet.</summary>
+    internal static async Task<IReadOnlyList<SecretVersionInfo>> VersionsAsync(ISecretStore store, string secretName, CancellationToken cancellationToken)
     {
         try
         {

@@ -99,4 +99,26 @@ public class RotationRollbackTests
         Assert.Equal(0, (await host.Registry.GetAsync(name))!.Weights.GetValueOrDefault(old));
         Assert.NotNull((await host.Store.GetAsync(rotation.KeyName, rotation.Id))!.WindowStart);
     }
+
+    [Fact]
+    public async Task An_abort_once_the_old_versions_grace_is_over_stops_without_going_back_to_it()
+    {
+        await using var host = await RotationHost.StartAsync();
+        var name = await host.RegisterKeyAsync();
+        var rotation = await host.StartRotationAsync(name, RotationStrategy.Immediate);
+        var service = (RotationService)host.Services.GetService(typeof(RotationService))!;
+
+        var status = await host.DriveAsync(rotation, afterStep: async (_, _) =>
+        {
+            var record = (await host.Store.GetAsync(rotation.KeyName, rotation.Id))!;
+            if (record.History[^1].Step == "shift 100%" && !record.AbortRequested)
+                await service.AbortAsync(rotation, CancellationToken.None); // the driver then waits the grace out
+        });
+
+        Assert.Equal(RotationStatus.Aborted, status);
+        var final = (await host.Store.GetAsync(rotation.KeyName, rotation.Id))!;
+        Assert.Equal(new Dictionary<string, int> { [final.NewVersion!] = 100 }, (await host.Registry.GetAsync(name))!.Weights);
+        Assert.Equal(SecretVersionState.Active, (await host.VersionsAsync(name))[final.NewVersion!].State);
+        Assert.False(host.Connector.Revokes.ContainsKey(name));
+    }
 }
