@@ -46,6 +46,8 @@ public static class AuditEntity
         SetIfPresent(entity, nameof(AuditRecord.ErrorCode), record.ErrorCode);
         if (record.UpstreamStatus is { } upstreamStatus)
             entity[nameof(AuditRecord.UpstreamStatus)] = upstreamStatus;
+        if (record.Attempt is { } attempt)
+            entity[nameof(AuditRecord.Attempt)] = attempt;
         if (record.InputTokens is { } input)
             entity[nameof(AuditRecord.InputTokens)] = input;
         if (record.OutputTokens is { } output)
@@ -85,6 +87,7 @@ public static class AuditEntity
             Streamed = entity.GetBoolean(nameof(AuditRecord.Streamed)) ?? false,
             ErrorCode = entity.GetString(nameof(AuditRecord.ErrorCode)),
             UpstreamStatus = entity.GetInt32(nameof(AuditRecord.UpstreamStatus)),
+            Attempt = entity.GetInt32(nameof(AuditRecord.Attempt)),
         };
     }
 

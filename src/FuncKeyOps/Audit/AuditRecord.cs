@@ -1,6 +1,9 @@
 namespace FuncKeyOps.Audit;
 
-/// <summary>One relayed call. Never a secret or a prompt: the body is represented by its SHA-256 only.</summary>
+/// <summary>
+/// One relayed call, or one failed attempt of a call retried on another provider key version (<see cref="Attempt"/>).
+/// Never a secret or a prompt: the body is represented by its SHA-256 only.
+/// </summary>
 public sealed record AuditRecord
 {
     public required string RequestId { get; init; }
@@ -30,4 +33,13 @@ public sealed record AuditRecord
     /// the 5xx behind <c>upstream_error</c>); null when the provider's answer reached the client as it was.
     /// </summary>
     public int? UpstreamStatus { get; init; }
+    /// <summary>
+    /// Null for a call with one attempt. A call the relay retried on the other provider key version (see
+    /// <c>RelayHandler</c>) has two rows: 1 on the failed first attempt's row, whose request id is the call's plus
+    /// <see cref="FirstAttemptSuffix"/>, and 2 on the row of the attempt that answered the client, which keeps the call's id.
+    /// </summary>
+    public int? Attempt { get; init; }
+
+    /// <summary>Appended to a retried call's request id for the row of its failed first attempt.</summary>
+    public const string FirstAttemptSuffix = ".1";
 }

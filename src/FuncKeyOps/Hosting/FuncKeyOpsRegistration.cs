@@ -63,7 +63,7 @@ public static class FuncKeyOpsRegistration
         services.AddQuotas(configuration);
         services.AddAudit(configuration);
         services.AddRelay(configuration);
-        services.AddRotation(configuration);
+        services.AddRotation(configuration); // with the key connectors
 
         services.AddHealthChecks()
             .AddCheck<StorageHealthCheck>("storage", timeout: HealthCheckTimeout)

@@ -31,6 +31,44 @@ public sealed class ProviderKeyResolver(ProviderKeyRegistry registry, SecretCach
         return new ProviderKeyResolution(new ResolvedProviderKey(config, secret.Version, secret.Value), null);
     }
 
+    /// <summary>
+    /// The version a call retries on when <paramref name="failed"/> was refused or unreachable: the other version that
+    /// carries routing weight (during a canary, two do), or null when there is none or it may not serve. Only the
+    /// snapshot <paramref name="failed"/> came from and the secret cache are read (no version listing per request; a
+    /// version that carries weight is usually cached already, since it serves too, else it is loaded once as the first
+    /// pick would); a version the cache knows is tagged revoked or disabled is skipped, and one the vault will not give is too.
+    /// </summary>
+    public async ValueTask<ResolvedProviderKey?> ResolveOtherAsync(ResolvedProviderKey failed, CancellationToken cancellationToken = default)
+    {
+        if (OtherWeighted(failed.Config.Weights, failed.Version) is not { } version)
+            return null;
+        SecretValue secret;
+        try
+        {
+            secret = await secrets.GetAsync(failed.Config.SecretName, version, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SecretStoreException)
+        {
+            return null; // gone, disabled (the vault answers 403) or the vault down: the first attempt's answer stands
+        }
+        if (!secret.Info.Enabled || secret.Info.State == SecretVersionState.Revoked)
+            return null;
+        return new ResolvedProviderKey(failed.Config, secret.Version, secret.Value);
+    }
+
+    /// <summary>The heaviest version other than <paramref name="version"/> with a positive weight; null when none.</summary>
+    internal static string? OtherWeighted(IReadOnlyDictionary<string, int> weights, string version)
+    {
+        string? other = null;
+        var heaviest = 0;
+        foreach (var (candidate, weight) in weights)
+        {
+            if (weight > heaviest && !string.Equals(candidate, version, StringComparison.Ordinal))
+                (other, heaviest) = (candidate, weight);
+        }
+        return other;
+    }
+
     internal static bool IsActive(SecretVersionInfo info) => info.Enabled && info.State == SecretVersionState.Active;
 
     /// <summary>

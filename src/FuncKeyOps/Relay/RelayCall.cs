@@ -1,4 +1,5 @@
 using FuncKeyOps.Audit;
+using FuncKeyOps.Errors;
 using FuncKeyOps.RelayKeys;
 
 namespace FuncKeyOps.Relay;
@@ -7,6 +8,8 @@ namespace FuncKeyOps.Relay;
 internal sealed class RelayCall
 {
     public required string RequestId { get; init; }
+    /// <summary>When the call began (<see cref="TimeProvider.GetTimestamp"/>): each audit row's latency runs from here.</summary>
+    public required long Started { get; init; }
     public required DateTimeOffset Time { get; init; }
     public required string Provider { get; init; }
     public required string Method { get; init; }
@@ -28,6 +31,33 @@ internal sealed class RelayCall
     public bool Streamed { get; set; }
     public string? ErrorCode { get; set; }
     public int? UpstreamStatus { get; set; }
+    /// <summary>Null until the call is retried on another provider key version (<see cref="RetryOn"/>), then 2.</summary>
+    public int? Attempt { get; private set; }
+
+    /// <summary>
+    /// Ends the first attempt, which failed with <paramref name="failure"/>, and carries the call on as the second
+    /// attempt on <paramref name="otherVersion"/>. One row per attempt, rather than the failed version in extra columns
+    /// of the call's row, because rotation's analysis counts errors per version over rows: the failed attempt must be an
+    /// error row of ITS version, the served one a success row of the other, with no reader having to know of retries.
+    /// The failed row keeps the status and code the client would have had without the retry, so it counts exactly
+    /// as an unretried failure does; its id is the call's plus <see cref="AuditRecord.FirstAttemptSuffix"/> (rows are
+    /// keyed by id), and the call's own id stays on the row of the answer the client got.
+    /// </summary>
+    /// <returns>The failed attempt's audit row.</returns>
+    public AuditRecord RetryOn(string otherVersion, FuncKeyOpsError failure, int? upstreamStatus, TimeSpan latency)
+    {
+        var failed = ToRecord(latency) with
+        {
+            RequestId = RequestId + AuditRecord.FirstAttemptSuffix,
+            Status = failure.Status,
+            ErrorCode = failure.Code,
+            UpstreamStatus = upstreamStatus,
+            Attempt = 1,
+        };
+        ProviderKeyVersion = otherVersion;
+        Attempt = 2;
+        return failed;
+    }
 
     public AuditRecord ToRecord(TimeSpan latency) => new()
     {
@@ -52,5 +82,6 @@ internal sealed class RelayCall
         Streamed = Streamed,
         ErrorCode = ErrorCode,
         UpstreamStatus = UpstreamStatus,
+        Attempt = Attempt,
     };
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using FuncKeyOps.Audit;
 using FuncKeyOps.Errors;
 using FuncKeyOps.Logging;
@@ -18,7 +19,8 @@ namespace FuncKeyOps.Relay;
 /// <summary>
 /// <c>/api/relay/{provider}/{*path}</c>, written once against HttpContext for both hosts:
 /// adapter (404) -> relay key (401) -> provider and source IP (403) -> quota (429) -> body limit (413) -> model (403)
-/// -> provider key by weight -> forward with retries -> stream back -> audit + usage. Every outcome is audited.
+/// -> provider key by weight -> forward with retries (then once on the other weighted version, see ForwardAsync)
+/// -> stream back -> audit + usage. Every outcome is audited.
 /// </summary>
 public sealed partial class RelayHandler(
     ProviderCatalog catalog,
@@ -39,10 +41,10 @@ public sealed partial class RelayHandler(
 
     public async Task HandleAsync(HttpContext context, string provider, string? path)
     {
-        var started = time.GetTimestamp();
         var sourceIp = _sourceAddress.Resolve(context);
         var call = new RelayCall
         {
+            Started = time.GetTimestamp(),
             RequestId = Guid.CreateVersion7().ToString("N"),
             Time = time.GetUtcNow(),
             Provider = AuditText.Provider(catalog, provider),
@@ -91,7 +93,7 @@ public sealed partial class RelayHandler(
             // Also after a broken stream: tokens the provider reported before it broke still count.
             if (call.Key is { } key && (call.InputTokens is not null || call.OutputTokens is not null))
                 quotas.RecordUsage(key, new TokenUsage(call.InputTokens, call.OutputTokens));
-            audit.Enqueue(call.ToRecord(time.GetElapsedTime(started)));
+            audit.Enqueue(call.ToRecord(time.GetElapsedTime(call.Started)));
         }
     }
 
@@ -212,10 +214,10 @@ public sealed partial class RelayHandler(
             return;
         }
 
-        await ForwardAsync(context, adapter, call, plan, upstreamUri!, providerKey.Value).ConfigureAwait(false);
+        await ForwardAsync(context, adapter, call, plan, upstreamUri!, providerKey).ConfigureAwait(false);
     }
 
-    private async Task ForwardAsync(HttpContext context, IProviderAdapter adapter, RelayCall call, RequestPlan plan, Uri upstreamUri, string providerKey)
+    private async Task ForwardAsync(HttpContext context, IProviderAdapter adapter, RelayCall call, RequestPlan plan, Uri upstreamUri, ResolvedProviderKey providerKey)
     {
         // Before sending: a request that cannot be built is the client's error, not an attempt at the provider.
         if (UpstreamRequestFactory.FindUnsendableHeader(context.Request, adapter) is { } header)
@@ -224,67 +226,36 @@ public sealed partial class RelayHandler(
                 $"The {header} header has characters that cannot be forwarded: only visible ASCII, space and tab.").ConfigureAwait(false);
             return;
         }
-        HttpResponseMessage response;
-        try
+        var attempt = await AttemptAsync(context, adapter, call, plan, upstreamUri, providerKey.Value).ConfigureAwait(false);
+        // During a rotation two versions carry weight: one the provider refuses, or that cannot reach it, gets one more
+        // try on the other, still before the client's first byte. The failed attempt keeps its own audit row, so a
+        // sweep of error rates per version sees it as that version's error while the client sees no error at all.
+        if (attempt is { MayRetryOnOtherVersion: true, Failure: { } first }
+            && await providerKeys.ResolveOtherAsync(providerKey, context.RequestAborted).ConfigureAwait(false) is { } other)
         {
-            response = await upstream.SendAsync(
-                () => UpstreamRequestFactory.Create(context.Request, adapter, upstreamUri, plan.UpstreamBody, providerKey),
-                context.RequestAborted).ConfigureAwait(false);
+            LogRetryingOnOtherVersion(logger, call.RequestId, call.ProviderKeyName, call.ProviderKeyVersion, first.Code, other.Version);
+            audit.Enqueue(call.RetryOn(other.Version, first, attempt.UpstreamStatus, time.GetElapsedTime(call.Started)));
+            providerKey = other;
+            attempt = await AttemptAsync(context, adapter, call, plan, upstreamUri, providerKey.Value).ConfigureAwait(false);
         }
-        catch (TimeoutRejectedException)
+        if (attempt.Failure is { } failure)
         {
-            await RelayErrors.WriteAsync(context, adapter, call, FuncKeyOpsErrors.UpstreamTimeout).ConfigureAwait(false);
-            return;
-        }
-        catch (HttpRequestException e)
-        {
-            LogUpstreamUnreachable(logger, call.RequestId, e.HttpRequestError);
-            await RelayErrors.WriteAsync(context, adapter, call, FuncKeyOpsErrors.UpstreamUnreachable).ConfigureAwait(false);
+            call.UpstreamStatus = attempt.UpstreamStatus;
+            var message = failure == FuncKeyOpsErrors.UpstreamError ? $"The provider failed with status {attempt.UpstreamStatus}." : null;
+            await RelayErrors.WriteAsync(context, adapter, call, failure, message).ConfigureAwait(false);
             return;
         }
 
-        using (response)
+        using (var response = attempt.Response!)
         {
             call.Status = (int)response.StatusCode;
-            var isEventStream = response.Content.Headers.ContentType?.MediaType == "text/event-stream";
-            if (call.Status is StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden)
+            if (attempt.ErrorBody is { } error)
             {
-                // Also for a stream, which has sent nothing yet.
-                await RejectProviderKeyAsync(context, adapter, call).ConfigureAwait(false);
-                return;
-            }
-            if (call.Status >= 500)
-            {
-                // Retries are spent: one clear gateway error rather than whatever the provider's failure page was.
-                call.UpstreamStatus = call.Status;
-                await RelayErrors.WriteAsync(context, adapter, call, FuncKeyOpsErrors.UpstreamError,
-                    $"The provider failed with status {call.Status}.").ConfigureAwait(false);
-                return;
-            }
-            if (call.Status >= 400 && !isEventStream)
-            {
-                byte[] error;
-                try
-                {
-                    error = await UpstreamErrorBody.ReadAsync(response, _options.StreamIdleTimeout, time, context.RequestAborted).ConfigureAwait(false);
-                }
-                catch (UpstreamStalledException e)
-                {
-                    // Nothing has reached the client yet, so it gets a gateway timeout rather than a broken stream.
-                    call.UpstreamStatus = call.Status;
-                    LogUpstreamStalled(logger, call.RequestId, call.Provider, call.ProviderKeyName, e.IdleTimeout);
-                    await RelayErrors.WriteAsync(context, adapter, call, FuncKeyOpsErrors.UpstreamStalled).ConfigureAwait(false);
-                    return;
-                }
-                if (adapter.IsProviderKeyRefusal(call.Status, error))
-                {
-                    await RejectProviderKeyAsync(context, adapter, call).ConfigureAwait(false);
-                    return;
-                }
                 // Some providers quote the rejected key in error details: never let ours reach the client.
-                await UpstreamErrorBody.WriteRedactedAsync(error, response, context.Response, providerKey, context.RequestAborted).ConfigureAwait(false);
+                await UpstreamErrorBody.WriteRedactedAsync(error, response, context.Response, providerKey.Value, context.RequestAborted).ConfigureAwait(false);
                 return;
             }
+            var isEventStream = IsEventStream(response);
             var filter = isEventStream && plan.StripUsageOnlyChunk;
             ResponseHeaders.Copy(response, context.Response, dropContentLength: filter);
             context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
@@ -315,6 +286,69 @@ public sealed partial class RelayHandler(
             }
         }
     }
+
+    /// <summary>
+    /// Sends the call with one provider key value (with the upstream client's own retries) and reads as much of the
+    /// answer as decides whether it reaches the client: its headers, and a 4xx's body, which may be a key refusal.
+    /// </summary>
+    // Pooled: every call makes at least one attempt, and the hot path should not pay a state machine box for it.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<UpstreamAttempt> AttemptAsync(HttpContext context, IProviderAdapter adapter, RelayCall call, RequestPlan plan, Uri upstreamUri, string providerKey)
+    {
+        HttpResponseMessage response;
+        try
+        {
+            response = await upstream.SendAsync(
+                () => UpstreamRequestFactory.Create(context.Request, adapter, upstreamUri, plan.UpstreamBody, providerKey),
+                context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (TimeoutRejectedException)
+        {
+            return UpstreamAttempt.Failed(FuncKeyOpsErrors.UpstreamTimeout);
+        }
+        catch (HttpRequestException e)
+        {
+            LogUpstreamUnreachable(logger, call.RequestId, e.HttpRequestError);
+            return UpstreamAttempt.Failed(FuncKeyOpsErrors.UpstreamUnreachable);
+        }
+
+        var status = (int)response.StatusCode;
+        var relayed = false; // whatever is not handed to the caller is disposed here, also on a cancelled read
+        try
+        {
+            // Also for a stream, which has sent nothing yet.
+            if (status is StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden)
+                return RejectProviderKey(call, status);
+            // Retries are spent: one clear gateway error rather than whatever the provider's failure page was.
+            if (status >= 500)
+                return UpstreamAttempt.Failed(FuncKeyOpsErrors.UpstreamError, status);
+            byte[]? error = null;
+            if (status >= 400 && !IsEventStream(response))
+            {
+                try
+                {
+                    error = await UpstreamErrorBody.ReadAsync(response, _options.StreamIdleTimeout, time, context.RequestAborted).ConfigureAwait(false);
+                }
+                catch (UpstreamStalledException e)
+                {
+                    // Nothing has reached the client yet, so it gets a gateway timeout rather than a broken stream.
+                    LogUpstreamStalled(logger, call.RequestId, call.Provider, call.ProviderKeyName, e.IdleTimeout);
+                    return UpstreamAttempt.Failed(FuncKeyOpsErrors.UpstreamStalled, status);
+                }
+                if (adapter.IsProviderKeyRefusal(status, error))
+                    return RejectProviderKey(call, status);
+            }
+            relayed = true;
+            return new UpstreamAttempt(response, error, null, null);
+        }
+        finally
+        {
+            if (!relayed)
+                response.Dispose();
+        }
+    }
+
+    private static bool IsEventStream(HttpResponseMessage response) => response.Content.Headers.ContentType?.MediaType == "text/event-stream";
 
     /// <summary>
     /// Kestrel reports a client that closed its connection mid-body as a 400 (unexpected end of request content) and
@@ -349,11 +383,10 @@ public sealed partial class RelayHandler(
     /// would tell the user their key is wrong. The audit row carries the code the anomaly sweep looks for; the
     /// provider's body stays here, it describes our account.
     /// </summary>
-    private async Task RejectProviderKeyAsync(HttpContext context, IProviderAdapter adapter, RelayCall call)
+    private UpstreamAttempt RejectProviderKey(RelayCall call, int upstreamStatus)
     {
-        call.UpstreamStatus = call.Status;
-        LogProviderKeyRejected(logger, call.RequestId, call.ProviderKeyName, call.ProviderKeyVersion, call.Status);
-        await RelayErrors.WriteAsync(context, adapter, call, FuncKeyOpsErrors.ProviderKeyRejected).ConfigureAwait(false);
+        LogProviderKeyRejected(logger, call.RequestId, call.ProviderKeyName, call.ProviderKeyVersion, upstreamStatus);
+        return UpstreamAttempt.Failed(FuncKeyOpsErrors.ProviderKeyRejected, upstreamStatus);
     }
 
     private static string Truncate(string value, int max) => value.Length <= max ? value : value[..max];
@@ -375,6 +408,9 @@ public sealed partial class RelayHandler(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Relay call {RequestId}: the provider refused provider key {ProviderKeyName} version {ProviderKeyVersion} with status {UpstreamStatus}")]
     private static partial void LogProviderKeyRejected(ILogger logger, string requestId, string? providerKeyName, string? providerKeyVersion, int upstreamStatus);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Relay call {RequestId}: provider key {ProviderKeyName} version {ProviderKeyVersion} failed ({ErrorCode}); retrying once on version {OtherVersion}")]
+    private static partial void LogRetryingOnOtherVersion(ILogger logger, string requestId, string? providerKeyName, string? providerKeyVersion, string errorCode, string otherVersion);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Relay call {RequestId}: upstream stalled, {Provider} (provider key {ProviderKeyName}) sent nothing for {IdleTimeout} mid-answer; the call was ended")]
     private static partial void LogUpstreamStalled(ILogger logger, string requestId, string provider, string? providerKeyName, TimeSpan idleTimeout);

@@ -6,6 +6,7 @@ namespace FuncKeyOps.Testing.Providers;
 /// <summary>
 /// api.anthropic.com: <c>POST /v1/messages</c> (JSON or SSE), <c>POST /v1/messages/count_tokens</c> and <c>GET /v1/models</c>.
 /// Auth is <c>x-api-key</c> or <c>Authorization: Bearer</c>; like the real API, a request without <c>anthropic-version</c> is a 400.
+/// The Admin API's key list and status updates are served by <see cref="Admin"/> (<see cref="FakeAnthropicAdmin"/>).
 /// </summary>
 public sealed class FakeAnthropic : FakeProvider
 {
@@ -14,7 +15,11 @@ public sealed class FakeAnthropic : FakeProvider
     private FakeAnthropic()
         : base("anthropic")
     {
+        Admin = new FakeAnthropicAdmin(this);
     }
+
+    /// <summary>The organization Admin API: admin keys and the keys an operator made in the Console.</summary>
+    public FakeAnthropicAdmin Admin { get; }
 
     public static Task<FakeAnthropic> StartAsync(params string[] acceptedKeys) => StartFakeAsync(new FakeAnthropic(), acceptedKeys);
 
@@ -39,6 +44,15 @@ public sealed class FakeAnthropic : FakeProvider
     {
         var apiKey = request.Headers["x-api-key"].ToString();
         return apiKey.Length > 0 ? apiKey : FakeOpenAI.ReadBearer(request);
+    }
+
+    // Admin calls authenticate with an admin key, not a model key, so they are answered before the model-key check.
+    private protected override async Task<bool> RejectBeforeAuthAsync(FakeExchange exchange)
+    {
+        if (!FakeAnthropicAdmin.Serves(exchange.Request))
+            return false;
+        await Admin.ServeAsync(exchange);
+        return true;
     }
 
     private protected override (int StatusCode, JsonNode Body) Unauthorized(FakeExchange exchange, bool keyMissing) =>

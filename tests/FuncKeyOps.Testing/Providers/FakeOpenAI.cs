@@ -6,6 +6,7 @@ namespace FuncKeyOps.Testing.Providers;
 /// <summary>
 /// api.openai.com: <c>POST /v1/chat/completions</c>, <c>POST /v1/responses</c>, <c>POST /v1/embeddings</c>,
 /// <c>GET /v1/models</c>. Auth is <c>Authorization: Bearer &lt;key&gt;</c>. The requested model is echoed back.
+/// The Admin API's project service accounts and keys are served by <see cref="Admin"/> (<see cref="FakeOpenAIAdmin"/>).
 /// </summary>
 public sealed class FakeOpenAI : FakeProvider
 {
@@ -15,7 +16,11 @@ public sealed class FakeOpenAI : FakeProvider
     private FakeOpenAI()
         : base("openai")
     {
+        Admin = new FakeOpenAIAdmin(this);
     }
+
+    /// <summary>The organization Admin API: admin keys, projects, service accounts and their keys.</summary>
+    public FakeOpenAIAdmin Admin { get; }
 
     public static Task<FakeOpenAI> StartAsync(params string[] acceptedKeys) => StartFakeAsync(new FakeOpenAI(), acceptedKeys);
 
@@ -38,6 +43,15 @@ public sealed class FakeOpenAI : FakeProvider
     }
 
     private protected override string? ReadKey(HttpRequest request) => ReadBearer(request);
+
+    // Admin calls authenticate with an admin key, not a model key, so they are answered before the model-key check.
+    private protected override async Task<bool> RejectBeforeAuthAsync(FakeExchange exchange)
+    {
+        if (!FakeOpenAIAdmin.Serves(exchange.Request))
+            return false;
+        await Admin.ServeAsync(exchange);
+        return true;
+    }
 
     private protected override (int StatusCode, JsonNode Body) Unauthorized(FakeExchange exchange, bool keyMissing) => keyMissing
         ? (401, Error(

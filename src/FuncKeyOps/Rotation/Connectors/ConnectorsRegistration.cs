@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Http.Resilience;
 
 namespace FuncKeyOps.Rotation.Connectors;
 
@@ -9,6 +10,26 @@ public static class ConnectorsRegistration
     public static IServiceCollection AddKeyConnectors(this IServiceCollection services)
     {
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IKeyConnector, ManualConnector>());
+        AddAdminClient(services, OpenAIKeyConnector.HttpClientName);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IKeyConnector, OpenAIKeyConnector>());
+        AddAdminClient(services, AnthropicKeyConnector.HttpClientName);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IKeyConnector, AnthropicKeyConnector>());
         return services;
     }
+
+    /// <summary>
+    /// A provider admin API client with the standard resilience handler, tuned for rare calls inside a re-runnable step:
+    /// two short retries of 429/5xx/timeouts (the step runner retries a transient failure later anyway), and no retry of
+    /// POST, because a create whose answer was lost may still have made a key; the re-run lists first and finds it.
+    /// Its options are named <c>{client name}-standard</c> (how tests shorten the delays).
+    /// </summary>
+    private static void AddAdminClient(IServiceCollection services, string name) =>
+        services.AddHttpClient(name).AddStandardResilienceHandler(options =>
+        {
+            options.Retry.MaxRetryAttempts = 2;
+            options.Retry.Delay = TimeSpan.FromSeconds(1);
+            options.Retry.DisableForUnsafeHttpMethods();
+            options.AttemptTimeout.Timeout = TimeSpan.FromSeconds(10);
+            options.TotalRequestTimeout.Timeout = TimeSpan.FromSeconds(30);
+        });
 }

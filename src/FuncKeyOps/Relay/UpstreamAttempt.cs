@@ -1,0 +1,20 @@
+using FuncKeyOps.Errors;
+
+namespace FuncKeyOps.Relay;
+
+/// <summary>
+/// One provider key version's attempt at the provider, up to its response headers (and an error answer's body):
+/// nothing has reached the client yet. Either a response to relay (<see cref="ErrorBody"/> already read when it is a
+/// 4xx the client gets as sent), or the <see cref="Failure"/> the relay answers in its place.
+/// </summary>
+internal readonly record struct UpstreamAttempt(HttpResponseMessage? Response, byte[]? ErrorBody, FuncKeyOpsError? Failure, int? UpstreamStatus)
+{
+    public static UpstreamAttempt Failed(FuncKeyOpsError failure, int? upstreamStatus = null) => new(null, null, failure, upstreamStatus);
+
+    /// <summary>
+    /// Failures the other version may not share: this version's key refused, or the provider not reached with it
+    /// before the first byte (its own retries spent). A 5xx or a stall is the provider's, whichever key is sent.
+    /// </summary>
+    public bool MayRetryOnOtherVersion =>
+        Failure == FuncKeyOpsErrors.ProviderKeyRejected || Failure == FuncKeyOpsErrors.UpstreamUnreachable || Failure == FuncKeyOpsErrors.UpstreamTimeout;
+}
