@@ -1,6 +1,12 @@
+using FuncKeyOps.Functions.Rotation;
 using FuncKeyOps.Hosting;
 using FuncKeyOps.Logging;
+using FuncKeyOps.Rotation;
+using FuncKeyOps.Rotation.Durable;
+using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 
 // ASP.NET Core integration: HttpTriggers get the real HttpContext, so the library's handlers (and streaming) work unchanged.
@@ -8,6 +14,19 @@ var builder = FunctionsApplication.CreateBuilder(args);
 // The front end cuts a response silent for 230 s: the relay's own waits stay under it (an operator's setting wins).
 builder.Configuration.AddFunctionsHostDefaults();
 builder.ConfigureFunctionsWebApplication();
+// The worker sends the host only the logs of a function invocation; what background services log (the audit
+// writer's and quota flusher's warnings) would be lost. In Azure the worker ships every log to Application Insights
+// itself. Its provider's default rule (Warning and above) is keyed on its type, which AddSecretRedaction wraps, so the
+// worker's Logging:LogLevel settings decide what it gets, as for every other provider; nothing is removed for it.
+builder.Services.AddApplicationInsightsTelemetryWorkerService().ConfigureFunctionsApplicationInsights();
+// Locally (no Application Insights) the host's output is where logs are read: the host relays the worker's console.
+if (string.IsNullOrEmpty(builder.Configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"]))
+    builder.Logging.AddConsoleOutsideInvocations();
 builder.Services.AddFuncKeyOps(builder.Configuration);
 builder.Services.AddSecretRedaction();
+// Rotations run as Durable orchestrations here; the driver reaches them through the triggers' bound client.
+builder.Services.AddSingleton<DurableClientSource>();
+builder.Services.AddDurableRotationDriver(sp => sp.GetRequiredService<DurableClientSource>().Client);
+// Until the library registers the schedule (the Server driver's work), so the timer function can be activated.
+builder.Services.TryAddSingleton<RotationSchedule>();
 builder.Build().Run();

@@ -1,6 +1,7 @@
 using Azure.Core;
 using Azure.Data.Tables;
 using Azure.Security.KeyVault.Secrets;
+using FuncKeyOps.Alerts;
 using FuncKeyOps.Audit;
 using FuncKeyOps.Health;
 using FuncKeyOps.Logging;
@@ -64,6 +65,7 @@ public static class FuncKeyOpsRegistration
         services.AddAudit(configuration);
         services.AddRelay(configuration);
         services.AddRotation(configuration); // with the key connectors
+        services.AddAlerts(configuration);
 
         services.AddHealthChecks()
             .AddCheck<StorageHealthCheck>("storage", timeout: HealthCheckTimeout)

@@ -12,6 +12,9 @@ public static class TableNames
     public const string Anomalies = "anomalies";
     public const string Baselines = "baselines";
 
+    /// <summary>Alerts by dedupe key: sent once across instances and restarts (<c>Alerts/AlertLedger</c>).</summary>
+    public const string Alerts = "alerts";
+
     /// <summary>The admin trail: one row per admin change or failed admin authentication (<c>Admin/AdminEventStore</c>).</summary>
     public const string AdminEvents = "adminevents";
 

@@ -70,6 +70,8 @@ public sealed class FunctionsApp : IAsyncLifetime
             ["Audit__Linger"] = "00:00:00.050",
             ["Audit__SpillPath"] = _spillFolder,
             ["Quotas__FlushInterval"] = "00:00:00.200",
+            // The daily rotation schedule's timer (the host does not index it without the setting).
+            ["Rotation__Schedule"] = "0 0 3 * * *",
             // Everything the worker logs, so the secret canary has the most output to look through.
             ["Logging__LogLevel__Default"] = "Debug",
             ["AzureFunctionsJobHost__logging__logLevel__Function"] = "Debug",
@@ -152,6 +154,10 @@ public sealed class FunctionsApp : IAsyncLifetime
     /// </summary>
     public Task WaitForExecutedAsync(int count) =>
         EventuallyAsync(() => Task.FromResult(ExecutedCount >= count ? "" : null), $"{count} invocations in the host's log");
+
+    /// <summary>Waits until the host's output holds <paramref name="text"/> (a line the worker wrote reaches it shortly after).</summary>
+    public Task OutputContainsAsync(string text) =>
+        EventuallyAsync(() => Task.FromResult(Host.Output.Contains(text, StringComparison.Ordinal) ? "" : null), $"'{text}' in the host's log");
 
     private static int CountOf(string text, string marker)
     {

@@ -67,6 +67,24 @@ public class FunctionsRelayTests(FunctionsApp app) : IClassFixture<FunctionsApp>
         Assert.Equal(app.OpenAI.Usage.OutputTokens, row.OutputTokens);
     }
 
+    /// <summary>
+    /// A log line written outside any function invocation reaches the host's output: the 80 % budget warning is
+    /// logged by the quota flusher, a background service, after the call that crossed it has finished.
+    /// </summary>
+    [FunctionsHostFact]
+    public async Task A_background_warning_of_the_worker_appears_in_the_host_output()
+    {
+        var tokens = app.OpenAI.Usage.InputTokens + app.OpenAI.Usage.OutputTokens;
+        var (id, secret) = await app.CreateRelayKeyAsync(new { tenant = "tests", name = "warned", dailyTokens = tokens });
+        await RelaySdks.OpenAIChat(app.RelayBase("openai"), secret).CompleteChatAsync([new UserChatMessage("hi")]);
+        // The flush that logs the warning claims this row first: the warning is on its way by then.
+        await app.UsageRowAsync(id, "budget80-" + TableKeys.DailyWindow(DateTimeOffset.UtcNow), _ => true);
+
+        await app.OutputContainsAsync($"Relay key {id} has used {tokens} of its {tokens} token budget");
+        // What an invocation logs (here: activating the fixture's key) the worker sends the host itself: shown once.
+        Assert.Single(app.Host.Output.Split('\n'), line => line.Contains("Validation call for provider key openai-main answered 200"));
+    }
+
     [FunctionsHostTheory]
     [InlineData(true)]
     [InlineData(false)]
