@@ -10,7 +10,7 @@ using FuncKeyOps.Providers;
 using FuncKeyOps.Quotas;
 using FuncKeyOps.Relay;
 using FuncKeyOps.RelayKeys;
-using FuncKeyOps.Rotation.Connectors;
+using FuncKeyOps.Rotation;
 using FuncKeyOps.Secrets;
 using FuncKeyOps.Storage;
 using Microsoft.Extensions.Configuration;
@@ -64,7 +64,7 @@ public static class FuncKeyOpsRegistration
         services.AddQuotas(configuration);
         services.AddAudit(configuration);
         services.AddRelay(configuration);
-        services.AddKeyConnectors();
+        services.AddRotation(configuration); // with the key connectors
         services.AddAlerts(configuration);
 
         services.AddHealthChecks()

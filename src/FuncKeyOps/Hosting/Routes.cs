@@ -4,6 +4,7 @@ using FuncKeyOps.Health;
 using FuncKeyOps.ProviderKeys;
 using FuncKeyOps.Relay;
 using FuncKeyOps.RelayKeys;
+using FuncKeyOps.Rotation;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using static Microsoft.AspNetCore.Http.HttpMethods;
@@ -47,6 +48,9 @@ public static class Routes
         AdminRoute(Post, "provider-keys/{name}/versions", c => ProviderKeyAdminHandlers.StageVersionAsync(c, Name(c))),
         AdminRoute(Post, "provider-keys/{name}/versions/{version}/activate", c =>
             ProviderKeyAdminHandlers.ActivateVersionAsync(c, Name(c), ApiRoute.Value(c, "version")!)),
+        AdminRoute(Post, "provider-keys/{name}/rotations", c => RotationAdminHandlers.StartAsync(c, Name(c))),
+        AdminRoute(Get, "rotations/{keyName}/{id}", c => RotationAdminHandlers.GetAsync(c, ApiRoute.Value(c, "keyName")!, Id(c))),
+        AdminRoute(Post, "rotations/{keyName}/{id}/abort", c => RotationAdminHandlers.AbortAsync(c, ApiRoute.Value(c, "keyName")!, Id(c))),
         AdminRoute(Get, "audit", AuditAdminHandlers.QueryAsync),
         AdminRoute(Get, "admin-events", AdminEventHandlers.ListAsync),
     ];

@@ -1,3 +1,5 @@
+using FuncKeyOps.Rotation;
+
 namespace FuncKeyOps.ProviderKeys;
 
 /// <summary>
@@ -6,7 +8,7 @@ namespace FuncKeyOps.ProviderKeys;
 /// traffic to another key: removing the key that serves while others are registered is refused; removing the only
 /// key of a provider is allowed, and its calls then get 503.
 /// </summary>
-public sealed class ProviderKeyRemoval(ProviderKeyRegistry registry)
+public sealed class ProviderKeyRemoval(ProviderKeyRegistry registry, RotationStore rotations)
 {
     public async Task<RemovalOutcome> RemoveAsync(string name, CancellationToken cancellationToken)
     {
@@ -22,10 +24,7 @@ public sealed class ProviderKeyRemoval(ProviderKeyRegistry registry)
         return await registry.DeleteAsync(name, cancellationToken).ConfigureAwait(false) ? RemovalOutcome.Removed : RemovalOutcome.NotFound;
     }
 
-    /// <summary>
-    /// The seam for "refused while a rotation runs". Rotations do not exist yet; when they do, answer true while the
-    /// key has an unfinished rotation (its row in the <c>rotations</c> table), so a removal cannot pull the
-    /// registration from under a running plan.
-    /// </summary>
-    private static ValueTask<bool> IsRotatingAsync(ProviderKeyConfig config, CancellationToken cancellationToken) => ValueTask.FromResult(false);
+    /// <summary>True while the key has an unfinished rotation, so a removal cannot pull the registration from under a running plan.</summary>
+    private async ValueTask<bool> IsRotatingAsync(ProviderKeyConfig config, CancellationToken cancellationToken) =>
+        await rotations.GetUnfinishedAsync(config.Name, cancellationToken).ConfigureAwait(false) is not null;
 }

@@ -34,7 +34,7 @@ public sealed class ProviderKeyStaging(ProviderKeyRegistry registry, ISecretStor
     /// A row without weights serves its latest version while that is tagged active; the new version is about to
     /// become the latest. Written before the new version, so that a crash in between leaves traffic where it was.
     /// </summary>
-    private async Task PinServingVersionAsync(ProviderKeyConfig config, CancellationToken cancellationToken)
+    internal async Task PinServingVersionAsync(ProviderKeyConfig config, CancellationToken cancellationToken)
     {
         if (config.Weights.Count > 0)
             return;

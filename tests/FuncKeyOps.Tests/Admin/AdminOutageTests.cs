@@ -19,6 +19,7 @@ public class AdminOutageTests
         ["PATCH relay-keys/{id}"] = """{"name":"renamed"}""",
         ["PUT provider-keys/{name}"] = """{"provider":"openai","baseUrl":"https://api.openai.com"}""",
         ["POST provider-keys/{name}/versions"] = """{"value":"sk-fake-outage"}""",
+        ["POST provider-keys/{name}/rotations"] = """{"strategy":"immediate","reason":"outage"}""",
     };
 
     /// <summary>Every admin route of the library's table, as both hosts map it.</summary>
@@ -28,6 +29,7 @@ public class AdminOutageTests
     private static string PathOf(string template, string relayKeyId) => template
         .Replace("{id}", relayKeyId, StringComparison.Ordinal)
         .Replace("{name}", "openai-main", StringComparison.Ordinal)
+        .Replace("{keyName}", "openai-main", StringComparison.Ordinal)
         .Replace("{version}", "0123456789abcdef", StringComparison.Ordinal);
 
     private static readonly string[] Prefixes = ["api/admin/", "api/manage/"];

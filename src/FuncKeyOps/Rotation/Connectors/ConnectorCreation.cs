@@ -18,7 +18,14 @@ public sealed record ConnectorCreation(ConnectorCreateOutcome Outcome, string? V
     public override string ToString() => $"{Outcome} {ProviderKeyId} {Detail}"; // never the value
 }
 
-public enum ConnectorRevokeOutcome { Revoked, AlreadyGone, Failed }
+public enum ConnectorRevokeOutcome
+{
+    Revoked,
+    AlreadyGone,
+    Failed,
+    /// <summary>The connector cannot revoke at the provider (manual): the vault version is disabled and an operator is alerted to delete the key.</summary>
+    OperatorMustRevoke,
+}
 
 /// <param name="Transient">For <see cref="ConnectorRevokeOutcome.Failed"/>: worth retrying.</param>
 public sealed record ConnectorRevocation(ConnectorRevokeOutcome Outcome, string? Detail = null, bool Transient = false);

@@ -12,6 +12,7 @@ public static class ConnectorsRegistration
     public static IServiceCollection AddKeyConnectors(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IKeyConnector, ManualConnector>());
         AddAdminClient(services, OpenAIKeyConnector.HttpClientName);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IKeyConnector, OpenAIKeyConnector>());
         AddAdminClient(services, AnthropicKeyConnector.HttpClientName);

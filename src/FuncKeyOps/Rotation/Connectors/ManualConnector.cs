@@ -1,0 +1,18 @@
+namespace FuncKeyOps.Rotation.Connectors;
+
+/// <summary>
+/// For providers without an admin API the relay may use: an operator stages the new value (admin API or straight into
+/// Key Vault) and deletes the old key at the provider when the rotation alerts them to.
+/// </summary>
+public sealed class ManualConnector : IKeyConnector
+{
+    public const string ConnectorName = "manual";
+
+    public string Name => ConnectorName;
+
+    public Task<ConnectorCreation> CreateAsync(ConnectorRequest request, CancellationToken cancellationToken) =>
+        Task.FromResult(new ConnectorCreation(ConnectorCreateOutcome.AwaitingOperator, Detail: "stage the new value with POST provider-keys/{name}/versions"));
+
+    public Task<ConnectorRevocation> RevokeAsync(ConnectorRequest request, RevokedVersion version, CancellationToken cancellationToken) =>
+        Task.FromResult(new ConnectorRevocation(ConnectorRevokeOutcome.OperatorMustRevoke, "delete the key at the provider by hand"));
+}
