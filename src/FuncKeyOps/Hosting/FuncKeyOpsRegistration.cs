@@ -11,6 +11,7 @@ using FuncKeyOps.Quotas;
 using FuncKeyOps.Relay;
 using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Rotation;
+using FuncKeyOps.Rotation.Connectors.AzureOpenAI;
 using FuncKeyOps.Secrets;
 using FuncKeyOps.Storage;
 using Microsoft.Extensions.Configuration;
@@ -65,6 +66,8 @@ public static class FuncKeyOpsRegistration
         services.AddAudit(configuration);
         services.AddRelay(configuration);
         services.AddRotation(configuration); // with the key connectors
+        services.AddHttpClient(AzureOpenAIKeyConnector.HttpClientName).ConfigurePrimaryHttpMessageHandler(sp =>
+            AzureClientFactory.CreateArmHandler(sp.GetRequiredService<IOptions<KeyVaultOptions>>().Value));
         services.AddAlerts(configuration);
 
         services.AddHealthChecks()
