@@ -283,6 +283,8 @@ cmd_dev() {
     started+=("Key Vault test vault      $FKO_VAULT_URI")
   fi
 
+  # A drill's step that waits on an operator (anthropic: the staged value) or on a provider is re-run this often.
+  export Rotation__PollInterval="${Rotation__PollInterval:-00:00:02}"
   if [[ $functions -eq 1 ]]; then
     DEV_FUNCTION_KEY="$(head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
     start_functions_host "$app"
@@ -324,7 +326,7 @@ cmd_dev() {
     echo "FKO_RELAY_KEY=$relay_key"
     echo "Try: curl -s http://127.0.0.1:$DEV_PORT/api/relay/openai/v1/chat/completions -H \"Authorization: Bearer \$FKO_RELAY_KEY\" -H 'Content-Type: application/json' -d '{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}'"
     if [[ -n "${FKO_FAKE_ANTHROPIC_NEXT_KEY:-}" ]]; then
-      echo "Rotation drill (README, \"Rotating a provider key\"): POST /api/admin/provider-keys/openai-dev/rotations {\"strategy\":\"canary\",\"reason\":\"drill\",\"holds\":\"PT1S\"}"
+      echo "Rotation drill (README, \"Rotating a provider key\"): POST provider-keys/openai-dev/rotations {\"strategy\":\"canary\",\"reason\":\"drill\",\"holds\":\"PT1S\"}"
       echo "FKO_ANTHROPIC_NEXT_KEY=$FKO_FAKE_ANTHROPIC_NEXT_KEY"
       echo "FKO_ANTHROPIC_NEXT_KEY_ID=$FKO_FAKE_ANTHROPIC_NEXT_KEY_ID"
     fi
