@@ -4,6 +4,8 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FuncKeyOps.Rotation;
+using FuncKeyOps.Testing.Functions;
+using FuncKeyOps.Tests.Functions;
 
 namespace FuncKeyOps.Tests.Operators;
 
@@ -26,12 +28,33 @@ public sealed partial class DevScriptTests
         var port = FreePort();
         await using var dev = DevScript.Start(port);
         var adminKey = await dev.WaitForLineAsync("FKO_ADMIN_KEY=");
+        using var admin = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/api/admin/"), Timeout = TimeSpan.FromSeconds(60) };
+        admin.DefaultRequestHeaders.Add("x-fko-admin-key", adminKey);
+        await DrillAsync(dev, port, admin);
+    }
+
+    /// <summary>The same drill under <c>./build.sh dev --functions</c>: the Durable orchestration drives it.</summary>
+    [FunctionsHostFact]
+    public async Task Functions_dev_runs_the_same_canary_drill_to_Succeeded_while_every_relay_call_succeeds()
+    {
+        var port = FreePort();
+        var host = Environment.GetEnvironmentVariable(FunctionsHostInstance.HostVariable);
+        await using var dev = DevScript.Start(port, new Dictionary<string, string?> { [FunctionsHostInstance.HostVariable] = host }, "--functions");
+        var functionKey = await dev.WaitForLineAsync("FKO_FUNCTION_KEY=");
+        var adminKey = await dev.WaitForLineAsync("FKO_ADMIN_KEY=");
+        using var admin = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/api/manage/"), Timeout = TimeSpan.FromSeconds(60) };
+        admin.DefaultRequestHeaders.Add("x-functions-key", functionKey);
+        admin.DefaultRequestHeaders.Add("x-fko-admin-key", adminKey);
+        await DrillAsync(dev, port, admin);
+    }
+
+    /// <summary>Drills every dev provider key at once (reading the rest of dev's printed keys), relay calls all along.</summary>
+    private static async Task DrillAsync(DevScript dev, int port, HttpClient admin)
+    {
         var relayKey = await dev.WaitForLineAsync("FKO_RELAY_KEY=");
         var anthropicNextKey = await dev.WaitForLineAsync("FKO_ANTHROPIC_NEXT_KEY=");
         var anthropicNextKeyId = await dev.WaitForLineAsync("FKO_ANTHROPIC_NEXT_KEY_ID=");
         await dev.WaitForLineAsync("Ctrl-C stops everything.");
-        using var admin = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/api/admin/"), Timeout = TimeSpan.FromSeconds(60) };
-        admin.DefaultRequestHeaders.Add("x-fko-admin-key", adminKey);
         var keys = RelayCalls.Select(c => c.Provider + "-dev").ToArray();
         var versionsBefore = new Dictionary<string, string>();
         foreach (var key in keys)
