@@ -100,7 +100,11 @@ public sealed partial class DevScriptTests
             // The old key was revoked at the (fake) provider by the connector, not left to an operator.
             var revoke = drill["history"]!.AsArray().Last()!;
             Assert.Equal("revoke", revoke["step"]!.GetValue<string>()[..6]);
-            Assert.Equal(newVersion, ActiveVersion(await GetJsonAsync(admin, $"provider-keys/{key}")));
+            var after = await GetJsonAsync(admin, $"provider-keys/{key}");
+            Assert.Equal(newVersion, ActiveVersion(after));
+            var old = Assert.Single(after["versions"]!.AsArray(), v => v!["version"]!.GetValue<string>() == versionsBefore[key])!;
+            Assert.Equal("revoked", old["state"]!.GetValue<string>());
+            Assert.False(old["enabled"]!.GetValue<bool>());
         }
     }
 
