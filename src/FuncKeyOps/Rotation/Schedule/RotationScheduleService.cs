@@ -22,27 +22,35 @@ public sealed partial class RotationScheduleService(
     private readonly CronExpression _cron = options.Value.TryParse()
         ?? throw new OptionsValidationException(RotationScheduleOptions.Section, typeof(RotationScheduleOptions), [$"Rotation:Schedule '{options.Value.Schedule}' is not a cron expression."]);
 
-    /// <summary>The occurrence the service waits for (tests check it instead of waiting for the day to pass).</summary>
-    internal DateTimeOffset? NextRun { get; private set; }
-
-    /// <summary>Completes with the result of the next run (tests wait on it instead of sleeping).</summary>
-    internal Task<ScheduleRun> NextRunCompleted => _ran.Task;
+    // The first occurrence is taken when the service starts (StartAsync), not when ExecuteAsync gets to run on the
+    // thread pool: time that passes in between still counts.
+    private DateTimeOffset? _next;
 
     private TaskCompletionSource<ScheduleRun> _ran = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>The occurrence the service waits for (tests check it instead of waiting for the day to pass).</summary>
+    internal DateTimeOffset? NextRun => _next ??= _cron.GetNextOccurrence(time.GetUtcNow(), TimeZoneInfo.Utc);
+
+    /// <summary>Completes with the result of the next run; by then <see cref="NextRun"/> is the occurrence after it.</summary>
+    internal Task<ScheduleRun> NextRunCompleted => Volatile.Read(ref _ran).Task;
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        _ = NextRun;
+        return base.StartAsync(cancellationToken);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var from = time.GetUtcNow();
-        while (_cron.GetNextOccurrence(from, TimeZoneInfo.Utc) is { } next)
+        while (NextRun is { } next)
         {
-            NextRun = next;
+            ScheduleRun? run = null;
             try
             {
                 for (var wait = next - time.GetUtcNow(); wait > TimeSpan.Zero; wait = next - time.GetUtcNow())
                     await Task.Delay(wait < LongestWait ? wait : LongestWait, time, stoppingToken).ConfigureAwait(false);
-                var run = await schedule.RunAsync(stoppingToken).ConfigureAwait(false);
+                run = await schedule.RunAsync(stoppingToken).ConfigureAwait(false);
                 LogRan(logger, run.With(ScheduleAction.RotationStarted).Count(), run.With(ScheduleAction.Warned).Count(), run.Keys.Count);
-                Interlocked.Exchange(ref _ran, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult(run);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -53,7 +61,9 @@ public sealed partial class RotationScheduleService(
                 LogFailed(logger, e);
             }
             // From the occurrence, not from now: a run that ends within the same minute must not run again.
-            from = next;
+            _next = _cron.GetNextOccurrence(next, TimeZoneInfo.Utc);
+            if (run is not null)
+                Interlocked.Exchange(ref _ran, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult(run);
         }
     }
 

@@ -163,8 +163,17 @@ public sealed partial class RotationDriverService : BackgroundService, IRotation
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        using var abandonWhenOutOfTime = cancellationToken.Register(_abandon.Cancel);
-        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using (cancellationToken.Register(_abandon.Cancel))
+                await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Also here: the registration may be gone before its callback ran, when the stop returned on that same cancellation.
+            if (cancellationToken.IsCancellationRequested)
+                await _abandon.CancelAsync().ConfigureAwait(false);
+        }
     }
 
     public override void Dispose()

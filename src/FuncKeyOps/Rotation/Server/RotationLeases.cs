@@ -16,8 +16,9 @@ public sealed class RotationLeases(TableStore tables)
     // Both writers merge with the ETag they read: a conflict with the step runner's write is retried on a fresh read.
     private const int WriteAttempts = 5;
 
+    // The keys too: a projection leaves out whatever it does not name.
     private static readonly string[] Columns =
-        [RotationColumns.Status, RotationColumns.StepIndex, RotationColumns.NextDue, RotationColumns.LeaseOwner, RotationColumns.LeaseUntil];
+        [nameof(TableEntity.PartitionKey), nameof(TableEntity.RowKey), RotationColumns.Status, RotationColumns.StepIndex, RotationColumns.NextDue, RotationColumns.LeaseOwner, RotationColumns.LeaseUntil];
 
     // Only rotation rows have a Status: rows without one (markers kept in the same table) never match.
     private static readonly string RunningFilter = $"{RotationColumns.Status} eq '{nameof(RotationStatus.Running)}'";
