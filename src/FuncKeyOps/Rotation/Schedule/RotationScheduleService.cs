@@ -47,8 +47,7 @@ public sealed partial class RotationScheduleService(
             ScheduleRun? run = null;
             try
             {
-                for (var wait = next - time.GetUtcNow(); wait > TimeSpan.Zero; wait = next - time.GetUtcNow())
-                    await Task.Delay(wait < LongestWait ? wait : LongestWait, time, stoppingToken).ConfigureAwait(false);
+                await DelayUntilAsync(next, stoppingToken).ConfigureAwait(false);
                 run = await schedule.RunAsync(stoppingToken).ConfigureAwait(false);
                 LogRan(logger, run.With(ScheduleAction.RotationStarted).Count(), run.With(ScheduleAction.Warned).Count(), run.Keys.Count);
             }
@@ -64,6 +63,20 @@ public sealed partial class RotationScheduleService(
             _next = _cron.GetNextOccurrence(next, TimeZoneInfo.Utc);
             if (run is not null)
                 Interlocked.Exchange(ref _ran, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult(run);
+        }
+    }
+
+    private async Task DelayUntilAsync(DateTimeOffset target, CancellationToken cancellationToken)
+    {
+        for (var wait = target - time.GetUtcNow(); wait > TimeSpan.Zero; wait = target - time.GetUtcNow())
+        {
+            var elapsed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using var timer = time.CreateTimer(static state => ((TaskCompletionSource)state!).TrySetResult(), elapsed,
+                wait < LongestWait ? wait : LongestWait, Timeout.InfiniteTimeSpan);
+            // The clock may have moved between reading it and arming the timer: the timer then counts from too late.
+            if (time.GetUtcNow() >= target)
+                return;
+            await elapsed.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
