@@ -31,6 +31,20 @@ public class RotationDriverTests
         await first.WaitAsync(Signal);
     }
 
+    /// <summary>A started driver inside step 0 (of 3, no waits) of a due rotation, held there until the test releases it.</summary>
+    private static async Task<(TableStore Tables, ScriptedStepRunner Runner, RotationId Rotation, RotationDriverService Driver)> InsideHeldFirstStepAsync()
+    {
+        var tables = await TestTables.CreateAsync();
+        var time = new FakeTimeProvider(Start);
+        var runner = new ScriptedStepRunner(tables, time, steps: 3, wait: TimeSpan.Zero);
+        var rotation = await RotationRows.InsertAsync(tables, stepIndex: 0, nextDue: Start);
+        runner.Hold(0);
+        var driver = Driver(tables, runner, time);
+        await driver.StartAsync(CancellationToken.None);
+        await runner.Started(0).WaitAsync(Signal);
+        return (tables, runner, rotation, driver);
+    }
+
     [Fact]
     public async Task A_due_row_is_leased_while_its_step_runs_and_released_when_the_next_step_waits()
     {
@@ -201,14 +215,8 @@ public class RotationDriverTests
     [Fact]
     public async Task A_graceful_stop_lets_the_step_under_way_finish_then_releases_the_lease_and_starts_no_other()
     {
-        var tables = await TestTables.CreateAsync();
-        var time = new FakeTimeProvider(Start);
-        var runner = new ScriptedStepRunner(tables, time, steps: 3, wait: TimeSpan.Zero);
-        var rotation = await RotationRows.InsertAsync(tables, stepIndex: 0, nextDue: Start);
-        runner.Hold(0);
-        using var driver = Driver(tables, runner, time);
-        await driver.StartAsync(CancellationToken.None);
-        await runner.Started(0).WaitAsync(Signal);
+        var (tables, runner, rotation, driver) = await InsideHeldFirstStepAsync();
+        using var _ = driver;
 
         var stop = driver.StopAsync(CancellationToken.None);
         Assert.False(stop.IsCompleted); // waits for the step
@@ -224,14 +232,8 @@ public class RotationDriverTests
     [Fact]
     public async Task A_stop_out_of_shutdown_time_cancels_the_step_and_still_releases_the_lease()
     {
-        var tables = await TestTables.CreateAsync();
-        var time = new FakeTimeProvider(Start);
-        var runner = new ScriptedStepRunner(tables, time, steps: 3, wait: TimeSpan.Zero);
-        var rotation = await RotationRows.InsertAsync(tables, stepIndex: 0, nextDue: Start);
-        runner.Hold(0);
-        using var driver = Driver(tables, runner, time);
-        await driver.StartAsync(CancellationToken.None);
-        await runner.Started(0).WaitAsync(Signal);
+        var (tables, _, rotation, driver) = await InsideHeldFirstStepAsync();
+        using var _ = driver;
 
         using var outOfTime = new CancellationTokenSource();
         var stop = driver.StopAsync(outOfTime.Token);
