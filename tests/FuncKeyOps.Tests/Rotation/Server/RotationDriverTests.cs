@@ -179,6 +179,31 @@ public class RotationDriverTests
     }
 
     [Fact]
+    public async Task A_step_that_throws_keeps_its_row_leased_until_the_retry_delay_then_runs_again()
+    {
+        var tables = await TestTables.CreateAsync();
+        var time = new FakeTimeProvider(Start);
+        var runner = new ScriptedStepRunner(tables, time, steps: 2, wait: TimeSpan.FromMinutes(10));
+        var rotation = await RotationRows.InsertAsync(tables, stepIndex: 0, nextDue: Start);
+        runner.FailOnce(0);
+        using var driver = Driver(tables, runner, time);
+        await StartAsync(driver); // its first sweep runs the failing step
+
+        var failed = await RotationRows.ReadAsync(tables, rotation);
+        Assert.Equal((driver.Owner, Start + new RotationDriverOptions().StepRetryDelay),
+            (failed.GetString(RotationColumns.LeaseOwner), failed.GetDateTimeOffset(RotationColumns.LeaseUntil)));
+        var polled = driver.NextSweepAsync();
+        time.Advance(Poll);
+        await polled.WaitAsync(Signal);
+        Assert.Single(runner.Runs); // not on every poll
+
+        time.Advance(new RotationDriverOptions().StepRetryDelay - Poll);
+        await runner.Completed(0).WaitAsync(Signal);
+        Assert.Equal([(rotation, 0), (rotation, 0)], runner.Runs);
+        await driver.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
     public async Task ScheduleAsync_runs_a_new_rotation_at_once_without_waiting_for_the_poll()
     {
         var tables = await TestTables.CreateAsync();

@@ -16,6 +16,7 @@ internal sealed class ScriptedStepRunner(TableStore tables, TimeProvider time, i
     private readonly ConcurrentDictionary<int, TaskCompletionSource> _holds = new();
     private readonly ConcurrentDictionary<int, TaskCompletionSource> _started = new();
     private readonly ConcurrentDictionary<int, TaskCompletionSource> _completed = new();
+    private readonly ConcurrentDictionary<int, byte> _failures = new();
     private int _inFlight;
     private int _maxInFlight;
 
@@ -28,6 +29,9 @@ internal sealed class ScriptedStepRunner(TableStore tables, TimeProvider time, i
     public void Hold(int index) => Signal(_holds, index);
 
     public void Release(int index) => Signal(_holds, index).TrySetResult();
+
+    /// <summary>Makes the next run of step <paramref name="index"/> throw before it writes anything.</summary>
+    public void FailOnce(int index) => _failures[index] = 0;
 
     public Task Started(int index) => Signal(_started, index).Task;
 
@@ -44,6 +48,8 @@ internal sealed class ScriptedStepRunner(TableStore tables, TimeProvider time, i
             Signal(_started, index).TrySetResult();
             if (_holds.TryGetValue(index, out var hold))
                 await hold.Task.WaitAsync(cancellationToken);
+            if (_failures.TryRemove(index, out _))
+                throw new InvalidOperationException("scripted step failure");
             var result = await WriteAsync(rotation, index, cancellationToken);
             Signal(_completed, index).TrySetResult();
             return result;
