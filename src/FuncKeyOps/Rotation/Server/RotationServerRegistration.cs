@@ -22,7 +22,7 @@ public static class RotationServerRegistration
             .ValidateOnStart();
         services.AddOptions<RotationScheduleOptions>()
             .Bind(configuration.GetSection(RotationScheduleOptions.Section))
-            .Validate(o => o.TryParse() is not null, "Rotation:Schedule must be a five-field cron expression (UTC), e.g. \"0 3 * * *\".")
+            .Validate(o => o.TryParse() is not null, "Rotation:Schedule must be a cron expression in UTC: five fields (\"0 3 * * *\") or six with seconds (\"0 0 3 * * *\").")
             .ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);

@@ -1,10 +1,11 @@
 using System.Globalization;
 using FuncKeyOps.Alerts;
 using FuncKeyOps.ProviderKeys;
+using FuncKeyOps.Rotation.Schedule;
 using FuncKeyOps.Secrets;
 using Microsoft.Extensions.Logging;
 
-namespace FuncKeyOps.Rotation.Schedule;
+namespace FuncKeyOps.Rotation;
 
 /// <summary>
 /// The daily look at every registered provider key's age, shared by both hosts (the Server host's
