@@ -108,6 +108,7 @@ public sealed partial class DevScriptTests
         }
     }
 
+    /// <summary>A chat call per provider in its own format, with the relay key in its own header.</summary>
     private static readonly (string Provider, string Path, string Body, string Header, string Prefix)[] RelayCalls =
     [
         ("openai", "openai/v1/chat/completions", """{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}""", "Authorization", "Bearer "),
@@ -115,6 +116,14 @@ public sealed partial class DevScriptTests
         ("gemini", "gemini/v1beta/models/gemini-2.0-flash:generateContent", """{"contents":[{"parts":[{"text":"hi"}]}]}""", "x-goog-api-key", ""),
         ("azure-openai", "azure-openai/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21", """{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}""", "api-key", ""),
     ];
+
+    private static Task<HttpResponseMessage> SendRelayCallAsync(HttpClient relay, (string Provider, string Path, string Body, string Header, string Prefix) call, string relayKey)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, call.Path) { Content = new StringContent(call.Body, Encoding.UTF8, "application/json") };
+        request.Headers.TryAddWithoutValidation(call.Header, call.Prefix + relayKey);
+        request.Headers.TryAddWithoutValidation("anthropic-version", "2023-06-01");
+        return relay.SendAsync(request);
+    }
 
     /// <summary>Calls every provider through the relay at <see cref="RelayPace"/> until stopped; returns the count and the failures.</summary>
     private static async Task<(int Calls, List<string> Failures)> RelayLoopAsync(int port, string relayKey, CancellationToken stop)
@@ -127,16 +136,13 @@ public sealed partial class DevScriptTests
         {
             while (await pace.WaitForNextTickAsync(stop))
             {
-                foreach (var (provider, path, body, header, prefix) in RelayCalls)
+                foreach (var call in RelayCalls)
                 {
-                    using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-                    request.Headers.TryAddWithoutValidation(header, prefix + relayKey);
-                    request.Headers.TryAddWithoutValidation("anthropic-version", "2023-06-01");
                     // Not cancelled by the stop: a call in flight when the drills end still counts.
-                    using var response = await http.SendAsync(request, CancellationToken.None);
+                    using var response = await SendRelayCallAsync(http, call, relayKey);
                     calls++;
                     if (response.StatusCode != HttpStatusCode.OK)
-                        failures.Add($"{provider}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(CancellationToken.None)}");
+                        failures.Add($"{call.Provider}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(CancellationToken.None)}");
                 }
             }
         }
