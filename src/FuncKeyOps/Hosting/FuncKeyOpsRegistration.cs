@@ -66,6 +66,8 @@ public static class FuncKeyOpsRegistration
         services.AddAudit(configuration);
         services.AddRelay(configuration);
         services.AddRotation(configuration); // with the key connectors
+        // Here, not in AddKeyConnectors: which certificate ARM may present is the host's Key Vault setting (dev's fake ARM
+        // serves the pinned test vault certificate), and the connectors do not read host settings.
         services.AddHttpClient(AzureOpenAIKeyConnector.HttpClientName).ConfigurePrimaryHttpMessageHandler(sp =>
             AzureClientFactory.CreateArmHandler(sp.GetRequiredService<IOptions<KeyVaultOptions>>().Value));
         services.AddAlerts(configuration);

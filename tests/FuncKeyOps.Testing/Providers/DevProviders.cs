@@ -48,6 +48,13 @@ public sealed class DevProviders : IAsyncDisposable
         var arm = await FakeArm.StartAsync(vault.Certificate);
         var dev = new DevProviders(fakes, googleApiKeys, arm);
         dev.Keys = [dev.OpenAI(vault), dev.Anthropic(vault), dev.Gemini(vault), dev.Azure()];
+        // Only keys the admin APIs know are accepted, so every key dev serves is one a drill can revoke.
+        foreach (var (provider, fake) in fakes.All)
+        {
+            if (provider != "anthropic")
+                fake.RevokeKey(fakes.Keys[provider]);
+        }
+
         return dev;
     }
 
