@@ -28,6 +28,10 @@ internal sealed class CheckedStepRunner(RotationHost host) : IRotationStepRunner
     /// <summary>Completes when step <paramref name="index"/> first answered (its invariants checked).</summary>
     public Task Completed(int index) => Signal(index).Task;
 
+    /// <summary>Runs (inside the activity, after the invariants) when a step asks to be run again: a poll, e.g. for an
+    /// operator's staged value. Staging from here, not beside the engine, keeps it out of the invariants' re-run.</summary>
+    public Func<int, Task>? OnWait { get; set; }
+
     /// <summary>Step <paramref name="index"/> runs only once <paramref name="gate"/> completes.</summary>
     public void HoldBack(int index, Task gate) => _gates[index] = gate;
 
@@ -45,6 +49,8 @@ internal sealed class CheckedStepRunner(RotationHost host) : IRotationStepRunner
         {
             _violations.Enqueue($"step {index}: {broken.Message}");
         }
+        if (result.NextIndex == index && OnWait is not null)
+            await OnWait(index);
         Signal(index).TrySetResult();
         return result;
     }

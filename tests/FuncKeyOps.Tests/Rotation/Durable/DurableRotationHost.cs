@@ -26,8 +26,14 @@ internal sealed class DurableRotationHost : IAsyncDisposable
     public CheckedStepRunner Runner { get; }
     public RotationService Service => Host.Services.GetRequiredService<RotationService>();
 
-    public static async Task<DurableRotationHost> StartAsync(DurableEngine engine, IDictionary<string, string?>? settings = null) =>
-        new(engine, await RotationHost.StartAsync(settings, TimeProvider.System, services => services.AddDurableRotationDriver(_ => engine.Client)));
+    /// <param name="configure">More registrations (e.g. a connector's HTTP handler).</param>
+    public static async Task<DurableRotationHost> StartAsync(DurableEngine engine, IDictionary<string, string?>? settings = null,
+        Action<IServiceCollection>? configure = null) =>
+        new(engine, await RotationHost.StartAsync(settings, TimeProvider.System, services =>
+        {
+            services.AddDurableRotationDriver(_ => engine.Client);
+            configure?.Invoke(services);
+        }));
 
     /// <summary>Starts a rotation through the admin path (<see cref="IRotationStarter"/>), which schedules its orchestration.</summary>
     public Task<RotationId> StartRotationAsync(string keyName, RotationStrategy strategy, TimeSpan holds)
