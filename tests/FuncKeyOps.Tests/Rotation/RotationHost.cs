@@ -50,7 +50,7 @@ internal sealed class RotationHost : IAsyncDisposable
         var alerts = new RecordingAlertSink();
         var driver = new TestRotationDriver();
         var connector = new FakeProviderConnector();
-        // The tests run the steps themselves: the Server's own driver would run them too as the fake clock moves.
+        // The tests (or the Durable engine) run the steps: the Server's own driver would run them too.
         var withoutDriver = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>()) { ["Rotation:Drive"] = "false" };
         var relay = await RelayHost.StartAsync(settings: withoutDriver, time: time, configure: builder =>
         {
