@@ -32,10 +32,11 @@ public class DurableRotationTests(DurableEngine engine) : IClassFixture<DurableE
 
         var record = await d.RecordAsync(rotation);
         // Determinism: the engine replays the body from the top on every wake (each activity result, each hold's
-        // timer) and compares the actions each replay schedules with the recorded history, failing the instance on
-        // a mismatch; the instance Completed with many more executions than activity calls, and the activity ran
-        // exactly the plan's steps in order, once each: no replay re-ran a step, and no hold ended early (an early
-        // one would show as the same index twice, the runner answering "not yet").
+        // timer) and compares the actions each replay schedules with the recorded history: a body that schedules
+        // anything else on replay fails the instance (NonDeterministicOrchestrationException; tried by scheduling a
+        // timer only when IsReplaying), which CompletionAsync would report. Here the instance Completed with more
+        // executions than activity calls, and the activity ran exactly the plan's steps in order, once each: no
+        // replay re-ran a step, and no hold ended early (that shows as the same index twice, the runner's "not yet").
         Assert.Equal(Enumerable.Range(0, record.Plan.RollbackIndex), d.Runner.Calls);
         Assert.True(d.Executions(rotation) > d.Runner.Calls.Count, $"the body ran {d.Executions(rotation)} times for {d.Runner.Calls.Count} steps");
         Assert.Equal(new Dictionary<string, int> { [record.NewVersion!] = 100 }, await d.WeightsAsync(name));
