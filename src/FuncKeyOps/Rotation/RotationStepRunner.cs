@@ -266,6 +266,10 @@ public sealed partial class RotationStepRunner(
             if (before is not null && !ProviderKeyRegistry.SameWeights(before, weights))
                 Wrote(step, "rollback.weights");
             secrets.Invalidate(step.SecretName);
+            // The connector is told which keys serve from the step's config: read before the weights went back, it
+            // would still name the new key as serving, and a connector that refuses to delete a serving key (openai)
+            // would fail the rollback.
+            step = step with { Config = step.Config with { Weights = weights } };
         }
         if (step.Rotation.NewVersion is { } newVersion && step.Rotation.OldVersion is not null)
         {
