@@ -22,6 +22,9 @@ public class FunctionsRotationTests(FunctionsApp app) : IClassFixture<FunctionsA
     /// <summary>How long a one-second-hold canary may take end to end under a loaded machine.</summary>
     private static readonly TimeSpan RotationBound = TimeSpan.FromSeconds(90);
 
+    /// <summary>The timer function's name (<c>[Function("RotationSchedule")]</c> in the Functions app).</summary>
+    private const string RotationScheduleFunctionName = "RotationSchedule";
+
     private sealed record OpenAIKey(string Name, string ProjectId, string Version, string ProviderKeyId);
 
     [FunctionsHostFact]
@@ -131,6 +134,40 @@ public class FunctionsRotationTests(FunctionsApp app) : IClassFixture<FunctionsA
         Assert.Single(app.OpenAI.Admin.Keys(key.ProjectId)); // the new key deleted at the provider, the old one kept
         using var again = await app.Client.SendAsync(app.AdminRequest(HttpMethod.Post, $"rotations/{key.Name}/{id}/abort"));
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+    }
+
+    /// <summary>
+    /// The daily timer function, run now through the host's admin call for a non-HTTP function (as the portal's "Test/Run"
+    /// does), starts a rotation of a key whose active version is older than its policy's period, with the policy's
+    /// strategy. The timer runs in the worker without an HTTP request: its own Durable client schedules the orchestration.
+    /// </summary>
+    [FunctionsHostFact]
+    public async Task The_daily_timer_starts_a_rotation_of_a_key_past_its_period()
+    {
+        var key = await RegisterOpenAIKeyAsync(NewKeyName("due"), """{"period":"PT1S","warningWindow":"PT0.5S","strategy":"blue-green","holds":"PT1S"}""");
+        var rotations = new RotationStore(await app.TablesAsync(), TimeProvider.System);
+
+        // The version is a second old soon after it is made (the vault's creation times are whole seconds): run the
+        // timer until it has seen that, at most the poll's bound.
+        var started = await FunctionsApp.EventuallyAsync(async () =>
+        {
+            using var run = new HttpRequestMessage(HttpMethod.Post, $"admin/functions/{RotationScheduleFunctionName}")
+            {
+                Content = JsonContent.Create(new { input = "" }),
+            };
+            run.Headers.Add("x-functions-key", app.Host.MasterKey);
+            using var response = await app.Client.SendAsync(run);
+            Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            return await rotations.GetUnfinishedAsync(key.Name);
+        }, $"a scheduled rotation of {key.Name}");
+
+        Assert.Equal(("schedule", RotationStrategy.BlueGreen, key.Version), (started.Trigger, started.Strategy, started.OldVersion));
+        var status = await app.AdminOkAsync(HttpMethod.Get, $"rotations/{key.Name}/{started.Id}");
+        Assert.Equal("blue-green", status.GetProperty("strategy").GetString());
+        // Its orchestration runs it: the new version is made and validated by the Durable steps, not by the test.
+        await PollRotationAsync(key.Name, started.Id, "the new version", s => s.GetProperty("stepsDone").GetInt32() >= 2);
+        await app.AdminOkAsync(HttpMethod.Post, $"rotations/{key.Name}/{started.Id}/abort"); // its revoke grace is the real one (minutes)
+        Assert.Equal("Aborted", (await WaitUntilFinishedAsync(key.Name, started.Id)).GetProperty("status").GetString());
     }
 
     /// <summary>A key registered with the fake's Admin API behind it and its first version made there, then activated.</summary>
