@@ -3,6 +3,7 @@ using FuncKeyOps.Hosting;
 using FuncKeyOps.Logging;
 using FuncKeyOps.Rotation;
 using FuncKeyOps.Rotation.Durable;
+using FuncKeyOps.Rotation.Schedule;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -27,6 +28,6 @@ builder.Services.AddSecretRedaction();
 // Rotations run as Durable orchestrations here; the driver reaches them through the triggers' bound client.
 builder.Services.AddSingleton<DurableClientSource>();
 builder.Services.AddDurableRotationDriver(sp => sp.GetRequiredService<DurableClientSource>().Client);
-// Until the library registers the schedule (the Server driver's work), so the timer function can be activated.
-builder.Services.TryAddSingleton<RotationSchedule>();
+// The daily schedule runs from this app's timer trigger (the Server host runs it on Cronos instead).
+builder.Services.AddRotationSchedule();
 builder.Build().Run();

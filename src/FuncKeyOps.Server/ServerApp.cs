@@ -1,5 +1,6 @@
 using FuncKeyOps.Hosting;
 using FuncKeyOps.Logging;
+using FuncKeyOps.Rotation.Server;
 
 namespace FuncKeyOps.Server;
 
@@ -12,6 +13,8 @@ public static class ServerApp
         // Content root is the app's own folder, so appsettings.json is found whatever the working directory.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Services.AddFuncKeyOps(builder.Configuration);
+        // This host drives rotations itself (leased rows, a cron-timed schedule); the Functions app uses Durable instead.
+        builder.Services.AddRotationServer(builder.Configuration);
         configure?.Invoke(builder);
         builder.Services.AddSecretRedaction();
 
