@@ -3,11 +3,13 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using FuncKeyOps.Rotation;
 using FuncKeyOps.Rotation.Connectors;
 using FuncKeyOps.Testing;
 using FuncKeyOps.Tests.Relay;
 using OpenAI.Chat;
+using Xunit.Abstractions;
 
 namespace FuncKeyOps.Tests.Functions;
 
@@ -17,7 +19,7 @@ namespace FuncKeyOps.Tests.Functions;
 /// library's orchestration and step activity in the worker, with the <c>openai</c> connector making and deleting keys
 /// at the fake's Admin API. Holds are the admin call's override (about a second), never the plan's ten minutes.
 /// </summary>
-public class FunctionsRotationTests(FunctionsApp app) : IClassFixture<FunctionsApp>
+public class FunctionsRotationTests(FunctionsApp app, ITestOutputHelper output) : IClassFixture<FunctionsApp>
 {
     /// <summary>How long a one-second-hold canary may take end to end under a loaded machine.</summary>
     private static readonly TimeSpan RotationBound = TimeSpan.FromSeconds(90);
@@ -57,8 +59,10 @@ public class FunctionsRotationTests(FunctionsApp app) : IClassFixture<FunctionsA
             }
         });
 
+        var clock = Stopwatch.StartNew();
         var id = await StartAsync(key.Name, "canary", "PT1S");
         var final = await WaitUntilFinishedAsync(key.Name, id);
+        output.WriteLine($"canary ended {final.GetProperty("status").GetString()} in {clock.Elapsed.TotalSeconds:F1} s");
         await stop.CancelAsync();
         await traffic;
 
@@ -76,9 +80,16 @@ public class FunctionsRotationTests(FunctionsApp app) : IClassFixture<FunctionsA
         var rows = await app.RowsAsync(relayKeyId, r => r.Count(x => x.Attempt is null or 1) >= calls + 1);
         Assert.All(rows, r => Assert.Equal(key.Name, r.ProviderKeyName));
         var byVersion = rows.GroupBy(r => r.ProviderKeyVersion!).ToDictionary(g => g.Key, g => g.Count());
+        output.WriteLine($"{calls} calls during the rotation, {failures.Count} failed; audit rows: old {byVersion.GetValueOrDefault(key.Version)}, new {byVersion.GetValueOrDefault(newVersion)}");
         Assert.True(byVersion.GetValueOrDefault(key.Version) > 0 && byVersion.GetValueOrDefault(newVersion) > 0,
             $"calls per version: {string.Join(", ", byVersion.Select(v => $"{v.Key}={v.Value}"))}");
         Assert.All(rows, r => Assert.Equal(200, r.Status));
+
+        // Each hold's durable timer woke its step when the hold was over, not before it (the step would then ask for
+        // the rest: another activity, another timer). Azure Storage's timers drop the fraction of a second.
+        var early = Regex.Matches(app.Host.Output, $@"Rotation {Regex.Escape(key.Name)}/{id} step (\d+): Running, next (\d+) after")
+            .Count(m => m.Groups[1].Value == m.Groups[2].Value);
+        Assert.True(early <= 2, $"{early} steps were woken before their hold was over");
     }
 
     [FunctionsHostFact]
@@ -123,6 +134,7 @@ public class FunctionsRotationTests(FunctionsApp app) : IClassFixture<FunctionsA
         var abort = await app.AdminOkAsync(HttpMethod.Post, $"rotations/{key.Name}/{id}/abort");
         var final = await WaitUntilFinishedAsync(key.Name, id);
         clock.Stop();
+        output.WriteLine($"aborted {clock.Elapsed.TotalSeconds:F1} s after the abort call");
 
         Assert.True(abort.GetProperty("abortRequested").GetBoolean());
         Assert.True(final.GetProperty("status").GetString() == "Aborted", final.GetRawText());

@@ -29,4 +29,23 @@ public sealed record RotationOrchestrationOptions
     /// value, the same index again) could otherwise grow it without bound.
     /// </summary>
     public int StepsPerGeneration { get; init; } = 50;
+
+    /// <summary>
+    /// The granularity of the backend's timers. Azure Storage makes a durable timer an invisible queue message whose
+    /// delay is sent in whole seconds, the fraction dropped, so a timer fires up to a second early; the step it wakes
+    /// finds its hold not over and asks for the rest, whose timer (under a second) fires at once: a burst of step
+    /// activities at the end of every hold, each in the history, counted against <see cref="StepsPerGeneration"/>.
+    /// A hold's timer is therefore set for its wait rounded up to this unit plus one unit, which a truncated delay
+    /// still covers; a backend with exact timers holds up to two units longer.
+    /// </summary>
+    public TimeSpan TimerResolution { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The timer to set so that it fires no earlier than <paramref name="wait"/> (see <see cref="TimerResolution"/>).</summary>
+    public TimeSpan TimerFor(TimeSpan wait)
+    {
+        if (TimerResolution <= TimeSpan.Zero)
+            return wait;
+        var units = (wait.Ticks + TimerResolution.Ticks - 1) / TimerResolution.Ticks;
+        return TimeSpan.FromTicks((units + 1) * TimerResolution.Ticks);
+    }
 }
