@@ -148,6 +148,24 @@ public class FunctionsRotationTests(FunctionsApp app, ITestOutputHelper output) 
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
     }
 
+    [FunctionsHostFact]
+    public async Task An_emergency_deletes_the_compromised_key_at_the_provider_before_its_successor_serves()
+    {
+        var key = await RegisterOpenAIKeyAsync(NewKeyName("leak"));
+
+        var id = await StartAsync(key.Name, "emergency", "PT1S");
+        var final = await WaitUntilFinishedAsync(key.Name, id);
+
+        Assert.True(final.GetProperty("status").GetString() == "Succeeded", final.GetRawText());
+        var newVersion = final.GetProperty("newVersion").GetString()!;
+        Assert.Equal(new Dictionary<string, int> { [newVersion] = 100 }, Weights(final));
+        var remaining = Assert.Single(app.OpenAI.Admin.Keys(key.ProjectId));
+        Assert.NotEqual(key.ProviderKeyId, $"{remaining.ServiceAccountId}/{remaining.Id}");
+        var versions = (await app.AdminOkAsync(HttpMethod.Get, $"provider-keys/{key.Name}")).GetProperty("versions").EnumerateArray()
+            .ToDictionary(v => v.GetProperty("version").GetString()!, v => v.GetProperty("state").GetString());
+        Assert.Equal("revoked", versions[key.Version]);
+    }
+
     /// <summary>
     /// The daily timer function, run now through the host's admin call for a non-HTTP function (as the portal's "Test/Run"
     /// does), starts a rotation of a key whose active version is older than its policy's period, with the policy's
