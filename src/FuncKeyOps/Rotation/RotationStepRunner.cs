@@ -97,7 +97,10 @@ public sealed partial class RotationStepRunner(
         if (step.Rotation.OldVersion is { } old)
         {
             var versions = await VersionsAsync(step.SecretName, cancellationToken).ConfigureAwait(false);
-            var revocation = await RevokeVersionAsync(step, versions, old, cancellationToken).ConfigureAwait(false);
+            // Containment revokes the serving key on purpose: the connector is told nothing serves (the weights go to
+            // zero next), or one that refuses to delete a serving key (openai) would leave the compromised key alive.
+            var nothingServes = step with { Config = step.Config with { Weights = new Dictionary<string, int>() } };
+            var revocation = await RevokeVersionAsync(nothingServes, versions, old, cancellationToken).ConfigureAwait(false);
             if (revocation?.Outcome == ConnectorRevokeOutcome.Failed && revocation.Transient)
                 return await WaitOrFailAsync(step, $"the provider did not revoke the compromised key ({revocation.Detail})", cancellationToken).ConfigureAwait(false);
         }
@@ -266,6 +269,10 @@ public sealed partial class RotationStepRunner(
             if (before is not null && !ProviderKeyRegistry.SameWeights(before, weights))
                 Wrote(step, "rollback.weights");
             secrets.Invalidate(step.SecretName);
+            // The connector is told which keys serve from the step's config: read before the weights went back, it
+            // would still name the new key as serving, and a connector that refuses to delete a serving key (openai)
+            // would fail the rollback.
+            step = step with { Config = step.Config with { Weights = weights } };
         }
         if (step.Rotation.NewVersion is { } newVersion && step.Rotation.OldVersion is not null)
         {

@@ -23,9 +23,12 @@ public sealed class FunctionsHostInstance : IAsyncDisposable
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output;
 
-    private FunctionsHostInstance(Process process, ConcurrentQueue<string> output, int port, string masterKey, bool checksFunctionKeys)
+    private readonly bool _isCoreTools;
+
+    private FunctionsHostInstance(Process process, ConcurrentQueue<string> output, int port, string masterKey, bool isCoreTools)
     {
-        ChecksFunctionKeys = checksFunctionKeys;
+        _isCoreTools = isCoreTools;
+        ChecksFunctionKeys = !isCoreTools;
         _process = process;
         _output = output;
         Port = port;
@@ -98,7 +101,7 @@ public sealed class FunctionsHostInstance : IAsyncDisposable
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var instance = new FunctionsHostInstance(process, output, port, masterKey, checksFunctionKeys: !command.IsCoreTools);
+        var instance = new FunctionsHostInstance(process, output, port, masterKey, command.IsCoreTools);
         try
         {
             await instance.WaitHealthyAsync(cancellationToken);
@@ -126,7 +129,10 @@ public sealed class FunctionsHostInstance : IAsyncDisposable
             try
             {
                 using var response = await client.GetAsync("api/health", deadline.Token);
-                if (response.StatusCode == HttpStatusCode.OK)
+                // The port was free when chosen, not reserved: another test's server may have taken it before the host
+                // bound it (the host then exits), and would answer this poll. Only the host's own line says it is ours (run.sh's
+                // host prints it; Core Tools' output is not relied on).
+                if (response.StatusCode == HttpStatusCode.OK && (_isCoreTools || Output.Contains($"Now listening on: {BaseUri.GetLeftPart(UriPartial.Authority)}", StringComparison.Ordinal)))
                     return;
                 lastAnswer = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(deadline.Token)}";
             }

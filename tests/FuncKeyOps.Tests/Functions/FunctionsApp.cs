@@ -43,6 +43,9 @@ public sealed class FunctionsApp : IAsyncLifetime
     public Uri BaseUri => Host.BaseUri;
     public string StorageConnectionString => _azurite!.ConnectionString;
 
+    /// <summary>The vault the app reads (e.g. a connector's admin key, put there under a fresh name).</summary>
+    public TestVault Vault => _vault ?? throw new InvalidOperationException("No Functions host: " + FunctionsHostInstance.SkipReason);
+
     /// <summary>The relay base URL an SDK is pointed at for a provider.</summary>
     public Uri RelayBase(string provider) => new(BaseUri, $"api/relay/{provider}/");
 
@@ -167,21 +170,23 @@ public sealed class FunctionsApp : IAsyncLifetime
         return count;
     }
 
-    private Task<TableStore> TablesAsync() => TestTables.CreateAsync(TablePrefix, StorageConnectionString);
+    /// <summary>The app's tables in its Azurite, under its table prefix.</summary>
+    public Task<TableStore> TablesAsync() => TestTables.CreateAsync(TablePrefix, StorageConnectionString);
 
     /// <summary>
-    /// Polls storage until the app's background writers have stored what <paramref name="read"/> looks for (at most
-    /// 30 s): the app runs in another process, so no signal of the writer's can reach the test.
+    /// Polls the app (its storage, its admin API) until <paramref name="read"/> finds what it looks for (at most
+    /// <paramref name="within"/>, 30 s unless told): the app runs in another process, so no signal of its can reach the test.
     /// </summary>
-    private static async Task<T> EventuallyAsync<T>(Func<Task<T?>> read, string what) where T : class
+    public static async Task<T> EventuallyAsync<T>(Func<Task<T?>> read, string what, TimeSpan? within = null) where T : class
     {
-        var deadline = DateTimeOffset.UtcNow.AddSeconds(30);
+        var bound = within ?? TimeSpan.FromSeconds(30);
+        var deadline = DateTimeOffset.UtcNow + bound;
         while (true)
         {
             if (await read() is { } found)
                 return found;
             if (DateTimeOffset.UtcNow > deadline)
-                throw new TimeoutException($"The Functions app did not store {what} within 30 s.");
+                throw new TimeoutException($"The Functions app did not store {what} within {bound.TotalSeconds} s.");
             await Task.Delay(100);
         }
     }

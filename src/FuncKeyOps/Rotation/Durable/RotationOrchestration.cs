@@ -47,7 +47,7 @@ public static partial class RotationOrchestration
             catch (TaskFailedException failure)
             {
                 LogStepFailed(logger, input.Rotation.ToString(), index, failure.FailureDetails.ErrorType, options.RetryAfterFailure);
-                await HoldAsync(context, options.RetryAfterFailure);
+                await HoldAsync(context, options.TimerFor(options.RetryAfterFailure));
                 continue;
             }
             LogStep(logger, input.Rotation.ToString(), index, result.Status, result.NextIndex, result.Wait);
@@ -55,7 +55,7 @@ public static partial class RotationOrchestration
                 return result.Status;
             index = result.NextIndex
                 ?? throw new InvalidOperationException($"Step {index} of rotation {input.Rotation} is running but names no next step.");
-            if (result.Wait > TimeSpan.Zero && await HoldAsync(context, result.Wait))
+            if (result.Wait > TimeSpan.Zero && await HoldAsync(context, options.TimerFor(result.Wait)))
                 LogHoldInterrupted(logger, input.Rotation.ToString(), index);
         }
     }

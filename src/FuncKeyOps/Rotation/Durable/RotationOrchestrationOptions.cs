@@ -8,6 +8,9 @@ public sealed record RotationOrchestrationOptions
 {
     public static readonly RotationOrchestrationOptions Default = new();
 
+    /// <summary>For the Azure Storage task hub (the Functions app's, host.json): its timers are whole seconds.</summary>
+    public static readonly RotationOrchestrationOptions AzureStorage = new() { TimerResolution = TimeSpan.FromSeconds(1) };
+
     /// <summary>
     /// Retries of one step activity (a storage or vault blip): 1, 2, 4 ... 60 s apart, about 4 minutes in all.
     /// Safe because a step is idempotent: a step that failed after its first write, run again, writes nothing twice.
@@ -29,4 +32,23 @@ public sealed record RotationOrchestrationOptions
     /// value, the same index again) could otherwise grow it without bound.
     /// </summary>
     public int StepsPerGeneration { get; init; } = 50;
+
+    /// <summary>
+    /// The granularity of the backend's timers; zero (the default) for a backend whose timers fire when set. Azure
+    /// Storage makes a durable timer an invisible queue message whose delay is sent in whole seconds, the fraction
+    /// dropped, so a timer fires up to a second early; the step it wakes finds its hold not over and asks for the
+    /// rest, whose timer (under a second) fires at once: a burst of step activities at the end of every hold, each in
+    /// the history, counted against <see cref="StepsPerGeneration"/>. With a resolution, a hold's timer is set for its
+    /// wait rounded up to it plus one unit, which a truncated delay still covers (the hold lasts up to a unit longer).
+    /// </summary>
+    public TimeSpan TimerResolution { get; init; }
+
+    /// <summary>The timer to set so that it fires no earlier than <paramref name="wait"/> (see <see cref="TimerResolution"/>).</summary>
+    public TimeSpan TimerFor(TimeSpan wait)
+    {
+        if (TimerResolution <= TimeSpan.Zero)
+            return wait;
+        var units = (wait.Ticks + TimerResolution.Ticks - 1) / TimerResolution.Ticks;
+        return TimeSpan.FromTicks((units + 1) * TimerResolution.Ticks);
+    }
 }
