@@ -91,19 +91,14 @@ public sealed partial class RotationStepRunner(
 
     // ---- steps ----
 
-    /// <summary>Emergency: (1) revoke the serving version at the provider, (2) tag it revoked and disable it, (3) take all weight off it.</summary>
+    /// <summary>
+    /// Emergency, contain first: (1) take all weight off the compromised version, so it stops serving before anything
+    /// that can fail or wait; (2) revoke it at the provider; (3) tag it revoked and disable it. A provider that cannot
+    /// be reached is asked again (the version already serves nothing); one that refuses for good leaves the key for an
+    /// operator to delete by hand, with an alert, as the manual connector does.
+    /// </summary>
     private async Task<RotationStepResult> ContainAsync(Step step, CancellationToken cancellationToken)
     {
-        if (step.Rotation.OldVersion is { } old)
-        {
-            var versions = await VersionsAsync(step.SecretName, cancellationToken).ConfigureAwait(false);
-            // Containment revokes the serving key on purpose: the connector is told nothing serves (the weights go to
-            // zero next), or one that refuses to delete a serving key (openai) would leave the compromised key alive.
-            var nothingServes = step with { Config = step.Config with { Weights = new Dictionary<string, int>() } };
-            var revocation = await RevokeVersionAsync(nothingServes, versions, old, cancellationToken).ConfigureAwait(false);
-            if (revocation?.Outcome == ConnectorRevokeOutcome.Failed && revocation.Transient)
-                return await WaitOrFailAsync(step, $"the provider did not revoke the compromised key ({revocation.Detail})", cancellationToken).ConfigureAwait(false);
-        }
         // The old version stays listed with weight 0 rather than none: a row without weights would serve the latest
         // version, and staging the successor (which pins the serving version of such a row) must find nothing to pin.
         var none = step.Rotation.OldVersion is { } contained ? new Dictionary<string, int> { [contained] = 0 } : new Dictionary<string, int>();
@@ -111,6 +106,16 @@ public sealed partial class RotationStepRunner(
             return await CompleteAsync(step, "the provider key's registration was removed", final: RotationStatus.Failed, cancellationToken: cancellationToken).ConfigureAwait(false);
         Wrote(step, "contain.weights");
         var now = time.GetUtcNow();
+        if (step.Rotation.OldVersion is { } old)
+        {
+            var versions = await VersionsAsync(step.SecretName, cancellationToken).ConfigureAwait(false);
+            // The connector is told nothing serves (true now), or one that refuses to delete a serving key (openai)
+            // would leave the compromised key alive.
+            var nothingServes = step with { Config = step.Config with { Weights = none } };
+            var revocation = await RevokeVersionAsync(nothingServes, versions, old, cancellationToken, refusedMeansByHand: true).ConfigureAwait(false);
+            if (revocation?.Outcome == ConnectorRevokeOutcome.Failed)
+                return await WaitOrFailAsync(step, $"the provider did not revoke the compromised key ({revocation.Detail})", cancellationToken).ConfigureAwait(false);
+        }
         return await CompleteAsync(step, "the compromised version was revoked and serves nothing; no key serves until the successor is validated",
             r => r with { WindowStart = r.WindowStart ?? now }, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
@@ -295,13 +300,18 @@ public sealed partial class RotationStepRunner(
     /// and (2) calls it again, and a key already gone is success to every connector.
     /// </summary>
     /// <returns>The connector's answer, or null when there was nothing to do.</returns>
-    private async Task<ConnectorRevocation?> RevokeVersionAsync(Step step, IReadOnlyList<SecretVersionInfo> versions, string version, CancellationToken cancellationToken)
+    /// <param name="refusedMeansByHand">A provider refusing for good (not a transient failure) is handled as a connector that
+    /// cannot revoke: the version is disabled and tagged revoked here and an operator is alerted to delete the key.</param>
+    private async Task<ConnectorRevocation?> RevokeVersionAsync(Step step, IReadOnlyList<SecretVersionInfo> versions, string version,
+        CancellationToken cancellationToken, bool refusedMeansByHand = false)
     {
         if (versions.FirstOrDefault(v => v.Version == version) is not { } info || info.State == SecretVersionState.Revoked)
             return null;
         var revocation = await step.Connector.RevokeAsync(Request(step, versions),
             new RevokedVersion(version, info.Tags.GetValueOrDefault(SecretTags.ProviderKeyId)), cancellationToken).ConfigureAwait(false);
         Wrote(step, "revoke.provider");
+        if (revocation.Outcome == ConnectorRevokeOutcome.Failed && refusedMeansByHand && !revocation.Transient)
+            revocation = revocation with { Outcome = ConnectorRevokeOutcome.OperatorMustRevoke };
         if (revocation.Outcome == ConnectorRevokeOutcome.Failed)
             return revocation;
         if (revocation.Outcome == ConnectorRevokeOutcome.OperatorMustRevoke)

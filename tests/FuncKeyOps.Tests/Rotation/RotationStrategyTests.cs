@@ -1,4 +1,5 @@
 using FuncKeyOps.Rotation;
+using FuncKeyOps.Rotation.Connectors;
 using FuncKeyOps.Secrets;
 using FuncKeyOps.Tests.ProviderKeys;
 
@@ -142,6 +143,40 @@ public class RotationStrategyTests
         Assert.Equal(new Dictionary<string, int> { [record.NewVersion!] = 100 }, (await host.Registry.GetAsync(name))!.Weights);
         if (connector == "fake")
             Assert.Equal((1, 1), (host.Connector.Creates[name], host.Connector.Revokes[name]));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Emergency_takes_the_compromised_version_out_of_service_even_when_the_provider_will_not_revoke_it(bool transient)
+    {
+        await using var host = await RotationHost.StartAsync();
+        var name = await host.RegisterKeyAsync();
+        var old = Assert.Single((await host.Registry.GetAsync(name))!.Weights.Keys);
+        host.Connector.FailRevokes = new ConnectorRevocation(ConnectorRevokeOutcome.Failed, "status 401", transient);
+        var rotation = await host.StartRotationAsync(name, RotationStrategy.Emergency);
+
+        // Contain first: whatever the provider answers, the compromised version serves nothing after the first step.
+        var first = await host.Runner.RunStepAsync(rotation, 0, CancellationToken.None);
+        Assert.All((await host.Registry.GetAsync(name))!.Weights.Values, w => Assert.Equal(0, w));
+        var versions = await host.VersionsAsync(name);
+        if (transient)
+        {
+            // Asked again later; it still serves nothing meanwhile.
+            Assert.Equal(0, first.NextIndex);
+            Assert.NotEqual(SecretVersionState.Revoked, versions[old].State);
+            host.Connector.FailRevokes = null;
+        }
+        else
+        {
+            // Refused for good: disabled in the vault and an operator told to delete the key at the provider.
+            Assert.Equal(SecretVersionState.Revoked, versions[old].State);
+            Assert.False(versions[old].Enabled);
+            Assert.Contains(host.Alerts.For(name), a => a.Kind == RotationAlerts.RevokeManually);
+        }
+
+        Assert.Equal(RotationStatus.Succeeded, await host.DriveAsync(rotation));
+        Assert.Equal(SecretVersionState.Revoked, (await host.VersionsAsync(name))[old].State);
     }
 
     [Fact]

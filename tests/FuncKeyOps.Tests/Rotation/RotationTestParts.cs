@@ -74,6 +74,9 @@ internal sealed class FakeProviderConnector : IKeyConnector
     /// <summary>Makes keys the fake does not accept (validation must refuse them).</summary>
     public bool MakeBadKeys { get; set; }
 
+    /// <summary>Revokes fail from now on: for good (an admin credential refused) or, when transient, until cleared.</summary>
+    public ConnectorRevocation? FailRevokes { get; set; }
+
     public ConcurrentDictionary<string, int> Creates { get; } = new();
     public ConcurrentDictionary<string, int> Revokes { get; } = new();
     public ConcurrentDictionary<string, int> Calls { get; } = new();
@@ -104,6 +107,8 @@ internal sealed class FakeProviderConnector : IKeyConnector
     {
         Calls.AddOrUpdate(request.Key.Name, 1, (_, n) => n + 1);
         var id = version.ProviderKeyId ?? throw new InvalidOperationException("A version without a providerKeyId tag.");
+        if (FailRevokes is { } failure)
+            return Task.FromResult(failure);
         if (!_revoked.TryAdd(id, 0))
             return Task.FromResult(new ConnectorRevocation(ConnectorRevokeOutcome.AlreadyGone));
         Revokes.AddOrUpdate(request.Key.Name, 1, (_, n) => n + 1);
