@@ -284,7 +284,9 @@ cmd_dev() {
   fi
 
   # A drill's step that waits on an operator (anthropic: the staged value) or on a provider is re-run this often.
-  export Rotation__PollInterval="${Rotation__PollInterval:-00:00:02}"
+  export Rotation__RecheckInterval="${Rotation__RecheckInterval:-00:00:02}"
+  # The Server host's driver looks for due steps (a drill's 1 s holds ending) this often.
+  export Rotation__PollInterval="${Rotation__PollInterval:-00:00:01}"
   if [[ $functions -eq 1 ]]; then
     DEV_FUNCTION_KEY="$(head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
     start_functions_host "$app"

@@ -15,7 +15,7 @@ public static class RotationRegistration
     {
         services.AddOptions<RotationOptions>()
             .Bind(configuration.GetSection(RotationOptions.Section))
-            .Validate(o => o.PollInterval > TimeSpan.Zero, "Rotation:PollInterval must be positive.")
+            .Validate(o => o.RecheckInterval > TimeSpan.Zero, "Rotation:RecheckInterval must be positive.")
             .Validate(o => o.StagedValueTimeout > TimeSpan.Zero, "Rotation:StagedValueTimeout must be positive.")
             .Validate(o => o.AnalysisMinRequests >= 1, "Rotation:AnalysisMinRequests must be at least 1.")
             .ValidateOnStart();

@@ -339,7 +339,7 @@ public sealed partial class RotationStepRunner(
         if (time.GetUtcNow() - waitingSince >= limits.StagedValueTimeout)
             return await CompleteAsync(step, $"{why}, for longer than {limits.StagedValueTimeout}", final: RotationStatus.Failed, cancellationToken: cancellationToken).ConfigureAwait(false);
         LogWaiting(logger, step.Id.ToString(), step.Index, why);
-        return RotationStepResult.Next(step.Index, limits.PollInterval);
+        return RotationStepResult.Next(step.Index, limits.RecheckInterval);
     }
 
     /// <summary>

@@ -100,7 +100,7 @@ public class RotationStrategyTests
     [Fact]
     public async Task The_manual_connector_fails_with_an_alert_when_no_value_is_staged_in_time()
     {
-        await using var host = await RotationHost.StartAsync(new Dictionary<string, string?> { ["Rotation:StagedValueTimeout"] = "01:00:00", ["Rotation:PollInterval"] = "00:10:00" });
+        await using var host = await RotationHost.StartAsync(new Dictionary<string, string?> { ["Rotation:StagedValueTimeout"] = "01:00:00", ["Rotation:RecheckInterval"] = "00:10:00" });
         var name = await host.RegisterKeyAsync(connector: "manual");
         var old = Assert.Single((await host.Registry.GetAsync(name))!.Weights.Keys);
         var rotation = await host.StartRotationAsync(name, RotationStrategy.Immediate);

@@ -33,7 +33,7 @@ public class DurableConnectorRotationTests(DurableEngine engine) : IClassFixture
     {
         await using var extras = new AsyncDisposables();
         var arm = connector == "azure-openai" ? extras.Add(await FakeArm.StartAsync()) : null;
-        await using var d = await DurableRotationHost.StartAsync(engine, new Dictionary<string, string?> { ["Rotation:PollInterval"] = "00:00:00.2" },
+        await using var d = await DurableRotationHost.StartAsync(engine, new Dictionary<string, string?> { ["Rotation:RecheckInterval"] = "00:00:00.2" },
             services =>
             {
                 if (arm is null)
