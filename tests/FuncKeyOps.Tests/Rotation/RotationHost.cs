@@ -2,6 +2,7 @@ using FuncKeyOps.Alerts;
 using FuncKeyOps.ProviderKeys;
 using FuncKeyOps.Rotation;
 using FuncKeyOps.Rotation.Connectors;
+using FuncKeyOps.Rotation.Server;
 using FuncKeyOps.Secrets;
 using FuncKeyOps.Tests.Relay;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,7 +12,9 @@ namespace FuncKeyOps.Tests.Rotation;
 
 /// <summary>
 /// The Server host (Azurite, the test vault, the fake providers) with a recording alert sink, a driver that drives
-/// nothing and the test connector, on a fake clock: the tests run the steps themselves and skip the waits.
+/// nothing and the test connector, on a fake clock: the tests run the steps themselves and skip the waits. With
+/// <c>serverDriver</c> the host's own <see cref="RotationDriverService"/> drives instead, through a step runner that
+/// checks <see cref="RotationInvariants"/> after every step it runs.
 /// </summary>
 internal sealed class RotationHost : IAsyncDisposable
 {
@@ -35,20 +38,31 @@ internal sealed class RotationHost : IAsyncDisposable
     public ProviderKeyRegistry Registry => Services.GetRequiredService<ProviderKeyRegistry>();
     public ISecretStore Secrets => Services.GetRequiredService<ISecretStore>();
 
-    public static async Task<RotationHost> StartAsync(IDictionary<string, string?>? settings = null)
+    /// <summary>The Server host's own driver (with <c>serverDriver</c>; otherwise it only polls on the fake clock and finds nothing due early).</summary>
+    public RotationDriverService ServerDriver => Services.GetRequiredService<RotationDriverService>();
+
+    /// <summary>The step runner the Server driver uses: with <c>serverDriver</c>, the real one checking the invariants after each step.</summary>
+    public CheckedStepRunner CheckedRunner => (CheckedStepRunner)Services.GetRequiredService<IRotationStepRunner>();
+
+    /// <param name="serverDriver">The host's <see cref="RotationDriverService"/> drives the rotations the admin API starts.</param>
+    public static async Task<RotationHost> StartAsync(IDictionary<string, string?>? settings = null, bool serverDriver = false)
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var alerts = new RecordingAlertSink();
         var driver = new TestRotationDriver();
         var connector = new FakeProviderConnector();
+        RotationHost? host = null;
         var relay = await RelayHost.StartAsync(settings: settings, time: time, configure: builder =>
         {
             builder.Services.AddSingleton<IAlertSink>(alerts);
-            builder.Services.AddSingleton<IRotationDriver>(driver);
             builder.Services.AddSingleton<IKeyConnector>(connector);
+            if (serverDriver)
+                builder.Services.AddSingleton<IRotationStepRunner>(sp => new CheckedStepRunner(sp.GetRequiredService<RotationStepRunner>(), () => host!));
+            else
+                builder.Services.AddSingleton<IRotationDriver>(driver);
         });
         connector.Provider = relay.OpenAI;
-        return new RotationHost(relay, time, alerts, driver, connector);
+        return host = new RotationHost(relay, time, alerts, driver, connector);
     }
 
     /// <summary>
