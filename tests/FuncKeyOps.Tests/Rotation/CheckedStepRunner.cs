@@ -15,6 +15,9 @@ internal sealed class CheckedStepRunner(RotationStepRunner runner, Func<Rotation
     /// <summary>Every step that returned, in order, with its result.</summary>
     public ConcurrentQueue<(RotationId Rotation, int Index, RotationStepResult Result)> Steps { get; } = new();
 
+    /// <summary>Runs after each step that returned and held the invariants, before the driver goes on (a test acts while a hold lasts).</summary>
+    public Func<RotationId, int, RotationStepResult, Task>? AfterStep { get; set; }
+
     public async Task<RotationStepResult> RunStepAsync(RotationId rotation, int index, CancellationToken cancellationToken)
     {
         var result = await runner.RunStepAsync(rotation, index, cancellationToken);
@@ -28,6 +31,8 @@ internal sealed class CheckedStepRunner(RotationStepRunner runner, Func<Rotation
             throw;
         }
         Steps.Enqueue((rotation, index, result));
+        if (AfterStep is { } afterStep)
+            await afterStep(rotation, index, result);
         return result;
     }
 }
