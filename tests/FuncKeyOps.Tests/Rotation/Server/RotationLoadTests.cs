@@ -1,5 +1,7 @@
 using Xunit.Abstractions;
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using FuncKeyOps.Audit;
 using FuncKeyOps.Rotation;
 using FuncKeyOps.Tests.Relay;
 using OpenAI.Chat;
@@ -50,7 +52,8 @@ public class RotationLoadTests(ITestOutputHelper output)
         };
         using var stop = new CancellationTokenSource();
         var failures = new ConcurrentQueue<string>();
-        var callers = Enumerable.Range(0, Callers).Select(_ => Task.Run(() => CallUntilAsync(host.Relay, secret, failures, stop.Token))).ToList();
+        var answered = new StrongBox<int>();
+        var callers = Enumerable.Range(0, Callers).Select(_ => Task.Run(() => CallUntilAsync(host.Relay, secret, failures, answered, stop.Token))).ToList();
 
         await PhaseAsync();
         rotation = await StartAsync(host, key, RotationStrategy.Canary);
@@ -65,7 +68,7 @@ public class RotationLoadTests(ITestOutputHelper output)
         Assert.Equal(RotationStatus.Succeeded, record.Status);
         var newVersion = record.NewVersion!;
         Assert.Equal(new Dictionary<string, int> { [newVersion] = 100 }, (await host.Registry.GetAsync(key))!.Weights.Where(w => w.Value > 0));
-        var calls = (await host.Relay.RowsAsync(relayKey.Id)).Where(r => r.Attempt != 1).ToList(); // one row per call: the attempt that answered
+        var calls = await AuditedCallsAsync(host, relayKey.Id, answered);
         Assert.All(calls, r => Assert.Equal((200, key), (r.Status, r.ProviderKeyName)));
         Assert.All(calls, r => Assert.Contains(r.ProviderKeyVersion, new[] { oldVersion, newVersion }));
 
@@ -92,7 +95,25 @@ public class RotationLoadTests(ITestOutputHelper output)
             yield return (shifts[i].Value, shifts[i].Time, i + 1 < shifts.Count ? shifts[i + 1].Time : DateTimeOffset.MaxValue);
     }
 
-    private static async Task CallUntilAsync(RelayHost relay, string secret, ConcurrentQueue<string> failures, CancellationToken stop)
+    /// <summary>
+    /// One audit row per call (the attempt that answered), once all <paramref name="calls"/> are stored: on a loaded
+    /// machine a write may fail and the writer then backs off on the host's clock, which only the test moves.
+    /// </summary>
+    private static async Task<List<AuditRecord>> AuditedCallsAsync(RotationHost host, string relayKeyId, StrongBox<int> calls)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var rows = (await host.Relay.RowsAsync(relayKeyId)).Where(r => r.Attempt != 1).ToList();
+            if (rows.Count >= calls.Value || attempt == 10)
+            {
+                Assert.Equal(calls.Value, rows.Count);
+                return rows;
+            }
+            host.Time.Advance(TimeSpan.FromSeconds(30));
+        }
+    }
+
+    private static async Task CallUntilAsync(RelayHost relay, string secret, ConcurrentQueue<string> failures, StrongBox<int> answered, CancellationToken stop)
     {
         var chat = RelaySdks.OpenAIChat(relay, secret, retry: false);
         while (!stop.IsCancellationRequested)
@@ -100,6 +121,7 @@ public class RotationLoadTests(ITestOutputHelper output)
             try
             {
                 var reply = await chat.CompleteChatAsync([new UserChatMessage("hi")]);
+                Interlocked.Increment(ref answered.Value);
                 if (reply.Value.Content[0].Text != relay.OpenAI.ReplyText)
                     failures.Enqueue($"unexpected reply {reply.Value.Content[0].Text}");
             }
