@@ -174,13 +174,15 @@ admin() {
 
 # Points every provider at its fake server; `serve` staged each fake's accepted key in the vault as <provider>-dev.
 # A staged version serves nothing until activated, and activation first validates it with the (fake) provider.
+# Each key's connector is the provider's own, its settings (from `serve`) pointing at the fake's admin API, so a
+# rotation drill runs offline.
 register_fake_providers() {
-  local provider variable url version
+  local provider variable url version settings
   for provider in openai anthropic gemini azure-openai; do
     variable="FKO_FAKE_$(echo "$provider" | tr 'a-z-' 'A-Z_')"
-    url="${variable}_URL" version="${variable}_VERSION"
+    url="${variable}_URL" version="${variable}_VERSION" settings="${variable}_CONNECTOR_SETTINGS"
     admin PUT "provider-keys/$provider-dev" \
-      "{\"provider\":\"$provider\",\"baseUrl\":\"${!url}\",\"secretName\":\"$provider-dev\"}" >/dev/null
+      "{\"provider\":\"$provider\",\"baseUrl\":\"${!url}\",\"secretName\":\"$provider-dev\",\"connector\":\"$provider\",\"connectorSettings\":${!settings}}" >/dev/null
     admin POST "provider-keys/$provider-dev/versions/${!version}/activate" >/dev/null
   done
 }
@@ -281,6 +283,8 @@ cmd_dev() {
     started+=("Key Vault test vault      $FKO_VAULT_URI")
   fi
 
+  # A drill's step that waits on an operator (anthropic: the staged value) or on a provider is re-run this often.
+  export Rotation__PollInterval="${Rotation__PollInterval:-00:00:02}"
   if [[ $functions -eq 1 ]]; then
     DEV_FUNCTION_KEY="$(head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
     start_functions_host "$app"
@@ -321,6 +325,11 @@ cmd_dev() {
     echo "FKO_ADMIN_KEY=$FKO_ADMIN_KEY"
     echo "FKO_RELAY_KEY=$relay_key"
     echo "Try: curl -s http://127.0.0.1:$DEV_PORT/api/relay/openai/v1/chat/completions -H \"Authorization: Bearer \$FKO_RELAY_KEY\" -H 'Content-Type: application/json' -d '{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}'"
+    if [[ -n "${FKO_FAKE_ANTHROPIC_NEXT_KEY:-}" ]]; then
+      echo "Rotation drill (README, \"Rotating a provider key\"): POST provider-keys/openai-dev/rotations {\"strategy\":\"canary\",\"reason\":\"drill\",\"holds\":\"PT1S\"}"
+      echo "FKO_ANTHROPIC_NEXT_KEY=$FKO_FAKE_ANTHROPIC_NEXT_KEY"
+      echo "FKO_ANTHROPIC_NEXT_KEY_ID=$FKO_FAKE_ANTHROPIC_NEXT_KEY_ID"
+    fi
   else
     echo "Set FKO_ADMIN_KEY (the vault's fko-admin-key secret) to have dev create a demo relay key."
   fi

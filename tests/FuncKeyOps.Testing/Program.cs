@@ -5,7 +5,8 @@ using FuncKeyOps.Testing.Vault;
 
 // `build.sh dev` runs this to serve the local stand-ins for Key Vault and the four providers, and reads the
 // KEY=VALUE lines it prints (then READY) to point the Server host at them. The vault starts seeded with an
-// admin key and one staged provider key version per fake provider, each accepted by its fake.
+// admin key, the fakes' admin credentials, and one staged provider key version per fake provider, each a key its
+// fake's admin API made (so a rotation drill can revoke it) with the connector settings that reach that admin API.
 if (args is not ["serve"])
 {
     Console.Error.WriteLine("usage: FuncKeyOps.Testing serve");
@@ -25,15 +26,22 @@ Console.WriteLine($"FKO_VAULT_URI={vault.VaultUri}");
 Console.WriteLine($"FKO_VAULT_THUMBPRINT={vault.CertificateThumbprint}");
 Console.WriteLine($"FKO_ADMIN_KEY={adminKey}");
 
-await using var fakes = await FakeProviderSet.StartAsync();
-foreach (var (name, fake) in fakes.All)
+await using var providers = await DevProviders.StartAsync(vault);
+foreach (var key in providers.Keys)
 {
     // Staged, as POST provider-keys/{name}/versions leaves a value: `dev` activates it through the admin API.
-    var version = vault.SetSecretDirect($"{name}-dev", fakes.Keys[name], new Dictionary<string, string> { ["state"] = "pending" });
-    var variable = name.Replace('-', '_').ToUpperInvariant();
-    Console.WriteLine($"FKO_FAKE_{variable}_URL={fake.BaseUri}");
-    Console.WriteLine($"FKO_FAKE_{variable}_VERSION={version}");
+    var version = vault.SetSecretDirect($"{key.Provider}-dev", key.Value,
+        new Dictionary<string, string> { ["state"] = "pending", ["providerKeyId"] = key.ProviderKeyId });
+    var variable = "FKO_FAKE_" + key.Provider.Replace('-', '_').ToUpperInvariant();
+    Console.WriteLine($"{variable}_URL={key.BaseUrl}");
+    Console.WriteLine($"{variable}_VERSION={version}");
+    // Single-quoted: build.sh sources these lines (System.Text.Json escapes any quote inside).
+    Console.WriteLine($"{variable}_CONNECTOR_SETTINGS='{key.ConnectorSettingsJson}'");
 }
+
+// What an operator stages for an anthropic drill, Anthropic's admin API being unable to create a key.
+Console.WriteLine($"FKO_FAKE_ANTHROPIC_NEXT_KEY={providers.AnthropicNextKey.Value}");
+Console.WriteLine($"FKO_FAKE_ANTHROPIC_NEXT_KEY_ID={providers.AnthropicNextKey.KeyId}");
 Console.WriteLine("READY");
 await Console.Out.FlushAsync();
 

@@ -38,8 +38,22 @@ public static class AzureClientFactory
         return new SecretClient(options.Uri, options.IsDevelopmentCredential ? new DevelopmentVaultCredential() : credential(), clientOptions);
     }
 
-    public static TokenCredential CreateCredential(KeyVaultOptions options) =>
-        new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = options.ManagedIdentityClientId });
+    /// <summary>
+    /// The host's credential (Table Storage by endpoint, ARM for the azure-openai connector): managed identity or developer
+    /// sign-in in Azure; under <c>KeyVault:Credential=Development</c> (<c>build.sh dev</c>, refused outside Development by
+    /// <see cref="KeyVaultOptionsValidator"/>) the fixed development token, which the local fakes accept and Azure does not.
+    /// </summary>
+    public static TokenCredential CreateCredential(KeyVaultOptions options) => options.IsDevelopmentCredential
+        ? new DevelopmentVaultCredential()
+        : new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = options.ManagedIdentityClientId });
+
+    /// <summary>
+    /// The primary handler of the azure-openai connector's ARM client: with <c>KeyVault:TrustedCertificateThumbprint</c>
+    /// (the local test vault, which <c>build.sh dev</c> also serves its fake ARM with) it trusts that certificate only,
+    /// as the vault client does; otherwise normal certificate validation.
+    /// </summary>
+    public static HttpMessageHandler CreateArmHandler(KeyVaultOptions options) =>
+        options.TrustedCertificateThumbprint is { Length: > 0 } thumbprint ? PinnedCertificateHandler(thumbprint) : new SocketsHttpHandler();
 
     private static SocketsHttpHandler PinnedCertificateHandler(string thumbprint) => new()
     {

@@ -11,6 +11,7 @@ using FuncKeyOps.Quotas;
 using FuncKeyOps.Relay;
 using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Rotation;
+using FuncKeyOps.Rotation.Connectors.AzureOpenAI;
 using FuncKeyOps.Secrets;
 using FuncKeyOps.Storage;
 using Microsoft.Extensions.Configuration;
@@ -65,6 +66,10 @@ public static class FuncKeyOpsRegistration
         services.AddAudit(configuration);
         services.AddRelay(configuration);
         services.AddRotation(configuration); // with the key connectors
+        // Here, not in AddKeyConnectors: which certificate ARM may present is the host's Key Vault setting (dev's fake ARM
+        // serves the pinned test vault certificate), and the connectors do not read host settings.
+        services.AddHttpClient(AzureOpenAIKeyConnector.HttpClientName).ConfigurePrimaryHttpMessageHandler(sp =>
+            AzureClientFactory.CreateArmHandler(sp.GetRequiredService<IOptions<KeyVaultOptions>>().Value));
         services.AddAlerts(configuration);
 
         services.AddHealthChecks()

@@ -26,11 +26,19 @@ public abstract class FakeAdminServer : IAsyncDisposable
     private readonly RequestLog _requests = new();
     private readonly List<(int StatusCode, string? PathSuffix)> _faults = [];
     private readonly X509Certificate2? _certificate;
+    private readonly bool _ownsCertificate;
     private WebApplication? _app;
     private Uri? _baseUri;
 
     /// <param name="https">Serve HTTPS with an in-memory self-signed certificate (Azure.Core sends bearer tokens only over TLS).</param>
-    private protected FakeAdminServer(bool https) => _certificate = https ? TestVaultCertificate.Create() : null;
+    private protected FakeAdminServer(bool https)
+    {
+        _certificate = https ? TestVaultCertificate.Create() : null;
+        _ownsCertificate = true;
+    }
+
+    /// <summary>Serve HTTPS with <paramref name="certificate"/>, which stays its owner's (a test vault's, so one pin trusts both).</summary>
+    private protected FakeAdminServer(X509Certificate2 certificate) => _certificate = certificate;
 
     /// <summary><c>http(s)://127.0.0.1:PORT/</c>.</summary>
     public Uri BaseUri => _baseUri ?? throw new InvalidOperationException("The fake has not been started.");
@@ -76,7 +84,11 @@ public abstract class FakeAdminServer : IAsyncDisposable
             _app = null;
         }
 
-        _certificate?.Dispose();
+        if (_ownsCertificate)
+        {
+            _certificate?.Dispose();
+        }
+
         GC.SuppressFinalize(this);
     }
 

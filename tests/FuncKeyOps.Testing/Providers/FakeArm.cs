@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
@@ -15,7 +16,7 @@ namespace FuncKeyOps.Testing.Providers;
 /// </summary>
 /// <remarks>
 /// As on ARM: every call needs <c>?api-version=</c> (400 MissingApiVersionParameter) and <c>Authorization: Bearer</c>
-/// (401 AuthenticationFailed when missing, InvalidAuthenticationToken when not <see cref="AcceptedToken"/>); an unknown
+/// (401 AuthenticationFailed when missing, InvalidAuthenticationToken when not <see cref="AcceptedToken"/> or one added by <see cref="AcceptToken"/>); an unknown
 /// account is 404 ResourceNotFound; resource ids compare case-insensitively. Errors are <c>{"error":{"code","message"}}</c>.
 /// </remarks>
 public sealed partial class FakeArm : FakeAdminServer
@@ -24,13 +25,29 @@ public sealed partial class FakeArm : FakeAdminServer
     public const string AcceptedToken = TestVaultCredential.FakeToken;
 
     private readonly ConcurrentDictionary<string, Account> _accounts = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, byte> _tokens = new(StringComparer.Ordinal) { [AcceptedToken] = 0 };
 
     private FakeArm()
         : base(https: true)
     {
     }
 
+    private FakeArm(X509Certificate2 certificate)
+        : base(certificate)
+    {
+    }
+
     public static Task<FakeArm> StartAsync() => StartAdminAsync(new FakeArm());
+
+    /// <summary>Serves <paramref name="certificate"/> (the test vault's, for <c>build.sh dev</c>: the host pins that one certificate).</summary>
+    public static Task<FakeArm> StartAsync(X509Certificate2 certificate) => StartAdminAsync(new FakeArm(certificate));
+
+    /// <summary>Accepts <paramref name="token"/> too, as ARM accepts any identity's token (the dev host's credential has its own).</summary>
+    public void AcceptToken(string token)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(token);
+        _tokens[token] = 0;
+    }
 
     /// <summary>An ARM id of a Cognitive Services account with a fresh subscription id.</summary>
     public static string NewAccountId(string accountName) =>
@@ -83,7 +100,7 @@ public sealed partial class FakeArm : FakeAdminServer
             return WriteJsonAsync(context, 401, Error("AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing."));
         }
 
-        if (authorization["Bearer ".Length..] != AcceptedToken)
+        if (!_tokens.ContainsKey(authorization["Bearer ".Length..]))
         {
             return WriteJsonAsync(context, 401, Error("InvalidAuthenticationToken", "The access token is invalid."));
         }

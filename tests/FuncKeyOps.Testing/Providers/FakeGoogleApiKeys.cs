@@ -196,22 +196,29 @@ public sealed partial class FakeGoogleApiKeys : FakeAdminServer
             return WriteJsonAsync(context, 400, FakeGemini.Error(400, "INVALID_ARGUMENT", "Invalid JSON payload received."));
         }
 
-        var name = $"projects/{projectNumber}/locations/global/keys/{keyId}";
+        return TryAddKey(projectNumber, keyId, body["displayName"]?.GetValue<string>() ?? "", body["restrictions"]?.DeepClone() as JsonObject ?? []) is { } key
+            ? WriteJsonAsync(context, 200, NewOperation(key, done: false))
+            : WriteJsonAsync(context, 409, FakeGemini.Error(409, "ALREADY_EXISTS", "Requested entity already exists"));
+    }
+
+    /// <summary>A key an operator made in the console (the Gemini fake accepts its value at once); null when the id is taken.</summary>
+    public FakeApiKey? TryAddKey(string project, string keyId, string displayName, JsonObject? restrictions = null)
+    {
+        var name = $"projects/{ProjectNumber(project)}/locations/global/keys/{keyId}";
         FakeApiKey key;
         lock (_gate)
         {
             if (_keys.ContainsKey(name))
             {
-                return WriteJsonAsync(context, 409, FakeGemini.Error(409, "ALREADY_EXISTS", "Requested entity already exists"));
+                return null;
             }
 
-            key = new FakeApiKey(name, keyId, "AIza" + FakeIds.Alnum(35), body["displayName"]?.GetValue<string>() ?? "",
-                body["restrictions"]?.DeepClone() as JsonObject ?? [], Deleted: false);
+            key = new FakeApiKey(name, keyId, "AIza" + FakeIds.Alnum(35), displayName, restrictions ?? [], Deleted: false);
             _keys[name] = key;
         }
 
         _gemini.AcceptKey(key.KeyString);
-        return WriteJsonAsync(context, 200, NewOperation(key, done: false));
+        return key;
     }
 
     private Task DeleteAsync(HttpContext context, FakeApiKey key)

@@ -47,6 +47,19 @@ public sealed class FakeOpenAIAdmin
             return ProjectOf(projectId).AddServiceAccount(name);
     }
 
+    /// <summary>A key an operator made for the service account: accepted on the model calls until deleted. Returns its value and id.</summary>
+    public (string Value, string KeyId) AddKey(string projectId, string serviceAccountId, string name)
+    {
+        lock (_gate)
+        {
+            var project = ProjectOf(projectId);
+            if (!project.ServiceAccounts.ContainsKey(serviceAccountId))
+                throw new ArgumentException($"No service account {serviceAccountId} in the project.", nameof(serviceAccountId));
+            var key = project.CreateKey(serviceAccountId, name, _fake);
+            return (key.Value, key.Public.Id);
+        }
+    }
+
     /// <summary>The next create (account or key) is made, then answered 500 instead: a create whose answer was lost.</summary>
     public void LoseNextCreateAnswer()
     {

@@ -167,26 +167,15 @@ public sealed partial class DevScriptTests
         AssertNoneRunning(dev.RecordStartedProcesses());
     }
 
-    /// <summary>One call per provider, each in the provider's own format; returns the relay's request ids.</summary>
+    /// <summary>One call per provider (<see cref="RelayCalls"/>), each in the provider's own format; returns the relay's request ids.</summary>
     private static async Task<List<string>> RelayCallsAsync(int port, string relayKey)
     {
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/api/relay/"), Timeout = TimeSpan.FromSeconds(60) };
-        const string chat = """{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}""";
-        var calls = new (string Path, string Body, (string Name, string Value) Key)[]
-        {
-            ("openai/v1/chat/completions", chat, ("Authorization", "Bearer " + relayKey)),
-            ("anthropic/v1/messages", """{"model":"claude-sonnet-4-5-20250929","max_tokens":16,"messages":[{"role":"user","content":"hi"}]}""", ("x-api-key", relayKey)),
-            ("gemini/v1beta/models/gemini-2.0-flash:generateContent", """{"contents":[{"parts":[{"text":"hi"}]}]}""", ("x-goog-api-key", relayKey)),
-            ("azure-openai/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21", chat, ("api-key", relayKey)),
-        };
         var ids = new List<string>();
-        foreach (var (path, body, (name, value)) in calls)
+        foreach (var call in RelayCalls)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-            request.Headers.TryAddWithoutValidation(name, value);
-            request.Headers.TryAddWithoutValidation("anthropic-version", "2023-06-01");
-            using var response = await http.SendAsync(request);
-            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            using var response = await SendRelayCallAsync(http, call, relayKey);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{call.Path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
             ids.Add(response.Headers.GetValues(RelayHandler.RequestIdHeader).Single());
         }
 

@@ -4,6 +4,8 @@ using FuncKeyOps.Rotation;
 using FuncKeyOps.Rotation.Connectors;
 using FuncKeyOps.Rotation.Server;
 using FuncKeyOps.Secrets;
+using System.Net;
+using FuncKeyOps.Tests.ProviderKeys;
 using FuncKeyOps.Tests.Relay;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -12,23 +14,27 @@ namespace FuncKeyOps.Tests.Rotation;
 
 /// <summary>
 /// The Server host (Azurite, the test vault, the fake providers) with a recording alert sink, a driver that drives
-/// nothing and the test connector, on a fake clock: the tests run the steps themselves and skip the waits. With
+/// nothing and the test connector, on a fake clock: the tests run the steps themselves and skip the waits. The
+/// Durable tests start it on the system clock with their own driver: the engine's timers wait for real. With
 /// <c>serverDriver</c> the host's own <see cref="RotationDriverService"/> drives instead, through a step runner that
 /// checks <see cref="RotationInvariants"/> after every step it runs.
 /// </summary>
 internal sealed class RotationHost : IAsyncDisposable
 {
-    private RotationHost(RelayHost relay, FakeTimeProvider time, RecordingAlertSink alerts, TestRotationDriver driver, FakeProviderConnector connector)
+    private readonly TimeProvider _clock;
+
+    private RotationHost(RelayHost relay, TimeProvider clock, RecordingAlertSink alerts, TestRotationDriver driver, FakeProviderConnector connector)
     {
         Relay = relay;
-        Time = time;
+        _clock = clock;
         Alerts = alerts;
         Driver = driver;
         Connector = connector;
     }
 
     public RelayHost Relay { get; }
-    public FakeTimeProvider Time { get; }
+    /// <summary>The fake clock the steps read; a host started on another clock has none.</summary>
+    public FakeTimeProvider Time => _clock as FakeTimeProvider ?? throw new InvalidOperationException("This host runs on the system clock.");
     public RecordingAlertSink Alerts { get; }
     public TestRotationDriver Driver { get; }
     public FakeProviderConnector Connector { get; }
@@ -38,21 +44,26 @@ internal sealed class RotationHost : IAsyncDisposable
     public ProviderKeyRegistry Registry => Services.GetRequiredService<ProviderKeyRegistry>();
     public ISecretStore Secrets => Services.GetRequiredService<ISecretStore>();
 
-    /// <summary>The Server host's own driver (with <c>serverDriver</c>; otherwise it only polls on the fake clock and finds nothing due early).</summary>
+    /// <summary>The Server host's own driver (with <c>serverDriver</c>; otherwise <c>Rotation:Drive</c> is false and it stays idle).</summary>
     public RotationDriverService ServerDriver => Services.GetRequiredService<RotationDriverService>();
 
     /// <summary>The step runner the Server driver uses: with <c>serverDriver</c>, the real one checking the invariants after each step.</summary>
     public CheckedStepRunner CheckedRunner => (CheckedStepRunner)Services.GetRequiredService<IRotationStepRunner>();
 
+    /// <param name="time">The clock; a <see cref="FakeTimeProvider"/> when null.</param>
+    /// <param name="configure">More registrations, after the host's (e.g. another <see cref="IRotationDriver"/>).</param>
     /// <param name="serverDriver">The host's <see cref="RotationDriverService"/> drives the rotations the admin API starts.</param>
-    public static async Task<RotationHost> StartAsync(IDictionary<string, string?>? settings = null, bool serverDriver = false)
+    public static async Task<RotationHost> StartAsync(IDictionary<string, string?>? settings = null, TimeProvider? time = null,
+        Action<IServiceCollection>? configure = null, bool serverDriver = false)
     {
-        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        time ??= new FakeTimeProvider(DateTimeOffset.UtcNow);
         var alerts = new RecordingAlertSink();
         var driver = new TestRotationDriver();
         var connector = new FakeProviderConnector();
         RotationHost? host = null;
-        var relay = await RelayHost.StartAsync(settings: settings, time: time, configure: builder =>
+        // Unless asked, the tests (or the Durable engine) run the steps: the Server's own driver would run them too.
+        var hostSettings = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>()) { ["Rotation:Drive"] = serverDriver ? "true" : "false" };
+        var relay = await RelayHost.StartAsync(settings: hostSettings, time: time, configure: builder =>
         {
             builder.Services.AddSingleton<IAlertSink>(alerts);
             builder.Services.AddSingleton<IKeyConnector>(connector);
@@ -60,6 +71,7 @@ internal sealed class RotationHost : IAsyncDisposable
                 builder.Services.AddSingleton<IRotationStepRunner>(sp => new CheckedStepRunner(sp.GetRequiredService<RotationStepRunner>(), () => host!));
             else
                 builder.Services.AddSingleton<IRotationDriver>(driver);
+            configure?.Invoke(builder.Services);
         });
         connector.Provider = relay.OpenAI;
         return host = new RotationHost(relay, time, alerts, driver, connector);
@@ -129,6 +141,28 @@ internal sealed class RotationHost : IAsyncDisposable
             index = result.NextIndex!.Value;
         }
         throw new InvalidOperationException($"The rotation {rotation} did not finish in {maxSteps} steps.");
+    }
+
+    /// <summary>
+    /// The provider starts refusing the rotation's new key, then relay calls go out until <paramref name="calls"/> of
+    /// them reached it (each is audited as failed, and retried by the relay on the old version, so the client sees
+    /// none fail). Returns once every audit row is stored, so an analysis run next reads them all.
+    /// </summary>
+    /// <returns>How many calls reached the new key.</returns>
+    public async Task<int> RefuseNewKeyUnderTrafficAsync(RotationId rotation, string relayKey, int calls)
+    {
+        var newKey = Connector.KeyOf(rotation.Id)!;
+        Relay.OpenAI.RevokeKey(newKey);
+        var sentToNew = 0;
+        for (var call = 0; call < 600 && sentToNew < calls; call++)
+        {
+            var before = Relay.OpenAI.Requests.Count;
+            using var response = await Relay.Client.SendAsync(ProviderKeyCalls.OpenAIChat(relayKey));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            sentToNew += Relay.OpenAI.Requests.Skip(before).Count(r => r.Headers.GetValueOrDefault("Authorization") == "Bearer " + newKey);
+        }
+        await Relay.RowsAsync(null);
+        return sentToNew;
     }
 
     public async Task<IReadOnlyDictionary<string, SecretVersionInfo>> VersionsAsync(string keyName) =>

@@ -28,17 +28,7 @@ public class RotationRollbackTests
             if (record.NewVersion is not { } version || (await host.Registry.GetAsync(name))!.Weights.GetValueOrDefault(version) != 10
                 || record.Plan.Steps[record.StepIndex].Kind != RotationStepKind.Analyze || sentToNew > 0)
                 return;
-            var newKey = host.Connector.KeyOf(rotation.Id)!;
-            host.Relay.OpenAI.RevokeKey(newKey);
-            for (var call = 0; call < 600 && sentToNew < 6; call++)
-            {
-                var before = host.Relay.OpenAI.Requests.Count;
-                using var response = await host.Relay.Client.SendAsync(ProviderKeyCalls.OpenAIChat(relayKey));
-                // The relay retries a refused version once on the other one: the client never sees the failure.
-                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-                sentToNew += host.Relay.OpenAI.Requests.Skip(before).Count(r => r.Headers.GetValueOrDefault("Authorization") == "Bearer " + newKey);
-            }
-            await host.Relay.RowsAsync(null); // every row stored before the analysis reads them
+            sentToNew = await host.RefuseNewKeyUnderTrafficAsync(rotation, relayKey, calls: 6);
         });
 
         Assert.Equal(RotationStatus.RolledBack, status);

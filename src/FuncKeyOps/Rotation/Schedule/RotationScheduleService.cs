@@ -1,4 +1,5 @@
 using Cronos;
+using FuncKeyOps.Rotation.Server;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -13,6 +14,7 @@ namespace FuncKeyOps.Rotation.Schedule;
 public sealed partial class RotationScheduleService(
     RotationSchedule schedule,
     IOptions<RotationScheduleOptions> options,
+    IOptions<RotationDriverOptions> driver,
     TimeProvider time,
     ILogger<RotationScheduleService> logger) : BackgroundService
 {
@@ -42,6 +44,8 @@ public sealed partial class RotationScheduleService(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!driver.Value.Drive)
+            return;
         while (NextRun is { } next)
         {
             ScheduleRun? run = null;

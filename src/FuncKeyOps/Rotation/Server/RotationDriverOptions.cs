@@ -5,6 +5,12 @@ public sealed class RotationDriverOptions
 {
     public const string Section = "Rotation";
 
+    /// <summary>
+    /// False: this instance runs no rotation steps and no daily schedule, and leaves the rows to the instances that do
+    /// (they lease them). For instances that should only relay, and for tests that run the steps themselves.
+    /// </summary>
+    public bool Drive { get; set; } = true;
+
     /// <summary>How often the driver looks for due rows when nothing wakes it (a start or an abort on this instance does).</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
 

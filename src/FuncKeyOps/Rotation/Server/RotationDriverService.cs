@@ -70,6 +70,8 @@ public sealed partial class RotationDriverService : BackgroundService, IRotation
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!_options.Drive)
+            return;
         Task<bool>? tick = null;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -221,7 +223,8 @@ public sealed partial class RotationDriverService : BackgroundService, IRotation
         return drained;
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Rotation driver sweep failed; the next poll tries again")]
+    // A warning, as every other storage outage is: the sweep only reads and leases, and the next poll heals it.
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Rotation driver sweep failed; the next poll tries again")]
     private static partial void LogSweepFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Rotation {Rotation} step {StepIndex} failed; it is tried again after the retry delay")]

@@ -12,11 +12,12 @@ namespace FuncKeyOps.Tests.Rotation.Durable;
 /// <summary>
 /// The Durable Task engine in-process (with replay), running the orchestration and activity the Functions app
 /// registers: <see cref="RotationOrchestration.RunAsync"/> and <see cref="RotationStepActivity"/>. Shared by a test
-/// class; each test uses its own key, so its own instance <c>rotation-{key}</c> and its own scripted runner.
+/// class; each test uses its own key, so its own instance <c>rotation-{key}</c> and its own runner (scripted, or a
+/// host's real one).
 /// </summary>
 public sealed class DurableEngine : IAsyncLifetime
 {
-    private readonly ConcurrentDictionary<string, ScriptedStepRunner> _runners = new();
+    private readonly ConcurrentDictionary<string, IRotationStepRunner> _runners = new();
     private readonly ConcurrentDictionary<string, int> _executions = new();
     private DurableTaskTestHost? _host;
 
@@ -43,6 +44,9 @@ public sealed class DurableEngine : IAsyncLifetime
         _runners[rotation.KeyName] = runner;
         return (rotation, runner);
     }
+
+    /// <summary>Makes <paramref name="runner"/> the one the step activity calls for the key's rotations.</summary>
+    public void Drive(string keyName, IRotationStepRunner runner) => _runners[keyName] = runner;
 
     /// <summary>How many times the orchestration body started for the instance (every replay is one).</summary>
     public int Executions(RotationId rotation) => _executions.GetValueOrDefault(rotation.InstanceId);

@@ -2,6 +2,7 @@ using FuncKeyOps.Logging;
 using FuncKeyOps.ProviderKeys;
 using FuncKeyOps.Rotation;
 using FuncKeyOps.Rotation.Schedule;
+using FuncKeyOps.Rotation.Server;
 using FuncKeyOps.Secrets;
 using FuncKeyOps.Testing;
 using FuncKeyOps.Testing.Vault;
@@ -151,7 +152,7 @@ public sealed class RotationScheduleTests : IAsyncLifetime
         var (name, _) = await RegisterAsync();
         _time.AdjustTime(new DateTimeOffset(2027, 11, 27, 2, 59, 0, TimeSpan.Zero)); // a year on: past any period
         // Six fields, as the Functions app's timer reads the same setting: the same time.
-        using var service = new RotationScheduleService(Schedule(), Options.Create(new RotationScheduleOptions { Schedule = "0 0 3 * * *" }), _time,
+        using var service = new RotationScheduleService(Schedule(), Options.Create(new RotationScheduleOptions { Schedule = "0 0 3 * * *" }), Options.Create(new RotationDriverOptions()), _time,
             NullLogger<RotationScheduleService>.Instance);
         await service.StartAsync(CancellationToken.None);
         Assert.Equal(new DateTimeOffset(2027, 11, 27, 3, 0, 0, TimeSpan.Zero), service.NextRun);
