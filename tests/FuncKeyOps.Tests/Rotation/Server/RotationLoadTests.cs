@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using FuncKeyOps.Audit;
 using FuncKeyOps.Rotation;
 using FuncKeyOps.Tests.Relay;
+using Microsoft.Extensions.DependencyInjection;
 using OpenAI.Chat;
 using static FuncKeyOps.Tests.Rotation.Server.ServerRotationClock;
 
@@ -68,46 +69,49 @@ public class RotationLoadTests(ITestOutputHelper output)
         Assert.Equal(RotationStatus.Succeeded, record.Status);
         var newVersion = record.NewVersion!;
         Assert.Equal(new Dictionary<string, int> { [newVersion] = 100 }, (await host.Registry.GetAsync(key))!.Weights.Where(w => w.Value > 0));
-        var calls = await AuditedCallsAsync(host, relayKey.Id, answered);
-        Assert.All(calls, r => Assert.Equal((200, key), (r.Status, r.ProviderKeyName)));
-        Assert.All(calls, r => Assert.Contains(r.ProviderKeyVersion, new[] { oldVersion, newVersion }));
-
         foreach (var (weight, from, until) in Phases(record))
         {
-            var phase = calls.Where(c => c.Time > from && c.Time < until).ToList();
+            var phase = await AuditedCallsAsync(host, relayKey.Id, from, until);
+            Assert.All(phase, r => Assert.Equal((200, key), (r.Status, r.ProviderKeyName)));
+            Assert.All(phase, r => Assert.Contains(r.ProviderKeyVersion, new[] { oldVersion, newVersion }));
             var share = (double)phase.Count(c => c.ProviderKeyVersion == newVersion) / phase.Count;
             var w = weight / 100.0;
             output.WriteLine($"{weight,3} %: new version {share:P1} of {phase.Count} calls (tolerance ±{Tolerance(w, phase.Count):P1})");
-            Assert.True(phase.Count >= CallsPerPhase - Callers, $"{weight} %: only {phase.Count} calls");
             Assert.True(Math.Abs(share - w) <= Tolerance(w, phase.Count),
                 $"{weight} %: the new version served {share:P1} of {phase.Count} calls, more than {Tolerance(w, phase.Count):P1} off");
         }
+        Assert.True(answered.Value > 0);
     }
 
-    /// <summary>The weight in force between one recorded shift and the next (0 before the first, the last one after it).</summary>
+    /// <summary>The weight in force between one recorded shift and the next (0 before the first; 100 until the revoke).</summary>
     private static IEnumerable<(int Weight, DateTimeOffset From, DateTimeOffset Until)> Phases(RotationRecord record)
     {
         var shifts = record.History.Where(h => record.Plan.Steps[h.Index].Kind == RotationStepKind.Shift)
             .Select(h => (record.Plan.Steps[h.Index].Weight!.Value, h.Time)).ToList();
         Assert.Equal(RotationPlans.CanaryWeights, shifts.Select(s => s.Value));
-        yield return (0, DateTimeOffset.MinValue, shifts[0].Time);
+        var revoked = record.History.Single(h => record.Plan.Steps[h.Index].Kind == RotationStepKind.Revoke).Time;
+        yield return (0, shifts[0].Time - TimeSpan.FromHours(1), shifts[0].Time);
         for (var i = 0; i < shifts.Count; i++)
-            yield return (shifts[i].Value, shifts[i].Time, i + 1 < shifts.Count ? shifts[i + 1].Time : DateTimeOffset.MaxValue);
+            yield return (shifts[i].Value, shifts[i].Time, i + 1 < shifts.Count ? shifts[i + 1].Time : revoked);
     }
 
     /// <summary>
-    /// One audit row per call (the attempt that answered), once all <paramref name="calls"/> are stored: on a loaded
-    /// machine a write may fail and the writer then backs off on the host's clock, which only the test moves.
+    /// One audit row per call begun strictly between <paramref name="from"/> and <paramref name="until"/> (the attempt
+    /// that answered), once the phase's calls are stored: on a loaded machine a write may fail, and the writer then
+    /// backs off on the host's clock, which only the test moves.
     /// </summary>
-    private static async Task<List<AuditRecord>> AuditedCallsAsync(RotationHost host, string relayKeyId, StrongBox<int> calls)
+    private static async Task<List<AuditRecord>> AuditedCallsAsync(RotationHost host, string relayKeyId, DateTimeOffset from, DateTimeOffset until)
     {
         for (var attempt = 0; ; attempt++)
         {
-            var rows = (await host.Relay.RowsAsync(relayKeyId)).Where(r => r.Attempt != 1).ToList();
-            if (rows.Count >= calls.Value || attempt == 10)
+            await host.Relay.RowsAsync(relayKeyId); // waits for the host to be idle and flushes the writer
+            var rows = await host.Services.GetRequiredService<AuditQuery>().QueryAsync(from, until.AddTicks(1), relayKeyId, AuditQuery.MaxLimit);
+            Assert.True(rows.Count < AuditQuery.MaxLimit, $"more calls between {from:O} and {until:O} than one audit query returns");
+            var calls = rows.Where(r => r.Attempt != 1 && r.Time > from && r.Time < until).ToList();
+            if (calls.Count >= CallsPerPhase - Callers || attempt == 10)
             {
-                Assert.Equal(calls.Value, rows.Count);
-                return rows;
+                Assert.True(calls.Count >= CallsPerPhase - Callers, $"only {calls.Count} calls audited between {from:O} and {until:O}");
+                return calls;
             }
             host.Time.Advance(TimeSpan.FromSeconds(30));
         }
