@@ -55,7 +55,7 @@ public class RotationCrashTests
     }
 
     /// <summary>The end state by role (old, new), so two rotations of two keys compare.</summary>
-    private static async Task<string> EndStateAsync(RotationHost host, RotationId rotation)
+    internal static async Task<string> EndStateAsync(RotationHost host, RotationId rotation)
     {
         var record = (await host.Store.GetAsync(rotation.KeyName, rotation.Id))!;
         var weights = (await host.Registry.GetAsync(rotation.KeyName))!.Weights;

@@ -2,6 +2,7 @@ using FuncKeyOps.Alerts;
 using FuncKeyOps.ProviderKeys;
 using FuncKeyOps.Rotation;
 using FuncKeyOps.Rotation.Connectors;
+using FuncKeyOps.Rotation.Server;
 using FuncKeyOps.Secrets;
 using System.Net;
 using FuncKeyOps.Tests.ProviderKeys;
@@ -14,7 +15,9 @@ namespace FuncKeyOps.Tests.Rotation;
 /// <summary>
 /// The Server host (Azurite, the test vault, the fake providers) with a recording alert sink, a driver that drives
 /// nothing and the test connector, on a fake clock: the tests run the steps themselves and skip the waits. The
-/// Durable tests start it on the system clock with their own driver: the engine's timers wait for real.
+/// Durable tests start it on the system clock with their own driver: the engine's timers wait for real. With
+/// <c>serverDriver</c> the host's own <see cref="RotationDriverService"/> drives instead, through a step runner that
+/// checks <see cref="RotationInvariants"/> after every step it runs.
 /// </summary>
 internal sealed class RotationHost : IAsyncDisposable
 {
@@ -41,26 +44,37 @@ internal sealed class RotationHost : IAsyncDisposable
     public ProviderKeyRegistry Registry => Services.GetRequiredService<ProviderKeyRegistry>();
     public ISecretStore Secrets => Services.GetRequiredService<ISecretStore>();
 
+    /// <summary>The Server host's own driver (with <c>serverDriver</c>; otherwise <c>Rotation:Drive</c> is false and it stays idle).</summary>
+    public RotationDriverService ServerDriver => Services.GetRequiredService<RotationDriverService>();
+
+    /// <summary>The step runner the Server driver uses: with <c>serverDriver</c>, the real one checking the invariants after each step.</summary>
+    public CheckedStepRunner CheckedRunner => (CheckedStepRunner)Services.GetRequiredService<IRotationStepRunner>();
+
     /// <param name="time">The clock; a <see cref="FakeTimeProvider"/> when null.</param>
     /// <param name="configure">More registrations, after the host's (e.g. another <see cref="IRotationDriver"/>).</param>
+    /// <param name="serverDriver">The host's <see cref="RotationDriverService"/> drives the rotations the admin API starts.</param>
     public static async Task<RotationHost> StartAsync(IDictionary<string, string?>? settings = null, TimeProvider? time = null,
-        Action<IServiceCollection>? configure = null)
+        Action<IServiceCollection>? configure = null, bool serverDriver = false)
     {
         time ??= new FakeTimeProvider(DateTimeOffset.UtcNow);
         var alerts = new RecordingAlertSink();
         var driver = new TestRotationDriver();
         var connector = new FakeProviderConnector();
-        // The tests (or the Durable engine) run the steps: the Server's own driver would run them too.
-        var withoutDriver = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>()) { ["Rotation:Drive"] = "false" };
-        var relay = await RelayHost.StartAsync(settings: withoutDriver, time: time, configure: builder =>
+        RotationHost? host = null;
+        // Unless asked, the tests (or the Durable engine) run the steps: the Server's own driver would run them too.
+        var hostSettings = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>()) { ["Rotation:Drive"] = serverDriver ? "true" : "false" };
+        var relay = await RelayHost.StartAsync(settings: hostSettings, time: time, configure: builder =>
         {
             builder.Services.AddSingleton<IAlertSink>(alerts);
-            builder.Services.AddSingleton<IRotationDriver>(driver);
             builder.Services.AddSingleton<IKeyConnector>(connector);
+            if (serverDriver)
+                builder.Services.AddSingleton<IRotationStepRunner>(sp => new CheckedStepRunner(sp.GetRequiredService<RotationStepRunner>(), () => host!));
+            else
+                builder.Services.AddSingleton<IRotationDriver>(driver);
             configure?.Invoke(builder.Services);
         });
         connector.Provider = relay.OpenAI;
-        return new RotationHost(relay, time, alerts, driver, connector);
+        return host = new RotationHost(relay, time, alerts, driver, connector);
     }
 
     /// <summary>

@@ -17,7 +17,8 @@ public sealed class RotationDriverOptions
     /// <summary>
     /// How long a leased row stays with this instance without being renewed (it is renewed after each step). Longer than
     /// any one step: steps return their waits instead of sleeping, so a step is a few provider and vault calls. It is
-    /// also how long a rotation pauses after its driver crashed, before another instance takes the row over.
+    /// also how long a rotation pauses after its driver crashed, before another instance takes the row over; a step still
+    /// under way when it runs out is cancelled, since the row may have been taken over.
     /// </summary>
     public TimeSpan LeaseLength { get; set; } = TimeSpan.FromMinutes(2);
 

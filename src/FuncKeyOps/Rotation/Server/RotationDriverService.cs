@@ -127,9 +127,21 @@ public sealed partial class RotationDriverService : BackgroundService, IRotation
             while (true)
             {
                 RotationStepResult result;
+                // The step is cancelled when the lease runs out: by then another instance may have taken the row over,
+                // and a driver that was only paused (a long GC, a frozen VM) and comes back must not go on writing weights,
+                // tags or keys from the state it read before: its next call throws instead.
+                using var leaseRunsOut = new CancellationTokenSource(LeaseLeft(row), _time);
+                using var stepToken = CancellationTokenSource.CreateLinkedTokenSource(_abandon.Token, leaseRunsOut.Token);
                 try
                 {
-                    result = await _runner.RunStepAsync(row.Rotation, row.StepIndex, _abandon.Token).ConfigureAwait(false);
+                    result = await _runner.RunStepAsync(row.Rotation, row.StepIndex, stepToken.Token).ConfigureAwait(false);
+                }
+                catch (Exception) when (leaseRunsOut.IsCancellationRequested && !_abandon.IsCancellationRequested)
+                {
+                    // Neither renewed nor released: the row is free for whichever driver sweeps next, and may be taken already.
+                    release = false;
+                    LogLeaseLost(_logger, row.Rotation.ToString());
+                    return;
                 }
                 catch (Exception e) when (e is not OperationCanceledException || !_abandon.IsCancellationRequested)
                 {
@@ -161,6 +173,12 @@ public sealed partial class RotationDriverService : BackgroundService, IRotation
             if (release)
                 await _leases.ReleaseAsync(row.Rotation, Owner, CancellationToken.None).ConfigureAwait(false);
         }
+    }
+
+    private TimeSpan LeaseLeft(RotationRowState row)
+    {
+        var left = (row.LeaseUntil ?? _time.GetUtcNow()) - _time.GetUtcNow();
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
@@ -212,6 +230,6 @@ public sealed partial class RotationDriverService : BackgroundService, IRotation
     [LoggerMessage(Level = LogLevel.Error, Message = "Rotation {Rotation} step {StepIndex} failed; it is tried again after the retry delay")]
     private static partial void LogStepFailed(ILogger logger, string rotation, int stepIndex, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Rotation {Rotation}: another driver took the lease over during a step; it goes on from the row")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Rotation {Rotation}: this driver's lease ran out during a step; whichever driver takes the row goes on from it")]
     private static partial void LogLeaseLost(ILogger logger, string rotation);
 }

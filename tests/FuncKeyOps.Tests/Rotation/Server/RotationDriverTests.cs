@@ -147,8 +147,8 @@ public class RotationDriverTests
         var killedRunner = new ScriptedStepRunner(tables, time, steps: 3, wait: TimeSpan.Zero);
         var survivorRunner = new ScriptedStepRunner(tables, time, steps: 3, wait: TimeSpan.Zero);
         var rotation = await RotationRows.InsertAsync(tables, stepIndex: 1, nextDue: Start);
-        // The killed process: inside step 1 it stops for good, before the step's write, never releasing or renewing.
-        killedRunner.Hold(1);
+        // The killed process: inside step 1 it stops (frozen, deaf to its token), before the step's write, never releasing or renewing.
+        killedRunner.Freeze(1);
         using var killed = Driver(tables, killedRunner, time);
         await killed.StartAsync(CancellationToken.None);
         await killedRunner.Started(1).WaitAsync(Signal);
@@ -170,10 +170,10 @@ public class RotationDriverTests
         Assert.Equal(nameof(RotationStatus.Succeeded), row.GetString(RotationColumns.Status));
         Assert.Equal("", row.GetString(RotationColumns.LeaseOwner));
 
-        // Were the killed one to come back, its late step finds the row moved on and its lease gone: nothing changes.
+        // Were the killed one only paused and to come back, its step was cancelled when its lease ran out: it writes nothing.
         killedRunner.Release(1);
-        await killedRunner.Completed(1).WaitAsync(Signal);
         await killed.StopAsync(CancellationToken.None);
+        Assert.False(killedRunner.Completed(1).IsCompleted);
         var end = await RotationRows.ReadAsync(tables, rotation);
         Assert.Equal(row.ETag, end.ETag);
     }

@@ -14,6 +14,7 @@ namespace FuncKeyOps.Tests.Rotation.Server;
 internal sealed class ScriptedStepRunner(TableStore tables, TimeProvider time, int steps, TimeSpan wait) : IRotationStepRunner
 {
     private readonly ConcurrentDictionary<int, TaskCompletionSource> _holds = new();
+    private readonly ConcurrentDictionary<int, TaskCompletionSource> _frozen = new();
     private readonly ConcurrentDictionary<int, TaskCompletionSource> _started = new();
     private readonly ConcurrentDictionary<int, TaskCompletionSource> _completed = new();
     private readonly ConcurrentDictionary<int, byte> _failures = new();
@@ -28,7 +29,14 @@ internal sealed class ScriptedStepRunner(TableStore tables, TimeProvider time, i
     /// <summary>Makes step <paramref name="index"/> wait, after it started and before its write, until <see cref="Release"/> or its token.</summary>
     public void Hold(int index) => Signal(_holds, index);
 
-    public void Release(int index) => Signal(_holds, index).TrySetResult();
+    /// <summary>As <see cref="Hold"/>, but deaf to the token: a process frozen mid-step (a long GC, a paused VM) until <see cref="Release"/>.</summary>
+    public void Freeze(int index) => Signal(_frozen, index);
+
+    public void Release(int index)
+    {
+        Signal(_holds, index).TrySetResult();
+        Signal(_frozen, index).TrySetResult();
+    }
 
     /// <summary>Makes the next run of step <paramref name="index"/> throw before it writes anything.</summary>
     public void FailOnce(int index) => _failures[index] = 0;
@@ -48,6 +56,8 @@ internal sealed class ScriptedStepRunner(TableStore tables, TimeProvider time, i
             Signal(_started, index).TrySetResult();
             if (_holds.TryGetValue(index, out var hold))
                 await hold.Task.WaitAsync(cancellationToken);
+            if (_frozen.TryGetValue(index, out var frozen))
+                await frozen.Task;
             if (_failures.TryRemove(index, out _))
                 throw new InvalidOperationException("scripted step failure");
             var result = await WriteAsync(rotation, index, cancellationToken);

@@ -1,0 +1,55 @@
+using System.Net;
+using FuncKeyOps.Rotation;
+using FuncKeyOps.Rotation.Server;
+using FuncKeyOps.Tests.ProviderKeys;
+
+namespace FuncKeyOps.Tests.Rotation.Server;
+
+/// <summary>
+/// Rotations started through the admin API and driven by a Server driver on the host's fake clock: the test moves the
+/// clock one poll at a time and waits for the sweep that follows, so holds pass without real waiting.
+/// </summary>
+internal static class ServerRotationClock
+{
+    public static readonly TimeSpan Poll = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan Lease = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan Signal = TimeSpan.FromSeconds(60);
+
+    /// <summary>More sweeps than any plan needs with one-second holds (canary: six holds and the grace) plus a lease run out.</summary>
+    private const int MaxSweeps = 60;
+
+    public static Dictionary<string, string?> Settings() => new()
+    {
+        ["Rotation:PollInterval"] = "00:00:01",
+        ["Rotation:LeaseLength"] = "00:00:05",
+    };
+
+    /// <summary><c>POST /api/admin/provider-keys/{name}/rotations</c>: the route, the service and the host's driver (woken at once).</summary>
+    public static async Task<RotationId> StartAsync(RotationHost host, string keyName, RotationStrategy strategy, string holds = "PT1S")
+    {
+        var (response, body) = await ProviderKeyCalls.AdminAsync(host.Relay, HttpMethod.Post, $"provider-keys/{keyName}/rotations",
+            new { strategy = strategy.ToName(), reason = "server driver test", holds });
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        return new RotationId(keyName, body.GetProperty("id").GetString()!);
+    }
+
+    /// <summary>
+    /// Moves the clock a poll at a time, each time waiting for <paramref name="driver"/>'s next sweep (or for
+    /// <paramref name="interrupted"/>: a driver stuck inside a step never ends its sweep), until <paramref name="done"/>.
+    /// </summary>
+    public static async Task AdvanceUntilAsync(RotationHost host, RotationDriverService driver, Func<Task<bool>> done, Task? interrupted = null)
+    {
+        for (var sweeps = 0; sweeps < MaxSweeps; sweeps++)
+        {
+            if (await done())
+                return;
+            var sweep = driver.NextSweepAsync();
+            host.Time.Advance(Poll);
+            await Task.WhenAny(sweep, interrupted ?? sweep).WaitAsync(Signal);
+        }
+        Assert.Fail($"not done after {MaxSweeps} polls");
+    }
+
+    public static async Task<bool> FinishedAsync(RotationHost host, RotationId rotation) =>
+        (await host.Store.GetAsync(rotation.KeyName, rotation.Id))!.IsFinal;
+}
