@@ -1,13 +1,11 @@
 using FuncKeyOps.Functions.Rotation;
 using FuncKeyOps.Hosting;
 using FuncKeyOps.Logging;
-using FuncKeyOps.Rotation;
 using FuncKeyOps.Rotation.Durable;
 using FuncKeyOps.Rotation.Schedule;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 
 // ASP.NET Core integration: HttpTriggers get the real HttpContext, so the library's handlers (and streaming) work unchanged.
