@@ -43,9 +43,10 @@ internal sealed class DurableRotationHost : IAsyncDisposable
     }
 
     /// <summary>Waits for the orchestration to complete (bounded) and returns the status it ended with; no step broke an invariant.</summary>
-    public async Task<RotationStatus> CompletionAsync(RotationId rotation)
+    /// <param name="timeout">The bound, when the steps wait on more than the engine (e.g. calls to be counted).</param>
+    public async Task<RotationStatus> CompletionAsync(RotationId rotation, TimeSpan? timeout = null)
     {
-        var done = await _engine.WaitForCompletionAsync(rotation);
+        var done = await _engine.WaitForCompletionAsync(rotation, timeout);
         Assert.True(done.RuntimeStatus == OrchestrationRuntimeStatus.Completed, $"{done.RuntimeStatus}: {done.FailureDetails}");
         Assert.Empty(Runner.Violations);
         return done.ReadOutputAs<RotationStatus>();
