@@ -126,8 +126,10 @@ public class SecretCacheTests
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - allocated);
         Assert.Equal(before + 1, s.Vault.RequestCount);
 
+        // Taken before the release: once released, the load may finish (and stop being "under way") at any moment.
+        var refresh = s.Cache.LoadUnderWay(s.Name)!;
         slow.Release();
-        await s.Cache.LoadUnderWay(s.Name)!;
+        await refresh;
         Assert.Equal("fake-value-v2", (await s.Cache.GetAsync(s.Name)).Value);
     }
 
