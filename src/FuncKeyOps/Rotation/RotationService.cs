@@ -34,7 +34,14 @@ public sealed class RotationService(
             return new RotationStart(RotationStartOutcome.KeyNotFound, null);
         // The store says which rotation runs; the driver also knows one whose row finished but whose instance has not.
         if (await rotations.GetUnfinishedAsync(request.KeyName, cancellationToken).ConfigureAwait(false) is { } running)
+        {
+            // A row no driver runs (the host stopped between writing it and scheduling it, or its orchestration was
+            // lost) would refuse every start for ever: a repeated start hands it to the driver again, which resumes
+            // it at the step the row names, and still answers that this rotation runs.
+            if (!await driver.IsRunningAsync(request.KeyName, cancellationToken).ConfigureAwait(false))
+                await driver.ScheduleAsync(running.RotationId, cancellationToken).ConfigureAwait(false);
             return new RotationStart(RotationStartOutcome.AlreadyRunning, running.RotationId);
+        }
         if (await driver.IsRunningAsync(request.KeyName, cancellationToken).ConfigureAwait(false))
             return new RotationStart(RotationStartOutcome.AlreadyRunning, null);
 

@@ -58,14 +58,22 @@ public class RotationAdminTests
         var name = await host.RegisterKeyAsync();
         var (_, first) = await CallAsync(host, HttpMethod.Post, $"provider-keys/{name}/rotations", new { strategy = "immediate", reason = "one" });
         var id = first.GetProperty("id").GetString()!;
+        host.Driver.Running[name] = true;
 
         var (second, body) = await CallAsync(host, HttpMethod.Post, $"provider-keys/{name}/rotations", new { strategy = "canary", reason = "two" });
         Assert.Equal(HttpStatusCode.Conflict, second.StatusCode);
+        Assert.Equal([new RotationId(name, id)], host.Driver.Scheduled); // a driven rotation is left alone
         Assert.Equal("rotation_running", Code(body));
         Assert.Contains(id, body.GetProperty("error").GetProperty("message").GetString());
         var (delete, refused) = await CallAsync(host, HttpMethod.Delete, $"provider-keys/{name}");
         Assert.Equal(HttpStatusCode.Conflict, delete.StatusCode);
         Assert.Equal("rotation_running", Code(refused));
+
+        // The driver lost it (a host stopped between the row and the schedule): the next start hands it over again.
+        host.Driver.Running[name] = false;
+        var (lost, _) = await CallAsync(host, HttpMethod.Post, $"provider-keys/{name}/rotations", new { strategy = "canary", reason = "two" });
+        Assert.Equal(HttpStatusCode.Conflict, lost.StatusCode);
+        Assert.Equal([new RotationId(name, id), new RotationId(name, id)], host.Driver.Scheduled);
 
         Assert.Equal(RotationStatus.Succeeded, await host.DriveAsync(new RotationId(name, id)));
         var (third, _) = await CallAsync(host, HttpMethod.Post, $"provider-keys/{name}/rotations", new { strategy = "immediate", reason = "three" });
