@@ -134,9 +134,13 @@ internal sealed class DevScript : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        // Only after a failure is anything left: kill what this test started, by pid, and the script's group.
+        // Only after a failure, or a test that ends without Ctrl-C, is anything left: kill what the script started,
+        // by pid (the Functions host and Azurite may have left its group), and the script's group.
         if (!_process.HasExited)
+        {
+            RecordStartedProcesses();
             ProcessTree.KillQuietly(-Pid);
+        }
         foreach (var pid in _started.Where(ProcessTree.IsRunning))
             ProcessTree.KillQuietly(pid);
         await _exited.Task.WaitAsync(ExitPatience);
