@@ -38,6 +38,8 @@ public static class FuncKeyOpsErrors
     public static readonly FuncKeyOpsError RelayKeyUnavailable = new("relay_key_unavailable", StatusCodes.Status503ServiceUnavailable, "Relay keys cannot be checked right now; try again shortly.");
     public static readonly FuncKeyOpsError NoProviderKey = new("no_provider_key", StatusCodes.Status503ServiceUnavailable, "No provider key is registered for this provider.");
     public static readonly FuncKeyOpsError NoActiveProviderKey = new("no_active_provider_key", StatusCodes.Status503ServiceUnavailable, "The provider key has no active version yet; an operator must activate one.");
+    /// <summary>The provider key or pool a relay key is bound to is not registered (for this provider): an operator's fix.</summary>
+    public static readonly FuncKeyOpsError BoundProviderKeyMissing = new("bound_provider_key_missing", StatusCodes.Status503ServiceUnavailable, "The provider key or pool this relay key is bound to is not registered.");
     public static readonly FuncKeyOpsError ProviderKeyUnavailable = new("provider_key_unavailable", StatusCodes.Status502BadGateway, "The provider key could not be read from Key Vault.");
 
     // Relay: the provider.
@@ -85,7 +87,7 @@ public static class FuncKeyOpsErrors
         InvalidRequestBody, InvalidRequest, RequestBodyTimeout, RequestTooLarge,
         InvalidPath, InvalidHeader, UnknownProvider, ModelUnreadable, ModelNotAllowed,
         InvalidRelayKey, ProviderNotAllowed, IpNotAllowed, RateLimited, DailyTokens, MonthlyTokens,
-        AuditUnavailable, RelayKeyUnavailable, NoProviderKey, NoActiveProviderKey, ProviderKeyUnavailable,
+        AuditUnavailable, RelayKeyUnavailable, NoProviderKey, NoActiveProviderKey, BoundProviderKeyMissing, ProviderKeyUnavailable,
         ProviderKeyRejected, UpstreamTimeout, UpstreamUnreachable, UpstreamError, UpstreamStreamBroken, UpstreamStalled,
         ClientClosedRequest, RelayError,
         Unauthorized, AdminKeyUnavailable, StorageUnavailable, NotFound, MethodNotAllowed, Conflict, ProviderKeyInUse, RotationRunning,

@@ -11,6 +11,7 @@ using FuncKeyOps.Quotas;
 using FuncKeyOps.Relay;
 using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Rotation;
+using FuncKeyOps.Routing;
 using FuncKeyOps.Rotation.Connectors.AzureOpenAI;
 using FuncKeyOps.Secrets;
 using FuncKeyOps.Storage;
@@ -62,6 +63,7 @@ public static class FuncKeyOpsRegistration
         services.AddProviders();
         services.AddRelayKeys(configuration);
         services.AddProviderKeys(configuration);
+        services.AddProviderRouting(configuration);
         services.AddQuotas(configuration);
         services.AddAudit(configuration);
         services.AddRelay(configuration);

@@ -22,4 +22,18 @@ public sealed record ProviderKeyConfig
     public IReadOnlyDictionary<string, string> ConnectorSettings { get; init; } = new Dictionary<string, string>();
     /// <summary>Routing weights by secret version; they sum to 100 when set.</summary>
     public IReadOnlyDictionary<string, int> Weights { get; init; } = new Dictionary<string, int>();
+    /// <summary>
+    /// The key a relay key without a binding for this provider uses. Exactly one platform key per provider is the
+    /// default (<see cref="ProviderKeyRegistry"/> keeps it so); a tenant's own key never is.
+    /// </summary>
+    public bool IsDefault { get; init; }
+    /// <summary>Requests per minute the provider grants this key; null = no ceiling kept by the relay.</summary>
+    public int? Rpm { get; init; }
+    /// <summary>Tokens (in + out) per minute the provider grants this key; null = no ceiling kept by the relay.</summary>
+    public long? Tpm { get; init; }
+    /// <summary>
+    /// The tenant that brought this key (BYOK); null for the platform's own keys. A tenant's key serves only that
+    /// tenant's relay keys and is never a default or a pool member.
+    /// </summary>
+    public string? Tenant { get; init; }
 }

@@ -22,6 +22,10 @@ internal sealed class ProviderKeyEntity : ITableEntity
     public string? ConnectorSettings { get; set; }
     /// <summary>JSON object version -> weight.</summary>
     public string Weights { get; set; } = "{}";
+    public bool IsDefault { get; set; }
+    public int? Rpm { get; set; }
+    public long? Tpm { get; set; }
+    public string? Tenant { get; set; }
 
     public ProviderKeyConfig ToConfig() => new()
     {
@@ -34,6 +38,10 @@ internal sealed class ProviderKeyEntity : ITableEntity
         ConnectorSettings = string.IsNullOrEmpty(ConnectorSettings) ? new Dictionary<string, string>()
             : JsonSerializer.Deserialize<Dictionary<string, string>>(ConnectorSettings) ?? [],
         Weights = JsonSerializer.Deserialize<Dictionary<string, int>>(Weights) ?? [],
+        IsDefault = IsDefault,
+        Rpm = Rpm,
+        Tpm = Tpm,
+        Tenant = Tenant,
     };
 
     public static ProviderKeyEntity From(ProviderKeyConfig config) => new()
@@ -46,6 +54,10 @@ internal sealed class ProviderKeyEntity : ITableEntity
         Policy = config.Policy,
         ConnectorSettings = config.ConnectorSettings.Count == 0 ? null : JsonSerializer.Serialize(config.ConnectorSettings),
         Weights = WriteWeights(config.Weights),
+        IsDefault = config.IsDefault,
+        Rpm = config.Rpm,
+        Tpm = config.Tpm,
+        Tenant = config.Tenant,
     };
 
     public static string WriteWeights(IReadOnlyDictionary<string, int> weights) => JsonSerializer.Serialize(weights);

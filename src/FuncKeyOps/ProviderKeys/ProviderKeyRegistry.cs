@@ -115,11 +115,13 @@ public sealed class ProviderKeyRegistry
         a.Count == b.Count && a.All(pair => b.TryGetValue(pair.Key, out var weight) && weight == pair.Value);
 
     /// <summary>
-    /// The key the relay sends a provider's traffic to, among that provider's registrations: the first by name.
-    /// One rule for the relay and for the delete guard, so they cannot disagree.
+    /// The key a provider's unbound traffic goes to, among that provider's registrations: the platform key marked
+    /// default, else (rows written before defaults existed) the first platform key by name. One rule for the relay and
+    /// for the delete guard, so they cannot disagree. A tenant's own key is never the default.
     /// </summary>
     public static ProviderKeyConfig? DefaultOf(IEnumerable<ProviderKeyConfig> sameProvider) =>
-        sameProvider.OrderBy(c => c.Name, StringComparer.Ordinal).FirstOrDefault();
+        sameProvider.Where(c => c.Tenant is null)
+            .OrderByDescending(c => c.IsDefault).ThenBy(c => c.Name, StringComparer.Ordinal).FirstOrDefault();
 
     // This instance's next relay call reads the table again, and no read that began before the write installs what it
     // read; other instances see the change within CacheTtl (within the staleness bound through an outage).
@@ -141,22 +143,32 @@ public sealed class ProviderKeyRegistry
         return configs;
     }
 
-    /// <summary>The provider key the relay uses for a provider (<see cref="DefaultOf"/>), from the cached snapshot.</summary>
-    public ValueTask<ProviderKeyConfig?> FindForProviderAsync(string provider, CancellationToken cancellationToken = default)
+    /// <summary>The provider's default key (<see cref="DefaultOf"/>), from the cached snapshot.</summary>
+    public ValueTask<ProviderKeyConfig?> FindDefaultAsync(string provider, CancellationToken cancellationToken = default) =>
+        FromSnapshotAsync(static (snapshot, provider) => snapshot.DefaultByProvider.GetValueOrDefault(provider), provider, cancellationToken);
+
+    /// <summary>A registration by name, from the cached snapshot (the relay's read; admin calls use <see cref="GetAsync"/>).</summary>
+    public ValueTask<ProviderKeyConfig?> FindAsync(string name, CancellationToken cancellationToken = default) =>
+        FromSnapshotAsync(static (snapshot, name) => snapshot.ByName.GetValueOrDefault(name), name, cancellationToken);
+
+    private ValueTask<ProviderKeyConfig?> FromSnapshotAsync(Func<Snapshot, string, ProviderKeyConfig?> pick, string argument, CancellationToken cancellationToken)
     {
         var read = _snapshot.GetAsync(WholeTable, cancellationToken);
-        return read.IsCompletedSuccessfully ? new(read.Result!.ByProvider.GetValueOrDefault(provider)) : AwaitAsync(read, provider);
+        return read.IsCompletedSuccessfully ? new(pick(read.Result!, argument)) : AwaitAsync(read, pick, argument);
 
-        static async ValueTask<ProviderKeyConfig?> AwaitAsync(ValueTask<Snapshot?> read, string provider) =>
-            (await read.ConfigureAwait(false))!.ByProvider.GetValueOrDefault(provider);
+        static async ValueTask<ProviderKeyConfig?> AwaitAsync(ValueTask<Snapshot?> read, Func<Snapshot, string, ProviderKeyConfig?> pick, string argument) =>
+            pick((await read.ConfigureAwait(false))!, argument);
     }
 
     /// <summary>The snapshot read under way, so tests can wait on it instead of sleeping.</summary>
     internal Task? LoadUnderWay => _snapshot.LoadUnderWay(WholeTable);
 
-    private sealed record Snapshot(IReadOnlyDictionary<string, ProviderKeyConfig> ByProvider)
+    private sealed record Snapshot(IReadOnlyDictionary<string, ProviderKeyConfig> ByName, IReadOnlyDictionary<string, ProviderKeyConfig> DefaultByProvider)
     {
-        public static Snapshot Of(IEnumerable<ProviderKeyConfig> all) => new(all.GroupBy(c => c.Provider, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => DefaultOf(g)!, StringComparer.Ordinal));
+        public static Snapshot Of(IReadOnlyList<ProviderKeyConfig> all) => new(
+            all.ToDictionary(c => c.Name, StringComparer.Ordinal),
+            all.GroupBy(c => c.Provider, StringComparer.Ordinal)
+                .Select(g => DefaultOf(g)).OfType<ProviderKeyConfig>()
+                .ToDictionary(c => c.Provider, StringComparer.Ordinal));
     }
 }

@@ -6,13 +6,11 @@ namespace FuncKeyOps.ProviderKeys;
 /// Chooses a version and resolves its value through the secret cache (never the vault per request). Only a version
 /// that carries routing weight, or is tagged active in the vault, ever serves: a staged (pending) version never does.
 /// </summary>
-public sealed class ProviderKeyResolver(ProviderKeyRegistry registry, SecretCache secrets)
+public sealed class ProviderKeyResolver(SecretCache secrets)
 {
-    public async ValueTask<ProviderKeyResolution> ResolveAsync(string provider, CancellationToken cancellationToken = default)
+    /// <summary>A version of <paramref name="config"/> drawn by its routing weights, with its value.</summary>
+    public async ValueTask<ProviderKeyResolution> ResolveAsync(ProviderKeyConfig config, CancellationToken cancellationToken = default)
     {
-        var config = await registry.FindForProviderAsync(provider, cancellationToken).ConfigureAwait(false);
-        if (config is null)
-            return ProviderKeyResolution.NotRegistered;
         var version = PickVersion(config.Weights, Random.Shared.Next(100));
         SecretValue secret;
         try

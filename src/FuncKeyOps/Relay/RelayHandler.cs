@@ -6,6 +6,7 @@ using FuncKeyOps.ProviderKeys;
 using FuncKeyOps.Providers;
 using FuncKeyOps.Quotas;
 using FuncKeyOps.RelayKeys;
+using FuncKeyOps.Routing;
 using FuncKeyOps.Secrets;
 using FuncKeyOps.Storage;
 using Microsoft.AspNetCore.Http;
@@ -26,6 +27,7 @@ public sealed partial class RelayHandler(
     ProviderCatalog catalog,
     RelayKeyAuthenticator authenticator,
     IQuotaGate quotas,
+    IProviderRouter router,
     ProviderKeyResolver providerKeys,
     UpstreamClient upstream,
     IAuditSink audit,
@@ -184,7 +186,10 @@ public sealed partial class RelayHandler(
         ProviderKeyResolution resolution;
         try
         {
-            resolution = await providerKeys.ResolveAsync(adapter.Name, aborted).ConfigureAwait(false);
+            var route = await router.RouteAsync(key, adapter.Name, aborted).ConfigureAwait(false);
+            resolution = route.Missing is { } missing
+                ? new ProviderKeyResolution(null, missing)
+                : await providerKeys.ResolveAsync(route.Members[0].Key, aborted).ConfigureAwait(false);
         }
         catch (SecretStoreException e)
         {

@@ -31,6 +31,10 @@ internal sealed class RelayKeyEntity : ITableEntity
     public int? Rpm { get; set; }
     public long? DailyTokens { get; set; }
     public long? MonthlyTokens { get; set; }
+    /// <summary>JSON object provider -> provider key or pool name; null when none is bound.</summary>
+    public string? ProviderKeys { get; set; }
+    /// <summary>JSON array; null when none.</summary>
+    public string? Scopes { get; set; }
     public string Status { get; set; } = "";
     public DateTimeOffset CreatedAt { get; set; }
 
@@ -48,6 +52,8 @@ internal sealed class RelayKeyEntity : ITableEntity
         Rpm = key.Rpm,
         DailyTokens = key.DailyTokens,
         MonthlyTokens = key.MonthlyTokens,
+        ProviderKeys = key.ProviderKeys.Count == 0 ? null : JsonSerializer.Serialize(key.ProviderKeys),
+        Scopes = key.Scopes.Count == 0 ? null : JsonSerializer.Serialize(key.Scopes),
         Status = StatusText(key.Status),
         CreatedAt = key.CreatedAt,
     };
@@ -64,6 +70,9 @@ internal sealed class RelayKeyEntity : ITableEntity
         Rpm = Rpm,
         DailyTokens = DailyTokens,
         MonthlyTokens = MonthlyTokens,
+        ProviderKeys = string.IsNullOrEmpty(ProviderKeys) ? new Dictionary<string, string>()
+            : JsonSerializer.Deserialize<Dictionary<string, string>>(ProviderKeys) ?? [],
+        Scopes = string.IsNullOrEmpty(Scopes) ? [] : ReadList(Scopes),
         Status = ParseStatus(Status, RowKey),
         CreatedAt = CreatedAt,
     };

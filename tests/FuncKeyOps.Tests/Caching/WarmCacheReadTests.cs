@@ -27,11 +27,11 @@ public class WarmCacheReadTests(ITestOutputHelper output)
         await registry.PutAsync(new ProviderKeyConfig { Name = "openai-main", Provider = "openai", BaseUrl = new Uri("https://one.example/"), SecretName = "openai-main" });
         Assert.NotNull(await app.Cache.GetAsync(created.Id, default));
         await secrets.GetAsync(app.PepperSecretName);
-        Assert.NotNull(await registry.FindForProviderAsync("openai"));
+        Assert.NotNull(await registry.FindDefaultAsync("openai"));
 
         Measure("relay-key row", () => app.Cache.GetAsync(created.Id, default).IsCompletedSuccessfully);
         Measure("secret", () => secrets.GetAsync(app.PepperSecretName).IsCompletedSuccessfully);
-        Measure("provider-key registry", () => registry.FindForProviderAsync("openai").IsCompletedSuccessfully);
+        Measure("provider-key registry", () => registry.FindDefaultAsync("openai").IsCompletedSuccessfully);
     }
 
     private void Measure(string cache, Func<bool> read)

@@ -22,17 +22,18 @@ public class ProviderKeyRegistryTests
         var relay = new ProviderKeyRegistry(await TestTables.CreateAsync(prefix), Options.Create(new ProviderKeyOptions()), time);
         var admin = new ProviderKeyRegistry(await TestTables.CreateAsync(prefix), Options.Create(new ProviderKeyOptions()), time);
         await admin.PutAsync(Key("https://one.example/"));
-        Assert.Equal("https://one.example/", (await relay.FindForProviderAsync("openai"))!.BaseUrl.ToString());
+        Assert.Equal("https://one.example/", (await relay.FindDefaultAsync("openai"))!.BaseUrl.ToString());
 
         await admin.PutAsync(Key("https://two.example/"));
         time.Advance(TimeSpan.FromSeconds(5));
-        Assert.Equal("https://one.example/", (await relay.FindForProviderAsync("openai"))!.BaseUrl.ToString()); // fresh: no read
+        Assert.Equal("https://one.example/", (await relay.FindDefaultAsync("openai"))!.BaseUrl.ToString()); // fresh: no read
 
         time.Advance(TimeSpan.FromSeconds(4)); // 9 s: in the last fifth of the 10 s TTL
-        Assert.Equal("https://one.example/", (await relay.FindForProviderAsync("openai"))!.BaseUrl.ToString()); // refreshing
-        await relay.LoadUnderWay!;
-        Assert.Equal("https://two.example/", (await relay.FindForProviderAsync("openai"))!.BaseUrl.ToString());
-        Assert.Null(await relay.FindForProviderAsync("gemini"));
+        Assert.Equal("https://one.example/", (await relay.FindDefaultAsync("openai"))!.BaseUrl.ToString()); // refreshing
+        if (relay.LoadUnderWay is { } load) // under load the background read may have finished already
+            await load;
+        Assert.Equal("https://two.example/", (await relay.FindDefaultAsync("openai"))!.BaseUrl.ToString());
+        Assert.Null(await relay.FindDefaultAsync("gemini"));
     }
 
     [Fact]
@@ -45,7 +46,7 @@ public class ProviderKeyRegistryTests
         var admin = new ProviderKeyRegistry(await TestTables.CreateAsync(prefix), Options.Create(new ProviderKeyOptions()), time);
         await admin.PutAsync(Key("https://one.example/"));
 
-        var cold = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => relay.FindForProviderAsync("openai").AsTask()));
+        var cold = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => relay.FindDefaultAsync("openai").AsTask()));
         Assert.All(cold, c => Assert.Equal("https://one.example/", c!.BaseUrl.ToString()));
         Assert.Equal(1, reads.Count);
 
@@ -54,7 +55,7 @@ public class ProviderKeyRegistryTests
         var held = reads.HoldNext();
         for (var i = 0; i < 20; i++)
         {
-            var find = relay.FindForProviderAsync("openai");
+            var find = relay.FindDefaultAsync("openai");
             Assert.True(find.IsCompletedSuccessfully);
             Assert.Equal("https://one.example/", (await find)!.BaseUrl.ToString());
         }
@@ -62,7 +63,7 @@ public class ProviderKeyRegistryTests
         Assert.Equal(2, reads.Count);
         reads.Release();
         await relay.LoadUnderWay!.WaitAsync(Signal);
-        Assert.Equal("https://two.example/", (await relay.FindForProviderAsync("openai"))!.BaseUrl.ToString());
+        Assert.Equal("https://two.example/", (await relay.FindDefaultAsync("openai"))!.BaseUrl.ToString());
     }
 
     [Fact]
@@ -72,12 +73,12 @@ public class ProviderKeyRegistryTests
         var time = new FakeTimeProvider();
         var registry = new ProviderKeyRegistry(await TestTables.CreateAsync(policy: reads), Options.Create(new ProviderKeyOptions()), time);
         await registry.PutAsync(Key("https://one.example/"));
-        await registry.FindForProviderAsync("openai");
+        await registry.FindDefaultAsync("openai");
 
         // A read of the table sees "one"; its answer is slow to arrive, and a write lands meanwhile.
         time.Advance(TimeSpan.FromSeconds(11));
         var held = reads.HoldNext();
-        var during = registry.FindForProviderAsync("openai").AsTask();
+        var during = registry.FindDefaultAsync("openai").AsTask();
         await held.WaitAsync(Signal);
         var slowRead = registry.LoadUnderWay!;
         await registry.PutAsync(Key("https://two.example/"));
@@ -85,7 +86,7 @@ public class ProviderKeyRegistryTests
         await slowRead.WaitAsync(Signal);
         await during.WaitAsync(Signal); // began before the write: either copy is fair
 
-        Assert.Equal("https://two.example/", (await registry.FindForProviderAsync("openai"))!.BaseUrl.ToString());
+        Assert.Equal("https://two.example/", (await registry.FindDefaultAsync("openai"))!.BaseUrl.ToString());
     }
 
     [Fact]
@@ -96,14 +97,14 @@ public class ProviderKeyRegistryTests
         var options = new ProviderKeyOptions();
         var registry = new ProviderKeyRegistry(await TestTables.CreateAsync(connectionString: azurite.ConnectionString), Options.Create(options), time);
         await registry.PutAsync(Key("https://one.example/"));
-        await registry.FindForProviderAsync("openai");
+        await registry.FindDefaultAsync("openai");
         await azurite.StopAsync();
 
         time.Advance(options.StalenessBound - TimeSpan.FromSeconds(1)); // 10 s TTL + 30 min MaxStale, less a second
-        Assert.Equal("https://one.example/", (await registry.FindForProviderAsync("openai"))!.BaseUrl.ToString());
+        Assert.Equal("https://one.example/", (await registry.FindDefaultAsync("openai"))!.BaseUrl.ToString());
 
         time.Advance(TimeSpan.FromSeconds(1));
-        var error = await Assert.ThrowsAnyAsync<Exception>(async () => await registry.FindForProviderAsync("openai"));
+        var error = await Assert.ThrowsAnyAsync<Exception>(async () => await registry.FindDefaultAsync("openai"));
         Assert.True(StorageReadFailure.Is(error), error.ToString());
     }
 
@@ -114,17 +115,17 @@ public class ProviderKeyRegistryTests
         var time = new FakeTimeProvider();
         var registry = new ProviderKeyRegistry(await TestTables.CreateAsync(connectionString: azurite.ConnectionString), Options.Create(new ProviderKeyOptions()), time);
         await registry.PutAsync(Key("https://one.example/"));
-        await registry.FindForProviderAsync("openai");
+        await registry.FindDefaultAsync("openai");
 
         azurite.Pause();
         time.Advance(TimeSpan.FromSeconds(10)); // the TTL, and no read ahead of it (no traffic)
-        var waiting = registry.FindForProviderAsync("openai").AsTask();
+        var waiting = registry.FindDefaultAsync("openai").AsTask();
         time.Advance(TimeSpan.FromSeconds(2)); // the read has hung for the whole refresh-ahead window (TTL / 5)
         Assert.Equal("https://one.example/", (await waiting.WaitAsync(Signal))!.BaseUrl.ToString());
 
         // Past the bound the old snapshot is not served: the call waits for storage.
         time.Advance(TimeSpan.FromMinutes(30));
-        var beyond = registry.FindForProviderAsync("openai").AsTask();
+        var beyond = registry.FindDefaultAsync("openai").AsTask();
         time.Advance(TimeSpan.FromMinutes(1));
         Assert.False(beyond.IsCompleted);
         azurite.Resume();
