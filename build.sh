@@ -172,13 +172,17 @@ cmd_infra() {
   workflows="$(find .github/workflows -maxdepth 1 -name '*.yml' | wc -l)"
   log "actionlint: $workflows workflow(s)"
   actionlint_check '.github/workflows/*.yml' "$workflows" || { log "actionlint failed"; return 1; }
-  # Each check must be able to fail: a fixture with one lint warning, a workflow with errors.
-  if bicep_check lint tests/fixtures/infra/broken.bicep 2>/dev/null; then
-    log "the Bicep check passed tests/fixtures/infra/broken.bicep, which has a lint warning"
+  # Each check must be able to fail, for the fixture's own fault: a Bicep file whose only fault is a lint warning
+  # (no bicepconfig.json raises it there), a workflow with errors.
+  local refused
+  if refused="$(bicep_check lint tests/fixtures/infra/broken.bicep 2>&1)" || ! grep -q 'Warning no-unused-params' <<<"$refused"; then
+    printf '%s\n' "$refused" >&2
+    log "the Bicep check did not refuse tests/fixtures/infra/broken.bicep for its lint warning"
     return 1
   fi
-  if actionlint_check 'tests/fixtures/infra/workflows/*.yml' 1 2>/dev/null; then
-    log "actionlint passed tests/fixtures/infra/workflows/broken.yml, which has errors"
+  if refused="$(actionlint_check 'tests/fixtures/infra/workflows/*.yml' 1 2>&1)" || ! grep -q 'section is missing in job' <<<"$refused"; then
+    printf '%s\n' "$refused" >&2
+    log "actionlint did not refuse tests/fixtures/infra/workflows/broken.yml for its errors"
     return 1
   fi
   log "infra: Bicep and workflows clean; both broken fixtures refused"
