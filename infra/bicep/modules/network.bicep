@@ -23,7 +23,7 @@ param tags tagsType = {}
 
 // Built from environment() so the zones follow the cloud (public, sovereign) the deployment runs in.
 var zoneNames = {
-  vault: 'privatelink${replace(environment().suffixes.keyvaultDns, 'vault.', '.vaultcore.')}'
+  vault: 'privatelink${replace(environment().suffixes.keyvaultDns, 'vault', 'vaultcore')}'
   blob: 'privatelink.blob.${environment().suffixes.storage}'
   queue: 'privatelink.queue.${environment().suffixes.storage}'
   table: 'privatelink.table.${environment().suffixes.storage}'
