@@ -14,8 +14,9 @@ public static class ProviderKeyAdminHandlers
 {
     /// <param name="Policy">A <see cref="RotationPolicy"/> object (or the same as a JSON string); absent is the default policy.</param>
     /// <param name="ConnectorSettings">Ids and Key Vault secret names the connector needs (strings only, never a credential).</param>
+    /// <param name="Default">True: this key becomes its provider's default. False or absent keeps the flag as stored.</param>
     public sealed record RegisterRequest(string? Provider, string? BaseUrl, string? SecretName, string? Connector, JsonElement? Policy,
-        Dictionary<string, string>? ConnectorSettings);
+        Dictionary<string, string>? ConnectorSettings, bool? Default = null);
 
     /// <param name="Activate">Validate the value with the provider, then stage and activate it in one call.</param>
     public sealed record StageRequest(string? Value, string? ProviderKeyId, bool Activate = false);
@@ -24,7 +25,8 @@ public static class ProviderKeyAdminHandlers
     {
         var registry = context.RequestServices.GetRequiredService<ProviderKeyRegistry>();
         var keys = await registry.ListAsync(context.RequestAborted).ConfigureAwait(false);
-        await AdminJson.WriteAsync(context, StatusCodes.Status200OK, new { items = keys.Select(View) }).ConfigureAwait(false);
+        var defaults = Defaults(keys);
+        await AdminJson.WriteAsync(context, StatusCodes.Status200OK, new { items = keys.Select(k => View(k, defaults.Contains(k.Name))) }).ConfigureAwait(false);
     }
 
     public static async Task RegisterAsync(HttpContext context, string name)
@@ -49,8 +51,8 @@ public static class ProviderKeyAdminHandlers
             ConnectorSettings = body.ConnectorSettings ?? [],
         };
         // Re-registering must not reset traffic weights mid-rotation: the registry keeps the row's weights.
-        var (created, stored) = await registry.RegisterAsync(config, context.RequestAborted).ConfigureAwait(false);
-        await AdminJson.WriteAsync(context, created ? StatusCodes.Status201Created : StatusCodes.Status200OK, View(stored)).ConfigureAwait(false);
+        var (created, stored) = await registry.RegisterAsync(config, body.Default == true, context.RequestAborted).ConfigureAwait(false);
+        await AdminJson.WriteAsync(context, created ? StatusCodes.Status201Created : StatusCodes.Status200OK, View(stored, stored.IsDefault)).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -111,7 +113,8 @@ public static class ProviderKeyAdminHandlers
     public static async Task GetAsync(HttpContext context, string name)
     {
         var registry = context.RequestServices.GetRequiredService<ProviderKeyRegistry>();
-        if (await registry.GetAsync(name, context.RequestAborted).ConfigureAwait(false) is not { } config)
+        var all = await registry.ListAsync(context.RequestAborted).ConfigureAwait(false);
+        if (all.FirstOrDefault(c => c.Name == name) is not { } config)
         {
             await NotFoundAsync(context, name).ConfigureAwait(false);
             return;
@@ -127,7 +130,7 @@ public static class ProviderKeyAdminHandlers
         }
         await AdminJson.WriteAsync(context, StatusCodes.Status200OK, new
         {
-            key = View(config),
+            key = View(config, Defaults(all).Contains(name)),
             versions = versions.Reverse().Select(v => new // newest first
             {
                 version = v.Version,
@@ -143,14 +146,15 @@ public static class ProviderKeyAdminHandlers
     public static async Task DeleteAsync(HttpContext context, string name)
     {
         var removal = context.RequestServices.GetRequiredService<ProviderKeyRemoval>();
-        switch (await removal.RemoveAsync(name, context.RequestAborted).ConfigureAwait(false))
+        var removed = await removal.RemoveAsync(name, context.RequestAborted).ConfigureAwait(false);
+        switch (removed.Outcome)
         {
             case RemovalOutcome.Removed:
                 context.Response.StatusCode = StatusCodes.Status204NoContent;
                 return;
             case RemovalOutcome.InUse:
                 await ApiErrors.WriteAsync(context, FuncKeyOpsErrors.ProviderKeyInUse,
-                    $"'{name}' serves its provider's traffic, which deleting it would move to another registered key; delete that provider's other keys first.").ConfigureAwait(false);
+                    $"'{name}' is its provider's default key, which serves every relay key not bound to another; make another key the default first (PUT provider-keys/{removed.Successor} with \"default\": true), then delete it.").ConfigureAwait(false);
                 return;
             case RemovalOutcome.RotationRunning:
                 await ApiErrors.WriteAsync(context, FuncKeyOpsErrors.RotationRunning,
@@ -192,14 +196,14 @@ public static class ProviderKeyAdminHandlers
     {
         baseUrl = null;
         policy = null;
-        if (name.Length is 0 or > 127 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
+        if (!ProviderKeyName.IsWellFormed(name))
             return "The name must be 1-127 letters, digits or '-'.";
         if (body.Provider is null || !ProviderNames.All.Contains(body.Provider))
             return $"'provider' must be one of: {string.Join(", ", ProviderNames.All)}.";
         if (!Uri.TryCreate(body.BaseUrl, UriKind.Absolute, out baseUrl) || baseUrl.Scheme is not ("https" or "http")
             || !string.IsNullOrEmpty(baseUrl.Query) || !string.IsNullOrEmpty(baseUrl.UserInfo))
             return "'baseUrl' must be an absolute http(s) URL without query or credentials.";
-        if (body.SecretName is { } secret && (secret.Length is 0 or > 127 || !secret.All(c => char.IsAsciiLetterOrDigit(c) || c == '-')))
+        if (body.SecretName is { } secret && !ProviderKeyName.IsWellFormed(secret))
             return "'secretName' must be a Key Vault secret name (letters, digits, '-').";
         if (body.Connector is { } connector && !Connectors.Contains(connector))
             return $"'connector' must be one of: {string.Join(", ", Connectors)}.";
@@ -219,10 +223,15 @@ public static class ProviderKeyAdminHandlers
         return null;
     }
 
-    private static object View(ProviderKeyConfig c) => new
+    // The default as the relay applies it (DefaultOf), so rows written before defaults existed show the key that serves.
+    private static HashSet<string> Defaults(IReadOnlyList<ProviderKeyConfig> all) =>
+        [.. all.GroupBy(c => c.Provider).Select(ProviderKeyRegistry.DefaultOf).OfType<ProviderKeyConfig>().Select(c => c.Name)];
+
+    private static object View(ProviderKeyConfig c, bool isDefault) => new
     {
         name = c.Name,
         provider = c.Provider,
+        @default = isDefault,
         baseUrl = c.BaseUrl,
         secretName = c.SecretName,
         connector = c.Connector,

@@ -42,48 +42,89 @@ public sealed class ProviderKeyRegistry
     }
 
     /// <summary>
-    /// Writes a registration (all fields as given) but keeps the row's routing weights, ETag-guarded: weights that
-    /// an activation wrote between the caller's read and this write are not put back to what the caller saw.
+    /// Writes a registration (all fields as given) but keeps the row's routing weights and default flag, and keeps
+    /// exactly one platform default per provider (<see cref="ProviderKeyDefaults"/>): the first platform key of a
+    /// provider becomes its default, <paramref name="makeDefault"/> moves the default to this key. The row and every
+    /// flag it moves are one entity-group transaction guarded by the ETags read (the provider's default row too, even
+    /// unchanged, so a concurrent delete of it is noticed), retried on conflict: a crash or a race never leaves a
+    /// provider with two defaults or none.
     /// </summary>
     /// <returns>Whether the row was new, and the registration as stored.</returns>
-    public async Task<(bool Created, ProviderKeyConfig Stored)> RegisterAsync(ProviderKeyConfig config, CancellationToken cancellationToken = default)
+    public async Task<(bool Created, ProviderKeyConfig Stored)> RegisterAsync(ProviderKeyConfig config, bool makeDefault = false, CancellationToken cancellationToken = default)
     {
+        if (makeDefault && config.Tenant is not null)
+            throw new ArgumentException("A tenant's own key is never a default.", nameof(makeDefault));
         var table = await _tables.GetTableAsync(TableNames.ProviderKeys, cancellationToken).ConfigureAwait(false);
         for (var attempt = 0; attempt < WriteAttempts; attempt++)
         {
-            var existing = await table.TryGetAsync<ProviderKeyEntity>(TableKeys.ProviderPartition, config.Name, cancellationToken).ConfigureAwait(false);
-            var stored = config with { Weights = existing?.ToConfig().Weights ?? new Dictionary<string, int>() };
-            var entity = ProviderKeyEntity.From(stored);
-            entity.ETag = existing?.ETag ?? default;
-            var written = existing is null
-                ? await table.TryInsertAsync(entity, cancellationToken).ConfigureAwait(false)
-                : await table.TryReplaceAsync(entity, cancellationToken).ConfigureAwait(false);
-            if (written)
+            var rows = new Dictionary<string, ProviderKeyEntity>(StringComparer.Ordinal);
+            await foreach (var row in table.QueryAsync<ProviderKeyEntity>(e => e.PartitionKey == TableKeys.ProviderPartition, cancellationToken: cancellationToken).ConfigureAwait(false))
+                rows[row.RowKey] = row;
+            var existing = rows.GetValueOrDefault(config.Name);
+            var stored = config with
             {
-                Invalidate();
-                return (existing is null, stored);
+                Weights = existing?.ToConfig().Weights ?? new Dictionary<string, int>(),
+                IsDefault = existing?.IsDefault ?? false,
+            };
+            var after = rows.Values.Where(r => r.RowKey != config.Name).Select(r => r.ToConfig()).Append(stored).ToList();
+            var (changes, defaults) = ProviderKeyDefaults.Settle(after, [stored.Provider, .. existing is null ? [] : new[] { existing.Provider }],
+                makeDefault ? stored.Name : null);
+            stored = stored with { IsDefault = changes.GetValueOrDefault(stored.Name, stored.IsDefault) };
+
+            var entity = ProviderKeyEntity.From(stored);
+            var actions = new List<TableTransactionAction>
+            {
+                existing is null
+                    ? new(TableTransactionActionType.Add, entity)
+                    : new(TableTransactionActionType.UpdateReplace, entity, existing.ETag),
+            };
+            foreach (var name in changes.Keys.Union(defaults).Where(n => n != stored.Name).Distinct(StringComparer.Ordinal))
+            {
+                // A merge of the flag alone (or of nothing: the ETag check is the point) on the row as read.
+                var flag = new TableEntity(TableKeys.ProviderPartition, name);
+                if (changes.TryGetValue(name, out var isDefault))
+                    flag[nameof(ProviderKeyEntity.IsDefault)] = isDefault;
+                actions.Add(new(TableTransactionActionType.UpdateMerge, flag, rows[name].ETag));
             }
+            try
+            {
+                await table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TableTransactionFailedException e) when (e.Status is 404 or 409 or 412)
+            {
+                continue; // a row changed, appeared or went since the read: work it out again on the rows as they are
+            }
+            Invalidate();
+            return (existing is null, stored);
         }
         throw new InvalidOperationException($"The provider key '{config.Name}' kept changing while it was registered.");
     }
 
-    /// <summary>Removes the registration (not its vault secret). False when there was none.</summary>
-    public async Task<bool> DeleteAsync(string name, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Removes the registration if its provider and default flag are still as in <paramref name="seen"/>, guarded by
+    /// the row's ETag, so a default moved onto it after the caller's check is never deleted with it. True when removed,
+    /// false when there was none, null when it changed (the caller decides again).
+    /// </summary>
+    public async Task<bool?> DeleteIfUnchangedAsync(ProviderKeyConfig seen, CancellationToken cancellationToken = default)
     {
         var table = await _tables.GetTableAsync(TableNames.ProviderKeys, cancellationToken).ConfigureAwait(false);
+        if (await table.TryGetAsync<ProviderKeyEntity>(TableKeys.ProviderPartition, seen.Name, cancellationToken).ConfigureAwait(false) is not { } row)
+            return false;
+        if (row.IsDefault != seen.IsDefault || row.Provider != seen.Provider)
+            return null;
         try
         {
-            await table.DeleteEntityAsync(TableKeys.ProviderPartition, name, Azure.ETag.All, cancellationToken).ConfigureAwait(false);
+            await table.DeleteEntityAsync(TableKeys.ProviderPartition, seen.Name, row.ETag, cancellationToken).ConfigureAwait(false);
+            return true;
         }
-        catch (Azure.RequestFailedException e) when (e.Status == 404)
+        catch (Azure.RequestFailedException e) when (e.Status is 404 or 412)
         {
-            return false;
+            return e.Status == 404 ? false : null;
         }
         finally
         {
             Invalidate();
         }
-        return true;
     }
 
     /// <summary>

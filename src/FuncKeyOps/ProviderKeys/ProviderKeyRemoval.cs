@@ -5,23 +5,31 @@ namespace FuncKeyOps.ProviderKeys;
 /// <summary>
 /// Removes a provider key's registration; its vault secret stays (versions may still be needed to revoke at the
 /// provider, and Key Vault's own deletion is a separate, recoverable act). A removal never silently moves a provider's
-/// traffic to another key: removing the key that serves while others are registered is refused; removing the only
+/// traffic to another key: removing a provider's default while other platform keys are registered is refused; removing the only
 /// key of a provider is allowed, and its calls then get 503.
 /// </summary>
 public sealed class ProviderKeyRemoval(ProviderKeyRegistry registry, RotationStore rotations)
 {
-    public async Task<RemovalOutcome> RemoveAsync(string name, CancellationToken cancellationToken)
+    private const int Attempts = 5;
+
+    public async Task<RemovalResult> RemoveAsync(string name, CancellationToken cancellationToken)
     {
-        var all = await registry.ListAsync(cancellationToken).ConfigureAwait(false);
-        if (all.FirstOrDefault(c => c.Name == name) is not { } config)
-            return RemovalOutcome.NotFound;
-        if (await IsRotatingAsync(config, cancellationToken).ConfigureAwait(false))
-            return RemovalOutcome.RotationRunning;
-        var sameProvider = all.Where(c => c.Provider == config.Provider).ToList();
-        if (sameProvider.Count > 1 && ProviderKeyRegistry.DefaultOf(sameProvider)!.Name == name)
-            return RemovalOutcome.InUse;
-        // False when a concurrent removal got there first: the same answer a second DELETE gets.
-        return await registry.DeleteAsync(name, cancellationToken).ConfigureAwait(false) ? RemovalOutcome.Removed : RemovalOutcome.NotFound;
+        for (var attempt = 0; attempt < Attempts; attempt++)
+        {
+            var all = await registry.ListAsync(cancellationToken).ConfigureAwait(false);
+            if (all.FirstOrDefault(c => c.Name == name) is not { } config)
+                return new(RemovalOutcome.NotFound);
+            if (await IsRotatingAsync(config, cancellationToken).ConfigureAwait(false))
+                return new(RemovalOutcome.RotationRunning);
+            // The default serves every unbound relay key: it goes only once another key is made default, or alone.
+            var platform = all.Where(c => c.Provider == config.Provider && c.Tenant is null).ToList();
+            if (platform.Count > 1 && ProviderKeyRegistry.DefaultOf(platform)!.Name == name)
+                return new(RemovalOutcome.InUse, platform.Where(c => c.Name != name).Min(c => c.Name));
+            // Null: its default flag moved since the list was read (or a concurrent removal raced it); decide again.
+            if (await registry.DeleteIfUnchangedAsync(config, cancellationToken).ConfigureAwait(false) is { } removed)
+                return new(removed ? RemovalOutcome.Removed : RemovalOutcome.NotFound);
+        }
+        throw new InvalidOperationException($"The provider key '{name}' kept changing while it was removed.");
     }
 
     /// <summary>True while the key has an unfinished rotation, so a removal cannot pull the registration from under a running plan.</summary>

@@ -5,7 +5,7 @@ public enum RemovalOutcome
     Removed,
     NotFound,
 
-    /// <summary>The key serves its provider and another registration of that provider would take the traffic over.</summary>
+    /// <summary>The key is its provider's default and other platform keys of that provider are registered (<see cref="RemovalResult.Successor"/> names one).</summary>
     InUse,
 
     /// <summary>A rotation of the key has not finished.</summary>

@@ -11,13 +11,15 @@ public sealed class RelayKeyService
     private readonly RelayKeyPepper _pepper;
     private readonly RelayKeyCache _cache;
     private readonly TimeProvider _time;
+    private readonly RelayKeyBindingCheck _bindings;
 
-    internal RelayKeyService(TableStore tables, RelayKeyPepper pepper, RelayKeyCache cache, TimeProvider time)
+    internal RelayKeyService(TableStore tables, RelayKeyPepper pepper, RelayKeyCache cache, TimeProvider time, RelayKeyBindingCheck bindings)
     {
         _tables = tables;
         _pepper = pepper;
         _cache = cache;
         _time = time;
+        _bindings = bindings;
     }
 
     /// <summary>Stores a new key. <c>Secret</c> is the whole <c>fko_…</c> key: this is the only time it exists outside the client.</summary>
@@ -27,6 +29,7 @@ public sealed class RelayKeyService
         var now = _time.GetUtcNow();
         // Validated before the vault or storage is touched.
         var template = RelayKeySpecValidator.ToKey(spec, RelayKeyFormat.NewId(), now);
+        await _bindings.ThrowIfUnknownAsync(template, null, cancellationToken).ConfigureAwait(false);
         var pepper = await _pepper.GetCurrentAsync(cancellationToken).ConfigureAwait(false);
         var table = await Table(cancellationToken).ConfigureAwait(false);
         while (true)
@@ -94,11 +97,12 @@ public sealed class RelayKeyService
     public Task<RelayKey?> UpdateAsync(string id, RelayKeyPatch patch, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(patch);
-        return ModifyAsync(id, (entity, key) =>
+        return ModifyAsync(id, async (entity, key) =>
         {
             if (key.Status == RelayKeyStatus.Revoked)
                 throw new RelayKeyConflictException(id, key.Status, "changed");
             var changed = RelayKeySpecValidator.Apply(key, patch, _time.GetUtcNow());
+            await _bindings.ThrowIfUnknownAsync(changed, key, cancellationToken).ConfigureAwait(false);
             var replacement = RelayKeyEntity.From(changed, entity.Hash, entity.PepperVersion);
             replacement.ETag = entity.ETag;
             return (replacement, changed);
@@ -109,11 +113,11 @@ public sealed class RelayKeyService
         ModifyAsync(id, (entity, key) =>
         {
             if (key.Status == target)
-                return (null, key);
+                return new((null, key));
             if (key.Status == RelayKeyStatus.Revoked)
                 throw new RelayKeyConflictException(id, key.Status, verb);
             entity.Status = RelayKeyEntity.StatusText(target);
-            return (entity, key with { Status = target });
+            return new((entity, key with { Status = target }));
         }, cancellationToken);
 
     /// <summary>
@@ -121,7 +125,7 @@ public sealed class RelayKeyService
     /// is worked out again on the row as it now is. <paramref name="change"/> returns the row to write (null: nothing
     /// to write) and the key to answer; it may throw to refuse. Null when the key does not exist.
     /// </summary>
-    private async Task<RelayKey?> ModifyAsync(string id, Func<RelayKeyEntity, RelayKey, (RelayKeyEntity? Replacement, RelayKey Result)> change,
+    private async Task<RelayKey?> ModifyAsync(string id, Func<RelayKeyEntity, RelayKey, ValueTask<(RelayKeyEntity? Replacement, RelayKey Result)>> change,
         CancellationToken cancellationToken)
     {
         var table = await Table(cancellationToken).ConfigureAwait(false);
@@ -132,7 +136,7 @@ public sealed class RelayKeyService
                 var entity = await ReadAsync(id, cancellationToken).ConfigureAwait(false);
                 if (entity is null)
                     return null;
-                var (replacement, result) = change(entity, entity.ToRelayKey());
+                var (replacement, result) = await change(entity, entity.ToRelayKey()).ConfigureAwait(false);
                 if (replacement is null || await table.TryReplaceAsync(replacement, cancellationToken).ConfigureAwait(false))
                     return result;
             }

@@ -15,4 +15,6 @@ public sealed record RelayKeySpec
     public int? Rpm { get; init; }
     public long? DailyTokens { get; init; }
     public long? MonthlyTokens { get; init; }
+    /// <summary>Provider -> the provider key or pool its calls use; a provider not named uses its default key.</summary>
+    public IReadOnlyDictionary<string, string>? ProviderKeys { get; init; }
 }

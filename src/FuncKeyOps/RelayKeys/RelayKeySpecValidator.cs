@@ -23,6 +23,7 @@ public static class RelayKeySpecValidator
         var providers = Providers(spec.Providers, errors);
         var models = Models(spec.Models, errors);
         var networks = Networks(spec.AllowedIps, errors);
+        var bindings = Bindings(spec.ProviderKeys, providers, errors);
 
         if (spec.ExpiresAt is { } expires && expires <= now)
             errors.Add($"expiresAt {expires:O} is not in the future.");
@@ -44,6 +45,7 @@ public static class RelayKeySpecValidator
             Rpm = spec.Rpm,
             DailyTokens = spec.DailyTokens,
             MonthlyTokens = spec.MonthlyTokens,
+            ProviderKeys = bindings,
             Status = RelayKeyStatus.Active,
             CreatedAt = now,
         };
@@ -79,6 +81,7 @@ public static class RelayKeySpecValidator
             Rpm = patch.Has(nameof(RelayKeyPatch.Rpm)) ? patch.Rpm : key.Rpm,
             DailyTokens = patch.Has(nameof(RelayKeyPatch.DailyTokens)) ? patch.DailyTokens : key.DailyTokens,
             MonthlyTokens = patch.Has(nameof(RelayKeyPatch.MonthlyTokens)) ? patch.MonthlyTokens : key.MonthlyTokens,
+            ProviderKeys = patch.Has(nameof(RelayKeyPatch.ProviderKeys)) ? patch.ProviderKeys : key.ProviderKeys,
         };
         return ToKey(spec, key.Id, now) with
         {
@@ -116,6 +119,30 @@ public static class RelayKeySpecValidator
                 result.Add(provider);
         }
         return [.. result];
+    }
+
+    /// <summary>
+    /// Provider -> provider key or pool name: known providers (lowercased), each allowed by the key's providers when it
+    /// lists any, and well-formed names. Whether a name is registered is checked against storage by
+    /// <see cref="RelayKeyBindingCheck"/>, since this check reads nothing.
+    /// </summary>
+    private static Dictionary<string, string> Bindings(IReadOnlyDictionary<string, string>? values, string[] providers, List<string> errors)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (value, name) in values ?? new Dictionary<string, string>())
+        {
+            var provider = value.Trim().ToLowerInvariant();
+            var target = name?.Trim();
+            if (!KnownProviders.Contains(provider))
+                errors.Add($"providerKeys: {Quote(value)} is not a provider; use {string.Join(", ", KnownProviders)}.");
+            else if (providers.Length > 0 && !providers.Contains(provider))
+                errors.Add($"providerKeys: {provider} is not in the key's providers.");
+            else if (!FuncKeyOps.ProviderKeys.ProviderKeyName.IsWellFormed(target))
+                errors.Add($"providerKeys.{provider}: a provider key or pool name is 1-{FuncKeyOps.ProviderKeys.ProviderKeyName.MaxLength} letters, digits or '-'.");
+            else if (!result.TryAdd(provider, target!))
+                errors.Add($"providerKeys: {provider} is named twice.");
+        }
+        return result;
     }
 
     private static string[] Models(IReadOnlyList<string>? values, List<string> errors)

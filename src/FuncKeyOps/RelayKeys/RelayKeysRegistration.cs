@@ -41,7 +41,9 @@ public static class RelayKeysRegistration
             sp.GetRequiredService<TableStore>(),
             sp.GetRequiredService<RelayKeyPepper>(),
             sp.GetRequiredService<RelayKeyCache>(),
-            sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<RelayKeyBindingCheck>()));
+        services.TryAddSingleton<RelayKeyBindingCheck>();
         services.TryAddSingleton(sp => new RelayKeyAuthenticator(
             sp.GetRequiredService<RelayKeyCache>(),
             sp.GetRequiredService<RelayKeyPepper>()));
