@@ -15,14 +15,10 @@ public static class AdminEventHandlers
     {
         var query = context.Request.Query;
         var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
-        if (!AdminQuery.TryTime(query["to"], now, out var to) || !AdminQuery.TryTime(query["from"], to - DefaultRange, out var from))
+        // No longest window: admin events are few.
+        if (!AdminQuery.TryWindow(query, now, end => end - DefaultRange, TimeSpan.MaxValue, out var from, out var to, out var error))
         {
-            await BadRequest(context, $"from and to must be {AdminQuery.TimeFormatHint}.").ConfigureAwait(false);
-            return;
-        }
-        if (from > to)
-        {
-            await BadRequest(context, "from must not be after to.").ConfigureAwait(false);
+            await BadRequest(context, error).ConfigureAwait(false);
             return;
         }
         if (!AdminQuery.TryLimit(query["limit"], AdminEventStore.DefaultPageSize, AdminEventStore.MaxPageSize, out var limit))

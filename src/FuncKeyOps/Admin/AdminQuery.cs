@@ -1,4 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 
 namespace FuncKeyOps.Admin;
@@ -38,6 +40,27 @@ public static class AdminQuery
             return true;
         return values.Count == 1
             && DateTimeOffset.TryParseExact(values[0], IsoFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out time);
+    }
+
+    /// <summary>
+    /// A window <c>from</c> &lt;= time &lt; <c>to</c> from the query: <c>to</c> defaults to <paramref name="defaultTo"/>,
+    /// <c>from</c> to <paramref name="defaultFrom"/> of the <c>to</c> chosen; from must not be after to, nor the
+    /// window longer than <paramref name="maxRange"/>. <paramref name="error"/> is the 400's message otherwise.
+    /// </summary>
+    public static bool TryWindow(IQueryCollection query, DateTimeOffset defaultTo, Func<DateTimeOffset, DateTimeOffset> defaultFrom, TimeSpan maxRange,
+        out DateTimeOffset from, out DateTimeOffset to, [NotNullWhen(false)] out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(defaultFrom);
+        from = default;
+        error = !TryTime(query["to"], defaultTo, out to) || !TryTime(query["from"], defaultFrom(to), out from)
+            ? $"from and to must be {TimeFormatHint}."
+            : from > to
+                ? "from must not be after to."
+                : to - from > maxRange
+                    ? $"The range may span at most {maxRange.TotalDays:0.##} days."
+                    : null;
+        return error is null;
     }
 
     public const string TimeFormatHint = "ISO-8601 times, such as 2026-11-23T09:00:00Z";

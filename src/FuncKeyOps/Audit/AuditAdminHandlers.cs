@@ -37,19 +37,9 @@ public static class AuditAdminHandlers
         }
         // A continuation carries its window, so following next needs no from/to (and a default to would have moved).
         var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
-        if (!AdminQuery.TryTime(query["to"], token?.To ?? now, out var to) || !AdminQuery.TryTime(query["from"], token?.From ?? to - DefaultRange, out var from))
+        if (!AdminQuery.TryWindow(query, token?.To ?? now, end => token?.From ?? end - DefaultRange, MaxRange, out var from, out var to, out var error))
         {
-            await BadRequest(context, $"from and to must be {AdminQuery.TimeFormatHint}.").ConfigureAwait(false);
-            return;
-        }
-        if (from > to)
-        {
-            await BadRequest(context, "from must not be after to.").ConfigureAwait(false);
-            return;
-        }
-        if (to - from > MaxRange)
-        {
-            await BadRequest(context, "The range may span at most 31 days.").ConfigureAwait(false);
+            await BadRequest(context, error).ConfigureAwait(false);
             return;
         }
         if (!AdminQuery.TryLimit(query["limit"], AuditQuery.DefaultPageSize, AuditQuery.MaxPageSize, out var limit))

@@ -36,7 +36,7 @@ public sealed class AuditQuery(TableStore tables)
         string? lastMinute = null;
         foreach (var month in Months(from, to))
         {
-            await foreach (var entity in ReadAsync(month, filter, cancellationToken).ConfigureAwait(false))
+            await foreach (var entity in ReadAsync(tables, month, filter, select: null, cancellationToken).ConfigureAwait(false))
             {
                 var minute = entity.PartitionKey[..MinuteLength];
                 if (lastMinute is not null && string.CompareOrdinal(minute, lastMinute) > 0)
@@ -105,7 +105,7 @@ public sealed class AuditQuery(TableStore tables)
             var includeUpper = cursor is not null && upper == cursor.Value.Time;
             foreach (var month in Months(lower, includeUpper ? upper.AddTicks(1) : upper))
             {
-                await foreach (var entity in ReadAsync(month, WindowFilter(lower, upper, includeUpper, relayKeyId), cancellationToken).ConfigureAwait(false))
+                await foreach (var entity in ReadAsync(tables, month, WindowFilter(lower, upper, includeUpper, relayKeyId), select: null, cancellationToken).ConfigureAwait(false))
                 {
                     var key = OrderKey(entity);
                     if (cursor is { } c && Oldest.Compare(key, c) >= 0)
@@ -172,7 +172,7 @@ public sealed class AuditQuery(TableStore tables)
 
     private const int MinuteLength = 12; // yyyyMMddHHmm
 
-    private static string Filter(DateTimeOffset from, DateTimeOffset to, string? relayKeyId)
+    internal static string Filter(DateTimeOffset from, DateTimeOffset to, string? relayKeyId)
     {
         // Partition keys are "yyyyMMddHHmm-{shard}": every shard of a minute sorts between "M-" and "M." ('.' follows '-').
         var first = Minute(from) + "-";
@@ -182,14 +182,17 @@ public sealed class AuditQuery(TableStore tables)
         return relayKeyId is null ? filter : filter + " and " + TableClient.CreateQueryFilter($"RelayKeyId eq {relayKeyId}");
     }
 
-    private async IAsyncEnumerable<TableEntity> ReadAsync(
+    /// <summary>The month's rows matching <paramref name="filter"/> (only the <paramref name="select"/> columns when given), page by page; none when the month's table does not exist.</summary>
+    internal static async IAsyncEnumerable<TableEntity> ReadAsync(
+        TableStore tables,
         string logicalName,
         string filter,
+        IEnumerable<string>? select,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         // Not TableStore.GetTableAsync: a read must not create next year's tables.
         var table = tables.Service.GetTableClient(tables.PhysicalName(logicalName));
-        await using var pages = table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, cancellationToken: cancellationToken)
+        await using var pages = table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, select, cancellationToken)
             .GetAsyncEnumerator(cancellationToken);
         while (true)
         {
@@ -206,7 +209,7 @@ public sealed class AuditQuery(TableStore tables)
         }
     }
 
-    private static IEnumerable<string> Months(DateTimeOffset from, DateTimeOffset to)
+    internal static IEnumerable<string> Months(DateTimeOffset from, DateTimeOffset to)
     {
         var month = new DateTimeOffset(from.UtcDateTime.Year, from.UtcDateTime.Month, 1, 0, 0, 0, TimeSpan.Zero);
         var end = to.ToUniversalTime().AddTicks(-1); // to is exclusive

@@ -9,7 +9,7 @@ public static class AuditRegistration
 {
     /// <summary>
     /// The audit writer (one instance: the <see cref="IAuditSink"/> and the hosted service that drains it),
-    /// the query and their options. Needs a <see cref="Storage.TableStore"/> (AddFuncKeyOps registers it).
+    /// the queries (rows, usage) and their options. Needs a <see cref="Storage.TableStore"/> (AddFuncKeyOps registers it).
     /// </summary>
     public static IServiceCollection AddAudit(this IServiceCollection services, IConfiguration configuration)
     {
@@ -26,6 +26,7 @@ public static class AuditRegistration
         services.TryAddSingleton<IAuditSink>(sp => sp.GetRequiredService<AuditWriter>());
         services.AddHostedService(sp => sp.GetRequiredService<AuditWriter>());
         services.TryAddSingleton<AuditQuery>();
+        services.TryAddSingleton<UsageQuery>();
         return services;
     }
 }

@@ -52,6 +52,7 @@ public static class Routes
         AdminRoute(Get, "rotations/{keyName}/{id}", c => RotationAdminHandlers.GetAsync(c, ApiRoute.Value(c, "keyName")!, Id(c))),
         AdminRoute(Post, "rotations/{keyName}/{id}/abort", c => RotationAdminHandlers.AbortAsync(c, ApiRoute.Value(c, "keyName")!, Id(c))),
         AdminRoute(Get, "audit", AuditAdminHandlers.QueryAsync),
+        AdminRoute(Get, "usage", UsageAdminHandlers.SummarizeAsync),
         AdminRoute(Get, "admin-events", AdminEventHandlers.ListAsync),
     ];
 

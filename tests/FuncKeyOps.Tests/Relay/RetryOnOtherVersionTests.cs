@@ -194,7 +194,7 @@ public class RetryOnOtherVersionTests
     /// Adds a second version of <c>openai-main</c> (a value the fake accepts) and splits the routing weight between the
     /// version the host seeded (old) and it (new), as a canary does.
     /// </summary>
-    private static async Task<(string Old, string New)> WithSecondVersionAsync(RelayHost host, int oldWeight, int newWeight, string newState = "active", string provider = "openai")
+    internal static async Task<(string Old, string New)> WithSecondVersionAsync(RelayHost host, int oldWeight, int newWeight, string newState = "active", string provider = "openai")
     {
         var registry = host.Services.GetRequiredService<ProviderKeyRegistry>();
         var name = $"{provider}-main";
