@@ -14,8 +14,10 @@ public static class ProviderKeyAdminHandlers
 {
     /// <param name="Policy">A <see cref="RotationPolicy"/> object (or the same as a JSON string); absent is the default policy.</param>
     /// <param name="ConnectorSettings">Ids and Key Vault secret names the connector needs (strings only, never a credential).</param>
+    /// <param name="Rpm">Requests per minute the provider grants the key (kept across instances); null or absent = none.</param>
+    /// <param name="Tpm">Tokens per minute the provider grants the key; null or absent = none.</param>
     public sealed record RegisterRequest(string? Provider, string? BaseUrl, string? SecretName, string? Connector, JsonElement? Policy,
-        Dictionary<string, string>? ConnectorSettings);
+        Dictionary<string, string>? ConnectorSettings, int? Rpm = null, long? Tpm = null);
 
     /// <param name="Activate">Validate the value with the provider, then stage and activate it in one call.</param>
     public sealed record StageRequest(string? Value, string? ProviderKeyId, bool Activate = false);
@@ -47,6 +49,8 @@ public static class ProviderKeyAdminHandlers
             Connector = body.Connector ?? "manual",
             Policy = policy,
             ConnectorSettings = body.ConnectorSettings ?? [],
+            Rpm = body.Rpm,
+            Tpm = body.Tpm,
         };
         // Re-registering must not reset traffic weights mid-rotation: the registry keeps the row's weights.
         var (created, stored) = await registry.RegisterAsync(config, context.RequestAborted).ConfigureAwait(false);
@@ -203,6 +207,8 @@ public static class ProviderKeyAdminHandlers
             return "'secretName' must be a Key Vault secret name (letters, digits, '-').";
         if (body.Connector is { } connector && !Connectors.Contains(connector))
             return $"'connector' must be one of: {string.Join(", ", Connectors)}.";
+        if (body.Rpm <= 0 || body.Tpm <= 0)
+            return "'rpm' and 'tpm' must be positive integers, or null for no ceiling.";
         if (body.Policy is { ValueKind: not JsonValueKind.Null } given)
         {
             // Stored as the JSON text of an object; a string holding that JSON is accepted too (the older form).
@@ -229,6 +235,8 @@ public static class ProviderKeyAdminHandlers
         policy = PolicyView(c.Policy),
         connectorSettings = c.ConnectorSettings,
         weights = c.Weights,
+        rpm = c.Rpm,
+        tpm = c.Tpm,
     };
 
     /// <summary>The stored policy as the object it is; a row registered before policies were checked may hold any text.</summary>

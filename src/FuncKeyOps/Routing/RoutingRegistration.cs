@@ -1,3 +1,4 @@
+using FuncKeyOps.Quotas;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -10,7 +11,8 @@ public static class RoutingRegistration
     {
         services.TryAddSingleton<IPoolDirectory, NoPools>();
         services.TryAddSingleton<ITenantKeyDirectory, NoTenantKeys>();
-        services.TryAddSingleton<IProviderKeyLimiter, UnlimitedProviderKeys>();
+        // Provider-key ceilings are kept on the quota ledger: needs AddQuotas' QuotaGate (AddFuncKeyOps adds both).
+        services.TryAddSingleton<IProviderKeyLimiter, ProviderKeyLimiter>();
         services.TryAddSingleton<IProviderRouter, ProviderRouter>();
         return services;
     }
