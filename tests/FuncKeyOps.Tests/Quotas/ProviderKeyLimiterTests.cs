@@ -8,6 +8,7 @@ using FuncKeyOps.Tests.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using Xunit.Abstractions;
 using static FuncKeyOps.Tests.Quotas.QuotaTestKit;
 
 namespace FuncKeyOps.Tests.Quotas;
@@ -16,7 +17,7 @@ namespace FuncKeyOps.Tests.Quotas;
 /// Provider-key ceilings through the registered <see cref="IProviderKeyLimiter"/>; two service providers on one
 /// table prefix stand for two instances of the app.
 /// </summary>
-public class ProviderKeyLimiterTests
+public class ProviderKeyLimiterTests(ITestOutputHelper output)
 {
     private sealed class Instance : IDisposable
     {
@@ -74,6 +75,7 @@ public class ProviderKeyLimiterTests
 
         // docs/quotas.md: at most RPM + (N - 1) x A, A = the most one instance admits within 2F (here 4: one a second).
         var admitted = admittedBy.Sum();
+        output.WriteLine($"admitted {admitted} of 100 (instance a {admittedBy[0]}, b {admittedBy[1]})");
         Assert.InRange(admitted, 60, 60 + (2 - 1) * 4);
         Assert.True(admittedBy.All(n => n > 0));
         var refused = await a.Limiter.TryAcquireAsync(key);
