@@ -11,9 +11,10 @@ namespace FuncKeyOps.Quotas;
 
 /// <summary>
 /// The usage ledger: per relay key RPM limit and daily/monthly token budgets, and per provider key RPM/TPM ceilings
-/// (through <see cref="ProviderKeyLimiter"/>), each a <see cref="QuotaSubject"/> with rows of its own. Decisions are made in memory on the request path;
-/// <see cref="FlushAsync"/> (run by <see cref="UsageFlusher"/>) merges this instance's counts into the shared
-/// <c>usage</c> rows and reads the global totals back, which then lower what this instance still admits.
+/// (through <see cref="ProviderKeyLimiter"/>), each a <see cref="QuotaSubject"/> with rows of its own.
+/// Decisions are made in memory on the request path; <see cref="FlushAsync"/> (run by <see cref="UsageFlusher"/>)
+/// merges this instance's counts into the shared <c>usage</c> rows and reads the global totals back, which then lower
+/// what this instance still admits.
 /// </summary>
 /// <remarks>
 /// <para>

@@ -6,7 +6,7 @@ namespace FuncKeyOps.Quotas;
 /// <summary>
 /// What the usage ledger (<see cref="QuotaGate"/>) counts and limits: a relay key (by its id) or a provider key
 /// (<c>pk:{name}</c>; relay key ids are lower-case letters and digits, so the two never meet), with the limits it
-/// carries now. The id is the <c>usage</c> table's PartitionKey. A struct, so the request path allocates nothing for it.
+/// carries now. The id is the <c>usage</c> table's PartitionKey. A struct: a relay key's request allocates nothing for it.
 /// </summary>
 /// <param name="CountsDaysAndMonths">
 /// Relay keys keep daily and monthly totals (their budgets, and usage reports) even without a limit; a provider key
@@ -19,7 +19,4 @@ internal readonly record struct QuotaSubject(string Id, int? Rpm, long? Tpm, lon
     public static QuotaSubject Of(RelayKey key) => new(key.Id, key.Rpm, null, key.DailyTokens, key.MonthlyTokens, true);
 
     public static QuotaSubject Of(ProviderKeyConfig key) => new(ProviderKeyPrefix + key.Name, key.Rpm, key.Tpm, null, null, false);
-
-    /// <summary>The minute rows carry a limit: requests (RPM) or tokens (TPM).</summary>
-    public bool LimitsMinutes => Rpm is not null || Tpm is not null;
 }
