@@ -73,7 +73,9 @@ public sealed class PoolRegistry : IPoolDirectory
         var table = await TableAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await table.DeleteEntityAsync(TableKeys.PoolPartition, name, Azure.ETag.All, cancellationToken).ConfigureAwait(false);
+            // The SDK answers a missing row with its 404 response rather than an exception.
+            using var response = await table.DeleteEntityAsync(TableKeys.PoolPartition, name, Azure.ETag.All, cancellationToken).ConfigureAwait(false);
+            return response.Status != 404;
         }
         catch (Azure.RequestFailedException e) when (e.Status == 404)
         {
@@ -83,7 +85,6 @@ public sealed class PoolRegistry : IPoolDirectory
         {
             Invalidate();
         }
-        return true;
     }
 
     /// <summary>A pool by name from storage (admin calls; the relay uses <see cref="FindAsync"/>).</summary>
