@@ -1,3 +1,4 @@
+using FuncKeyOps.Pools;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -8,7 +9,8 @@ public static class RoutingRegistration
 {
     public static IServiceCollection AddProviderRouting(this IServiceCollection services, IConfiguration configuration)
     {
-        services.TryAddSingleton<IPoolDirectory, NoPools>();
+        services.TryAddSingleton<PoolRegistry>();
+        services.TryAddSingleton<IPoolDirectory>(sp => sp.GetRequiredService<PoolRegistry>());
         services.TryAddSingleton<ITenantKeyDirectory, NoTenantKeys>();
         services.TryAddSingleton<IProviderKeyLimiter, UnlimitedProviderKeys>();
         services.TryAddSingleton<IProviderRouter, ProviderRouter>();
