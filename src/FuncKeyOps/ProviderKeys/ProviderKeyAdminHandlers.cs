@@ -1,5 +1,6 @@
 using FuncKeyOps.Admin;
 using FuncKeyOps.Errors;
+using FuncKeyOps.Pools;
 using FuncKeyOps.Providers;
 using FuncKeyOps.Rotation;
 using FuncKeyOps.Secrets;
@@ -37,6 +38,14 @@ public static class ProviderKeyAdminHandlers
         if (error is not null)
         {
             await ApiErrors.WriteAsync(context, FuncKeyOpsErrors.InvalidRequest, error).ConfigureAwait(false);
+            return;
+        }
+        // Checked before the write; a pool PUT of the same name at the same instant could still pass its own check:
+        // then the router takes the key (it looks keys up first) and the pool serves nothing until renamed.
+        if (await context.RequestServices.GetRequiredService<PoolRegistry>().GetAsync(name, context.RequestAborted).ConfigureAwait(false) is not null)
+        {
+            await ApiErrors.WriteAsync(context, FuncKeyOpsErrors.Conflict,
+                $"'{name}' is a pool; a provider key cannot have a pool's name, since a relay key binds to either by name.").ConfigureAwait(false);
             return;
         }
         var registry = context.RequestServices.GetRequiredService<ProviderKeyRegistry>();
@@ -156,6 +165,11 @@ public static class ProviderKeyAdminHandlers
                 await ApiErrors.WriteAsync(context, FuncKeyOpsErrors.ProviderKeyInUse,
                     $"'{name}' serves its provider's traffic, which deleting it would move to another registered key; delete that provider's other keys first.").ConfigureAwait(false);
                 return;
+            case RemovalOutcome.PoolMember:
+                var pools = await context.RequestServices.GetRequiredService<PoolRegistry>().PoolsWithMemberAsync(name, context.RequestAborted).ConfigureAwait(false);
+                await ApiErrors.WriteAsync(context, FuncKeyOpsErrors.ProviderKeyInUse,
+                    $"'{name}' is a member of the pool(s) {string.Join(", ", pools.Select(p => $"'{p}'"))}; remove it from them first.").ConfigureAwait(false);
+                return;
             case RemovalOutcome.RotationRunning:
                 await ApiErrors.WriteAsync(context, FuncKeyOpsErrors.RotationRunning,
                     $"'{name}' has a rotation that has not finished; abort it or wait for it.").ConfigureAwait(false);
@@ -196,8 +210,8 @@ public static class ProviderKeyAdminHandlers
     {
         baseUrl = null;
         policy = null;
-        if (name.Length is 0 or > 127 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
-            return "The name must be 1-127 letters, digits or '-'.";
+        if (!ProviderKeyNames.IsValid(name))
+            return ProviderKeyNames.Rule;
         if (body.Provider is null || !ProviderNames.All.Contains(body.Provider))
             return $"'provider' must be one of: {string.Join(", ", ProviderNames.All)}.";
         if (!Uri.TryCreate(body.BaseUrl, UriKind.Absolute, out baseUrl) || baseUrl.Scheme is not ("https" or "http")

@@ -1,3 +1,4 @@
+using FuncKeyOps.Pools;
 using FuncKeyOps.Rotation;
 
 namespace FuncKeyOps.ProviderKeys;
@@ -6,9 +7,10 @@ namespace FuncKeyOps.ProviderKeys;
 /// Removes a provider key's registration; its vault secret stays (versions may still be needed to revoke at the
 /// provider, and Key Vault's own deletion is a separate, recoverable act). A removal never silently moves a provider's
 /// traffic to another key: removing the key that serves while others are registered is refused; removing the only
-/// key of a provider is allowed, and its calls then get 503.
+/// key of a provider is allowed, and its calls then get 503. Nor does it silently shrink a pool: a member is removed
+/// from its pools first.
 /// </summary>
-public sealed class ProviderKeyRemoval(ProviderKeyRegistry registry, RotationStore rotations)
+public sealed class ProviderKeyRemoval(ProviderKeyRegistry registry, RotationStore rotations, PoolRegistry pools)
 {
     public async Task<RemovalOutcome> RemoveAsync(string name, CancellationToken cancellationToken)
     {
@@ -17,6 +19,8 @@ public sealed class ProviderKeyRemoval(ProviderKeyRegistry registry, RotationSto
             return RemovalOutcome.NotFound;
         if (await IsRotatingAsync(config, cancellationToken).ConfigureAwait(false))
             return RemovalOutcome.RotationRunning;
+        if ((await pools.PoolsWithMemberAsync(name, cancellationToken).ConfigureAwait(false)).Count > 0)
+            return RemovalOutcome.PoolMember;
         var sameProvider = all.Where(c => c.Provider == config.Provider).ToList();
         if (sameProvider.Count > 1 && ProviderKeyRegistry.DefaultOf(sameProvider)!.Name == name)
             return RemovalOutcome.InUse;

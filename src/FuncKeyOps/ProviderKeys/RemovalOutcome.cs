@@ -8,6 +8,9 @@ public enum RemovalOutcome
     /// <summary>The key serves its provider and another registration of that provider would take the traffic over.</summary>
     InUse,
 
+    /// <summary>The key is a member of a pool: removing it would silently shrink the pool's capacity and failover.</summary>
+    PoolMember,
+
     /// <summary>A rotation of the key has not finished.</summary>
     RotationRunning,
 }

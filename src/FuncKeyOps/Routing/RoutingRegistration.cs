@@ -1,3 +1,4 @@
+using FuncKeyOps.Pools;
 using FuncKeyOps.Quotas;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -9,7 +10,8 @@ public static class RoutingRegistration
 {
     public static IServiceCollection AddProviderRouting(this IServiceCollection services, IConfiguration configuration)
     {
-        services.TryAddSingleton<IPoolDirectory, NoPools>();
+        services.TryAddSingleton<PoolRegistry>();
+        services.TryAddSingleton<IPoolDirectory>(sp => sp.GetRequiredService<PoolRegistry>());
         services.TryAddSingleton<ITenantKeyDirectory, NoTenantKeys>();
         // Provider-key ceilings are kept on the quota ledger: needs AddQuotas' QuotaGate (AddFuncKeyOps adds both).
         services.TryAddSingleton<IProviderKeyLimiter, ProviderKeyLimiter>();
