@@ -1,8 +1,10 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
 using Azure.Data.Tables;
 using FuncKeyOps.ProviderKeys;
 using FuncKeyOps.Quotas;
 using FuncKeyOps.RelayKeys;
-using FuncKeyOps.Routing;
 using FuncKeyOps.Storage;
 using FuncKeyOps.Testing;
 using FuncKeyOps.Testing.Providers;
@@ -18,12 +20,6 @@ namespace FuncKeyOps.Tests.Relay;
 /// <summary>A provider key's own RPM ceiling held across two Server hosts sharing Azurite, through a two-member pool.</summary>
 public class ProviderKeyCeilingRelayTests(ITestOutputHelper output)
 {
-    private sealed class OnePool(ProviderKeyPool pool) : IPoolDirectory
-    {
-        public ValueTask<ProviderKeyPool?> FindAsync(string name, CancellationToken cancellationToken = default) =>
-            new(name == pool.Name ? pool : null);
-    }
-
     [Fact]
     public async Task Calls_past_a_members_rpm_go_to_the_other_member_on_both_instances_and_none_fails()
     {
@@ -39,16 +35,7 @@ public class ProviderKeyCeilingRelayTests(ITestOutputHelper output)
             ["Storage:TablePrefix"] = TestNames.NewTablePrefix(),
             ["Relay:RetryBaseDelay"] = "00:00:00.001",
         };
-        // Ordered: A takes every call it may, so its ceiling is what sends calls to B.
-        var pool = new ProviderKeyPool
-        {
-            Name = "openai-pool",
-            Provider = "openai",
-            Mode = PoolMode.Ordered,
-            Members = [new PoolMember { KeyName = "openai-a" }, new PoolMember { KeyName = "openai-b" }],
-        };
-        await using var one = await ServerHost.StartAsync(settings: settings, vault: vault, time: time,
-            configure: b => b.Services.AddSingleton<IPoolDirectory>(new OnePool(pool)));
+        await using var one = await ServerHost.StartAsync(settings: settings, vault: vault, time: time);
 
         var registry = one.App.Services.GetRequiredService<ProviderKeyRegistry>();
         foreach (var (name, value, rpm) in new[] { ("openai-a", valueA, (int?)60), ("openai-b", valueB, null) })
@@ -64,12 +51,13 @@ public class ProviderKeyCeilingRelayTests(ITestOutputHelper output)
                 Weights = new Dictionary<string, int> { [version] = ProviderKeyActivation.FullWeight },
             });
         }
+        // Ordered: A takes every call it may, so only its ceiling sends calls to B.
+        await PutPoolAsync(one, "openai-pool", """{"provider":"openai","mode":"ordered","members":[{"key":"openai-a"},{"key":"openai-b"}]}""");
         var (key, secret) = await one.App.Services.GetRequiredService<RelayKeyService>().CreateAsync(new RelayKeySpec { Tenant = "tests", Name = "pooled" });
-        await BindAsync(one, key.Id, "openai", pool.Name);
+        await BindAsync(one, key.Id, "openai", "openai-pool");
 
         // The second instance starts after the registrations, so its caches start from them.
-        await using var two = await ServerHost.StartAsync(settings: settings, vault: vault, time: time,
-            configure: b => b.Services.AddSingleton<IPoolDirectory>(new OnePool(pool)));
+        await using var two = await ServerHost.StartAsync(settings: settings, vault: vault, time: time);
         var hosts = new[] { one, two };
         var clients = hosts.Select(h => RelaySdks.OpenAIChat(new Uri(h.Client.BaseAddress!, "api/relay/openai/"), secret, retry: false)).ToArray();
         var gates = hosts.Select(h => h.App.Services.GetRequiredService<QuotaGate>()).ToArray();
@@ -95,12 +83,23 @@ public class ProviderKeyCeilingRelayTests(ITestOutputHelper output)
         Assert.InRange(toA, 60, 60 + (2 - 1) * 4);
     }
 
+    private static async Task PutPoolAsync(ServerHost host, string name, string json)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Put, "api/admin/pools/" + name)
+        {
+            Content = new StringContent(json, Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("x-fko-admin-key", RelayHost.AdminKey);
+        using var response = await host.Client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+    }
+
     // Until the admin API takes a relay key's bindings, the row is written as it would store one.
     private static async Task BindAsync(ServerHost host, string relayKeyId, string provider, string target)
     {
         var table = await host.App.Services.GetRequiredService<TableStore>().GetTableAsync(TableNames.RelayKeys);
         var entity = (await table.GetEntityAsync<RelayKeyEntity>(TableKeys.RelayKeyPartition, relayKeyId)).Value;
-        entity.ProviderKeys = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { [provider] = target });
+        entity.ProviderKeys = JsonSerializer.Serialize(new Dictionary<string, string> { [provider] = target });
         await table.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Replace);
     }
 }
