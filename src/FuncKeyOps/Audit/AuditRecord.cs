@@ -37,6 +37,8 @@ public sealed record AuditRecord
     /// Null for a call with one attempt. A call the relay retried on the other provider key version (see
     /// <c>RelayHandler</c>) has two rows: 1 on the failed first attempt's row, whose request id is the call's plus
     /// <see cref="FirstAttemptSuffix"/>, and 2 on the row of the attempt that answered the client, which keeps the call's id.
+    /// A call that failed over between pool members has one row per failed attempt (<c>.1</c>, <c>.2</c>, ..., each
+    /// naming its member) and the call's own row with the last attempt's number.
     /// </summary>
     public int? Attempt { get; init; }
 

@@ -49,6 +49,12 @@ public static class FuncKeyOpsErrors
     public static readonly FuncKeyOpsError UpstreamTimeout = new("upstream_timeout", StatusCodes.Status504GatewayTimeout, "The provider did not answer in time.");
     public static readonly FuncKeyOpsError UpstreamUnreachable = new("upstream_unreachable", StatusCodes.Status502BadGateway, "The provider could not be reached.");
     public static readonly FuncKeyOpsError UpstreamError = new("upstream_error", StatusCodes.Status502BadGateway, "The provider failed.");
+    /// <summary>
+    /// Every provider key of the route is resting: its circuit open after 429s or failures, its own RPM/TPM ceiling
+    /// reached, or the provider answered 429. Sent with the soonest member's Retry-After, so SDKs retry then.
+    /// </summary>
+    public static readonly FuncKeyOpsError ProviderKeysBusy = new("provider_keys_busy", StatusCodes.Status429TooManyRequests,
+        "Every provider key that may serve this call is rate-limited or resting; try again after the time given.");
     // Audit only: the answer had started (or nobody is left to read one), so only the code is recorded; the status
     // is what the audit row carries for the last of them (nginx's 499), unused for the first two.
     /// <summary>The stream broke after the answer started, so the client sees a broken stream, not a body.</summary>
@@ -88,7 +94,7 @@ public static class FuncKeyOpsErrors
         InvalidPath, InvalidHeader, UnknownProvider, ModelUnreadable, ModelNotAllowed,
         InvalidRelayKey, ProviderNotAllowed, IpNotAllowed, RateLimited, DailyTokens, MonthlyTokens,
         AuditUnavailable, RelayKeyUnavailable, NoProviderKey, NoActiveProviderKey, BoundProviderKeyMissing, ProviderKeyUnavailable,
-        ProviderKeyRejected, UpstreamTimeout, UpstreamUnreachable, UpstreamError, UpstreamStreamBroken, UpstreamStalled,
+        ProviderKeyRejected, UpstreamTimeout, UpstreamUnreachable, UpstreamError, ProviderKeysBusy, UpstreamStreamBroken, UpstreamStalled,
         ClientClosedRequest, RelayError,
         Unauthorized, AdminKeyUnavailable, StorageUnavailable, NotFound, MethodNotAllowed, Conflict, ProviderKeyInUse, RotationRunning,
         VersionUnusable, ProviderKeyValueRejected, ProviderUnreachable, ProviderValidationFailed,

@@ -1,6 +1,7 @@
 using FuncKeyOps.Admin;
 using FuncKeyOps.Audit;
 using FuncKeyOps.Health;
+using FuncKeyOps.Pools;
 using FuncKeyOps.ProviderKeys;
 using FuncKeyOps.Relay;
 using FuncKeyOps.RelayKeys;
@@ -49,6 +50,10 @@ public static class Routes
         AdminRoute(Post, "provider-keys/{name}/versions/{version}/activate", c =>
             ProviderKeyAdminHandlers.ActivateVersionAsync(c, Name(c), ApiRoute.Value(c, "version")!)),
         AdminRoute(Post, "provider-keys/{name}/rotations", c => RotationAdminHandlers.StartAsync(c, Name(c))),
+        AdminRoute(Get, "pools", PoolAdminHandlers.ListAsync),
+        AdminRoute(Put, "pools/{name}", c => PoolAdminHandlers.PutAsync(c, Name(c))),
+        AdminRoute(Get, "pools/{name}", c => PoolAdminHandlers.GetAsync(c, Name(c))),
+        AdminRoute(Delete, "pools/{name}", c => PoolAdminHandlers.DeleteAsync(c, Name(c))),
         AdminRoute(Get, "rotations/{keyName}/{id}", c => RotationAdminHandlers.GetAsync(c, ApiRoute.Value(c, "keyName")!, Id(c))),
         AdminRoute(Post, "rotations/{keyName}/{id}/abort", c => RotationAdminHandlers.AbortAsync(c, ApiRoute.Value(c, "keyName")!, Id(c))),
         AdminRoute(Get, "audit", AuditAdminHandlers.QueryAsync),

@@ -1,5 +1,6 @@
 using FuncKeyOps.Admin;
 using FuncKeyOps.Errors;
+using FuncKeyOps.Pools;
 using FuncKeyOps.Providers;
 using FuncKeyOps.Rotation;
 using FuncKeyOps.Secrets;
@@ -15,8 +16,10 @@ public static class ProviderKeyAdminHandlers
     /// <param name="Policy">A <see cref="RotationPolicy"/> object (or the same as a JSON string); absent is the default policy.</param>
     /// <param name="ConnectorSettings">Ids and Key Vault secret names the connector needs (strings only, never a credential).</param>
     /// <param name="Default">True: this key becomes its provider's default. False or absent keeps the flag as stored.</param>
+    /// <param name="Rpm">Requests per minute the provider grants the key (kept across instances); null or absent = none.</param>
+    /// <param name="Tpm">Tokens per minute the provider grants the key; null or absent = none.</param>
     public sealed record RegisterRequest(string? Provider, string? BaseUrl, string? SecretName, string? Connector, JsonElement? Policy,
-        Dictionary<string, string>? ConnectorSettings, bool? Default = null);
+        Dictionary<string, string>? ConnectorSettings, bool? Default = null, int? Rpm = null, long? Tpm = null);
 
     /// <param name="Activate">Validate the value with the provider, then stage and activate it in one call.</param>
     public sealed record StageRequest(string? Value, string? ProviderKeyId, bool Activate = false);
@@ -39,6 +42,14 @@ public static class ProviderKeyAdminHandlers
             await ApiErrors.WriteAsync(context, FuncKeyOpsErrors.InvalidRequest, error).ConfigureAwait(false);
             return;
         }
+        // Checked before the write; a pool PUT of the same name at the same instant could still pass its own check:
+        // then the router takes the key (it looks keys up first) and the pool serves nothing until renamed.
+        if (await context.RequestServices.GetRequiredService<PoolRegistry>().GetAsync(name, context.RequestAborted).ConfigureAwait(false) is not null)
+        {
+            await ApiErrors.WriteAsync(context, FuncKeyOpsErrors.Conflict,
+                $"'{name}' is a pool; a provider key cannot have a pool's name, since a relay key binds to either by name.").ConfigureAwait(false);
+            return;
+        }
         var registry = context.RequestServices.GetRequiredService<ProviderKeyRegistry>();
         var config = new ProviderKeyConfig
         {
@@ -49,6 +60,8 @@ public static class ProviderKeyAdminHandlers
             Connector = body.Connector ?? "manual",
             Policy = policy,
             ConnectorSettings = body.ConnectorSettings ?? [],
+            Rpm = body.Rpm,
+            Tpm = body.Tpm,
         };
         // Re-registering must not reset traffic weights mid-rotation: the registry keeps the row's weights.
         var (created, stored) = await registry.RegisterAsync(config, body.Default == true, context.RequestAborted).ConfigureAwait(false);
@@ -156,6 +169,11 @@ public static class ProviderKeyAdminHandlers
                 await ApiErrors.WriteAsync(context, FuncKeyOpsErrors.ProviderKeyInUse,
                     $"'{name}' is its provider's default key, which serves every relay key not bound to another; make another key the default first (PUT provider-keys/{removed.Successor} with \"default\": true), then delete it.").ConfigureAwait(false);
                 return;
+            case RemovalOutcome.PoolMember:
+                var pools = await context.RequestServices.GetRequiredService<PoolRegistry>().PoolsWithMemberAsync(name, context.RequestAborted).ConfigureAwait(false);
+                await ApiErrors.WriteAsync(context, FuncKeyOpsErrors.ProviderKeyInUse,
+                    $"'{name}' is a member of the pool(s) {string.Join(", ", pools.Select(p => $"'{p}'"))}; remove it from them first.").ConfigureAwait(false);
+                return;
             case RemovalOutcome.RotationRunning:
                 await ApiErrors.WriteAsync(context, FuncKeyOpsErrors.RotationRunning,
                     $"'{name}' has a rotation that has not finished; abort it or wait for it.").ConfigureAwait(false);
@@ -196,17 +214,19 @@ public static class ProviderKeyAdminHandlers
     {
         baseUrl = null;
         policy = null;
-        if (!ProviderKeyName.IsWellFormed(name))
-            return "The name must be 1-127 letters, digits or '-'.";
+        if (!ProviderKeyNames.IsValid(name))
+            return ProviderKeyNames.Rule;
         if (body.Provider is null || !ProviderNames.All.Contains(body.Provider))
             return $"'provider' must be one of: {string.Join(", ", ProviderNames.All)}.";
         if (!Uri.TryCreate(body.BaseUrl, UriKind.Absolute, out baseUrl) || baseUrl.Scheme is not ("https" or "http")
             || !string.IsNullOrEmpty(baseUrl.Query) || !string.IsNullOrEmpty(baseUrl.UserInfo))
             return "'baseUrl' must be an absolute http(s) URL without query or credentials.";
-        if (body.SecretName is { } secret && !ProviderKeyName.IsWellFormed(secret))
+        if (body.SecretName is { } secret && !ProviderKeyNames.IsValid(secret))
             return "'secretName' must be a Key Vault secret name (letters, digits, '-').";
         if (body.Connector is { } connector && !Connectors.Contains(connector))
             return $"'connector' must be one of: {string.Join(", ", Connectors)}.";
+        if (body.Rpm <= 0 || body.Tpm <= 0)
+            return "'rpm' and 'tpm' must be positive integers, or null for no ceiling.";
         if (body.Policy is { ValueKind: not JsonValueKind.Null } given)
         {
             // Stored as the JSON text of an object; a string holding that JSON is accepted too (the older form).
@@ -238,6 +258,8 @@ public static class ProviderKeyAdminHandlers
         policy = PolicyView(c.Policy),
         connectorSettings = c.ConnectorSettings,
         weights = c.Weights,
+        rpm = c.Rpm,
+        tpm = c.Tpm,
     };
 
     /// <summary>The stored policy as the object it is; a row registered before policies were checked may hold any text.</summary>

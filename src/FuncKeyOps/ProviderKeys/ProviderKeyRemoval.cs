@@ -1,3 +1,4 @@
+using FuncKeyOps.Pools;
 using FuncKeyOps.Rotation;
 
 namespace FuncKeyOps.ProviderKeys;
@@ -5,10 +6,11 @@ namespace FuncKeyOps.ProviderKeys;
 /// <summary>
 /// Removes a provider key's registration; its vault secret stays (versions may still be needed to revoke at the
 /// provider, and Key Vault's own deletion is a separate, recoverable act). A removal never silently moves a provider's
-/// traffic to another key: removing a provider's default while other platform keys are registered is refused; removing the only
-/// key of a provider is allowed, and its calls then get 503.
+/// traffic to another key: removing a provider's default while other platform keys are registered is refused; removing
+/// the only key of a provider is allowed, and its calls then get 503. Nor does it silently shrink a pool: a member is
+/// removed from its pools first.
 /// </summary>
-public sealed class ProviderKeyRemoval(ProviderKeyRegistry registry, RotationStore rotations)
+public sealed class ProviderKeyRemoval(ProviderKeyRegistry registry, RotationStore rotations, PoolRegistry pools)
 {
     private const int Attempts = 5;
 
@@ -21,6 +23,8 @@ public sealed class ProviderKeyRemoval(ProviderKeyRegistry registry, RotationSto
                 return new(RemovalOutcome.NotFound);
             if (await IsRotatingAsync(config, cancellationToken).ConfigureAwait(false))
                 return new(RemovalOutcome.RotationRunning);
+            if ((await pools.PoolsWithMemberAsync(name, cancellationToken).ConfigureAwait(false)).Count > 0)
+                return new(RemovalOutcome.PoolMember);
             // The default serves every unbound relay key: it goes only once another key is made default, or alone.
             var platform = all.Where(c => c.Provider == config.Provider && c.Tenant is null).ToList();
             if (platform.Count > 1 && ProviderKeyRegistry.DefaultOf(platform)!.Name == name)

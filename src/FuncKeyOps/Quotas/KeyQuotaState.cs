@@ -1,11 +1,11 @@
 using FuncKeyOps.Errors;
 using FuncKeyOps.Providers;
-using FuncKeyOps.RelayKeys;
 
 namespace FuncKeyOps.Quotas;
 
 /// <summary>
-/// Everything one instance holds for one relay key: its usage counters per window and its current RPM window.
+/// Everything one instance holds for one <see cref="QuotaSubject"/> (a relay key or a provider key): its usage
+/// counters per window and its current RPM window.
 /// One lock per key: the request path holds it for a few field updates, the flusher only between storage calls.
 /// Once retired (idle and fully stored) it refuses updates, so none can land on a state nobody flushes.
 /// </summary>
@@ -14,14 +14,14 @@ internal sealed class KeyQuotaState(string keyId)
     private readonly Lock _sync = new();
     private readonly Dictionary<UsageWindow, UsageCounter> _counters = [];
     private RpmWindow? _rpm;
-    private RelayKey? _limits;
+    private QuotaSubject? _limits;
     private DateTimeOffset _lastSeen;
     private bool _retired;
 
     public string KeyId { get; } = keyId;
 
     /// <summary>The decision, or null when this state was retired and the caller must use a fresh one.</summary>
-    public QuotaDecision? TryAcquire(RelayKey key, DateTimeOffset now)
+    public QuotaDecision? TryAcquire(in QuotaSubject key, DateTimeOffset now)
     {
         lock (_sync)
         {
@@ -33,6 +33,11 @@ internal sealed class KeyQuotaState(string keyId)
                 return monthly;
             if (Exhausted(UsageWindowKind.Day, key.DailyTokens, now, FuncKeyOpsErrors.DailyTokens) is { } daily)
                 return daily;
+            // TPM (provider keys only) is a count compared, not a rate limiter: a call's tokens are known only when
+            // it ends, so a call is admitted while the minute's tokens so far are under the ceiling. Its refusal
+            // reads "rpm" too; only ProviderKeyLimiter sees it, and it passes on just the wait.
+            if (Exhausted(UsageWindowKind.Minute, key.Tpm, now, FuncKeyOpsErrors.RateLimited) is { } tpm)
+                return tpm;
             if (key.Rpm is { } rpm)
             {
                 var minute = CurrentRpmWindow(rpm, now);
@@ -46,16 +51,23 @@ internal sealed class KeyQuotaState(string keyId)
     }
 
     /// <summary>False when this state was retired and the caller must use a fresh one.</summary>
-    public bool TryRecord(RelayKey key, TokenUsage usage, DateTimeOffset now)
+    public bool TryRecord(in QuotaSubject key, TokenUsage usage, DateTimeOffset now)
     {
         lock (_sync)
         {
             if (_retired)
                 return false;
             Touch(key, now);
-            var delta = new UsageTotals(Math.Max(0, usage.Total), 1);
-            Counter(UsageWindow.Containing(UsageWindowKind.Day, now)).Pending += delta;
-            Counter(UsageWindow.Containing(UsageWindowKind.Month, now)).Pending += delta;
+            var tokens = Math.Max(0, usage.Total);
+            if (key.CountsDaysAndMonths)
+            {
+                var delta = new UsageTotals(tokens, 1);
+                Counter(UsageWindow.Containing(UsageWindowKind.Day, now)).Pending += delta;
+                Counter(UsageWindow.Containing(UsageWindowKind.Month, now)).Pending += delta;
+            }
+            // The minute the call ended in: its Requests were counted when it was admitted.
+            if (key.Tpm is not null)
+                Counter(UsageWindow.Containing(UsageWindowKind.Minute, now)).Pending += new UsageTotals(tokens, 0);
             return true;
         }
     }
@@ -150,7 +162,7 @@ internal sealed class KeyQuotaState(string keyId)
         }
     }
 
-    private void Touch(RelayKey key, DateTimeOffset now)
+    private void Touch(in QuotaSubject key, DateTimeOffset now)
     {
         // Limits follow the latest key record: an admin change applies from the next request (RPM: next minute).
         _limits = key;
@@ -185,7 +197,7 @@ internal sealed class KeyQuotaState(string keyId)
 
     private long? Limit(UsageWindowKind kind) => kind switch
     {
-        UsageWindowKind.Minute => _limits?.Rpm,
+        UsageWindowKind.Minute => _limits?.Rpm ?? _limits?.Tpm,
         UsageWindowKind.Day => _limits?.DailyTokens,
         _ => _limits?.MonthlyTokens,
     };

@@ -10,9 +10,11 @@ using Microsoft.Extensions.Options;
 namespace FuncKeyOps.Quotas;
 
 /// <summary>
-/// Per relay key RPM limit and daily/monthly token budgets. Decisions are made in memory on the request path;
-/// <see cref="FlushAsync"/> (run by <see cref="UsageFlusher"/>) merges this instance's counts into the shared
-/// <c>usage</c> rows and reads the global totals back, which then lower what this instance still admits.
+/// The usage ledger: per relay key RPM limit and daily/monthly token budgets, and per provider key RPM/TPM ceilings
+/// (through <see cref="ProviderKeyLimiter"/>), each a <see cref="QuotaSubject"/> with rows of its own.
+/// Decisions are made in memory on the request path; <see cref="FlushAsync"/> (run by <see cref="UsageFlusher"/>)
+/// merges this instance's counts into the shared <c>usage</c> rows and reads the global totals back, which then lower
+/// what this instance still admits.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -60,26 +62,38 @@ public sealed partial class QuotaGate : IQuotaGate
     public ValueTask<QuotaDecision> TryAcquireAsync(RelayKey key, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
-        var now = _time.GetUtcNow();
-        while (true)
-        {
-            var state = _keys.GetOrAdd(key.Id, static id => new KeyQuotaState(id));
-            if (state.TryAcquire(key, now) is { } decision)
-                return ValueTask.FromResult(decision);
-            _keys.TryRemove(new KeyValuePair<string, KeyQuotaState>(key.Id, state));
-        }
+        return ValueTask.FromResult(TryAcquire(QuotaSubject.Of(key)));
     }
 
     public void RecordUsage(RelayKey key, TokenUsage usage)
     {
         ArgumentNullException.ThrowIfNull(key);
+        Record(QuotaSubject.Of(key), usage);
+    }
+
+    /// <summary>Takes one request permit of <paramref name="subject"/> and checks its other limits; memory only.</summary>
+    internal QuotaDecision TryAcquire(in QuotaSubject subject)
+    {
         var now = _time.GetUtcNow();
         while (true)
         {
-            var state = _keys.GetOrAdd(key.Id, static id => new KeyQuotaState(id));
-            if (state.TryRecord(key, usage, now))
+            var state = _keys.GetOrAdd(subject.Id, static id => new KeyQuotaState(id));
+            if (state.TryAcquire(subject, now) is { } decision)
+                return decision;
+            _keys.TryRemove(new KeyValuePair<string, KeyQuotaState>(subject.Id, state));
+        }
+    }
+
+    /// <summary>Counts a finished call's tokens for <paramref name="subject"/>; memory only.</summary>
+    internal void Record(in QuotaSubject subject, TokenUsage usage)
+    {
+        var now = _time.GetUtcNow();
+        while (true)
+        {
+            var state = _keys.GetOrAdd(subject.Id, static id => new KeyQuotaState(id));
+            if (state.TryRecord(subject, usage, now))
                 return;
-            _keys.TryRemove(new KeyValuePair<string, KeyQuotaState>(key.Id, state));
+            _keys.TryRemove(new KeyValuePair<string, KeyQuotaState>(subject.Id, state));
         }
     }
 
@@ -220,6 +234,6 @@ public sealed partial class QuotaGate : IQuotaGate
     [LoggerMessage(Level = LogLevel.Information, Message = "Quota usage flush succeeded again; pending usage is stored")]
     private static partial void LogFlushRecovered(ILogger logger);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Usage row {Window} of relay key {RelayKeyId} was refused by storage (status {Status}, {ErrorCode}); its usage stays pending")]
-    private static partial void LogRowRefused(ILogger logger, string relayKeyId, string window, int status, string? errorCode);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Usage row {Window} of {QuotaSubject} was refused by storage (status {Status}, {ErrorCode}); its usage stays pending")]
+    private static partial void LogRowRefused(ILogger logger, string quotaSubject, string window, int status, string? errorCode);
 }

@@ -3,7 +3,7 @@ using System.Threading.RateLimiting;
 namespace FuncKeyOps.Quotas;
 
 /// <summary>
-/// One relay key's request permits for one UTC minute (by <see cref="TimeProvider"/>).
+/// One quota subject's (relay key's or provider key's) request permits for one UTC minute (by <see cref="TimeProvider"/>).
 /// A fresh limiter per minute, rather than one limiter replenished in place: a non-auto-replenishing
 /// <see cref="FixedWindowRateLimiter"/> still measures its window with the real clock inside
 /// <see cref="ReplenishingRateLimiter.TryReplenish"/>, so only swapping limiters lets the TimeProvider decide when

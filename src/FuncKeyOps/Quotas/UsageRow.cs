@@ -3,7 +3,7 @@ using Azure.Data.Tables;
 
 namespace FuncKeyOps.Quotas;
 
-/// <summary>A <c>usage</c> table row: PartitionKey = relay key id, RowKey = window (<c>d20261123</c>, <c>m202611</c>, <c>n05</c>).</summary>
+/// <summary>A <c>usage</c> table row: PartitionKey = <see cref="QuotaSubject.Id"/> (relay key id or <c>pk:{name}</c>), RowKey = window (<c>d20261123</c>, <c>m202611</c>, <c>n05</c>).</summary>
 internal sealed class UsageRow : ITableEntity
 {
     // Enough to cover the writes of all instances between a lost response and its re-read; ~16 chars each.

@@ -5,7 +5,7 @@ namespace FuncKeyOps.Quotas;
 
 internal enum UsageWindowKind { Minute, Day, Month }
 
-/// <summary>One UTC counting window of a relay key, matching one row of the <c>usage</c> table.</summary>
+/// <summary>One UTC counting window of a <see cref="QuotaSubject"/>, matching one row of the <c>usage</c> table.</summary>
 internal readonly record struct UsageWindow(UsageWindowKind Kind, DateTimeOffset Start)
 {
     public static UsageWindow Containing(UsageWindowKind kind, DateTimeOffset time)

@@ -31,33 +31,52 @@ internal sealed class RelayCall
     public bool Streamed { get; set; }
     public string? ErrorCode { get; set; }
     public int? UpstreamStatus { get; set; }
-    /// <summary>Null until the call is retried on another provider key version (<see cref="RetryOn"/>), then 2.</summary>
-    public int? Attempt { get; private set; }
+    /// <summary>
+    /// The provider key whose limits the served call counts against (<see cref="Routing.IProviderKeyLimiter.RecordUsage"/>);
+    /// set when an attempt with it is sent.
+    /// </summary>
+    public ProviderKeys.ProviderKeyConfig? ServingKey { get; set; }
+    /// <summary>
+    /// Null while the call has made one attempt; else the number of the attempt this row describes: after a retry on
+    /// another version (<see cref="RetryOn"/>) or a failover to another pool member (<see cref="FailedAttempt"/>).
+    /// </summary>
+    public int? Attempt { get; set; }
 
     /// <summary>
     /// Ends the first attempt, which failed with <paramref name="failure"/>, and carries the call on as the second
     /// attempt on <paramref name="otherVersion"/>. One row per attempt, rather than the failed version in extra columns
     /// of the call's row, because rotation's analysis counts errors per version over rows: the failed attempt must be an
     /// error row of ITS version, the served one a success row of the other, with no reader having to know of retries.
-    /// The failed row keeps the status and code the client would have had without the retry, so it counts exactly
-    /// as an unretried failure does; its id is the call's plus <see cref="AuditRecord.FirstAttemptSuffix"/> (rows are
-    /// keyed by id), and the call's own id stays on the row of the answer the client got.
     /// </summary>
     /// <returns>The failed attempt's audit row.</returns>
     public AuditRecord RetryOn(string otherVersion, FuncKeyOpsError failure, int? upstreamStatus, TimeSpan latency)
     {
-        var failed = ToRecord(latency) with
-        {
-            RequestId = RequestId + AuditRecord.FirstAttemptSuffix,
-            Status = failure.Status,
-            ErrorCode = failure.Code,
-            UpstreamStatus = upstreamStatus,
-            Attempt = 1,
-        };
+        var failed = FailedAttempt(1, ProviderKeyName, ProviderKeyVersion, failure, upstreamStatus, latency);
         ProviderKeyVersion = otherVersion;
         Attempt = 2;
         return failed;
     }
+
+    /// <summary>
+    /// The row of attempt <paramref name="number"/>, which failed with <paramref name="failure"/> on a provider key
+    /// version, when another attempt answered the client (or will). It keeps the status and code the client would have
+    /// had without the next attempt, so it counts exactly as an unretried failure does for that key and version; its id
+    /// is the call's plus <c>.{number}</c> (rows are keyed by id; <see cref="AuditRecord.FirstAttemptSuffix"/> for the
+    /// first), and the call's own id stays on the row of the answer the client got.
+    /// </summary>
+    public AuditRecord FailedAttempt(int number, string? providerKeyName, string? providerKeyVersion, FuncKeyOpsError failure, int? upstreamStatus, TimeSpan latency) =>
+        ToRecord(latency) with
+        {
+            RequestId = $"{RequestId}.{number}",
+            ProviderKeyName = providerKeyName,
+            ProviderKeyVersion = providerKeyVersion,
+            Status = failure.Status,
+            ErrorCode = failure.Code,
+            UpstreamStatus = upstreamStatus,
+            Attempt = number,
+            InputTokens = null,
+            OutputTokens = null,
+        };
 
     public AuditRecord ToRecord(TimeSpan latency) => new()
     {

@@ -13,6 +13,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Polly.CircuitBreaker;
 using Polly.Timeout;
 
 namespace FuncKeyOps.Relay;
@@ -20,8 +21,9 @@ namespace FuncKeyOps.Relay;
 /// <summary>
 /// <c>/api/relay/{provider}/{*path}</c>, written once against HttpContext for both hosts:
 /// adapter (404) -> relay key (401) -> provider and source IP (403) -> quota (429) -> body limit (413) -> model (403)
-/// -> provider key by weight -> forward with retries (then once on the other weighted version, see ForwardAsync)
-/// -> stream back -> audit + usage. Every outcome is audited.
+/// -> route (one provider key, or a pool's members) -> the key's own limit -> forward: one key with retries (then once on
+/// the other weighted version, see ForwardAsync), several keys one attempt each in turn (see FailOverAsync) -> stream
+/// back -> audit + usage. Every outcome is audited.
 /// </summary>
 public sealed partial class RelayHandler(
     ProviderCatalog catalog,
@@ -29,6 +31,8 @@ public sealed partial class RelayHandler(
     IQuotaGate quotas,
     IProviderRouter router,
     ProviderKeyResolver providerKeys,
+    IProviderKeyLimiter limiter,
+    ProviderKeyCircuits circuits,
     UpstreamClient upstream,
     IAuditSink audit,
     SecretRedactor redactor,
@@ -94,7 +98,12 @@ public sealed partial class RelayHandler(
         {
             // Also after a broken stream: tokens the provider reported before it broke still count.
             if (call.Key is { } key && (call.InputTokens is not null || call.OutputTokens is not null))
-                quotas.RecordUsage(key, new TokenUsage(call.InputTokens, call.OutputTokens));
+            {
+                var usage = new TokenUsage(call.InputTokens, call.OutputTokens);
+                quotas.RecordUsage(key, usage);
+                if (call.ServingKey is { } served)
+                    limiter.RecordUsage(served, usage);
+            }
             audit.Enqueue(call.ToRecord(time.GetElapsedTime(call.Started)));
         }
     }
@@ -183,13 +192,13 @@ public sealed partial class RelayHandler(
             return;
         }
 
-        ProviderKeyResolution resolution;
+        ProviderRoute route;
+        ProviderKeyResolution? resolution = null;
         try
         {
-            var route = await router.RouteAsync(key, adapter.Name, aborted).ConfigureAwait(false);
-            resolution = route.Missing is { } missing
-                ? new ProviderKeyResolution(null, missing)
-                : await providerKeys.ResolveAsync(route.Members[0].Key, aborted).ConfigureAwait(false);
+            route = await router.RouteAsync(key, adapter.Name, aborted).ConfigureAwait(false);
+            if (route.Missing is null && route.Members.Count == 1)
+                resolution = await providerKeys.ResolveAsync(route.Members[0].Key, aborted).ConfigureAwait(false);
         }
         catch (SecretStoreException e)
         {
@@ -204,10 +213,15 @@ public sealed partial class RelayHandler(
             await RelayErrors.WriteAsync(context, adapter, call, FuncKeyOpsErrors.StorageUnavailable, retryAfter: TimeSpan.FromSeconds(5)).ConfigureAwait(false);
             return;
         }
-        if (resolution.Key is not { } providerKey)
+        if (route.Missing is null && resolution is null)
+        {
+            await FailOverAsync(context, adapter, call, plan, route, path).ConfigureAwait(false);
+            return;
+        }
+        if (resolution?.Key is not { } providerKey)
         {
             // Waits on an operator (register or activate), so no Retry-After: SDKs would only retry into the same answer.
-            await RelayErrors.WriteAsync(context, adapter, call, resolution.Missing!).ConfigureAwait(false);
+            await RelayErrors.WriteAsync(context, adapter, call, route.Missing ?? resolution!.Value.Missing!).ConfigureAwait(false);
             return;
         }
         call.ProviderKeyName = providerKey.Config.Name;
@@ -225,13 +239,18 @@ public sealed partial class RelayHandler(
     private async Task ForwardAsync(HttpContext context, IProviderAdapter adapter, RelayCall call, RequestPlan plan, Uri upstreamUri, ResolvedProviderKey providerKey)
     {
         // Before sending: a request that cannot be built is the client's error, not an attempt at the provider.
-        if (UpstreamRequestFactory.FindUnsendableHeader(context.Request, adapter) is { } header)
+        if (await RefuseUnsendableHeaderAsync(context, adapter, call).ConfigureAwait(false))
+            return;
+        // The key's own RPM/TPM ceiling holds whichever route uses it; alone, the key has no other member to pass to.
+        var limit = await limiter.TryAcquireAsync(providerKey.Config, context.RequestAborted).ConfigureAwait(false);
+        if (!limit.Allowed)
         {
-            await RelayErrors.WriteAsync(context, adapter, call, FuncKeyOpsErrors.InvalidHeader,
-                $"The {header} header has characters that cannot be forwarded: only visible ASCII, space and tab.").ConfigureAwait(false);
+            LogMemberSkipped(logger, call.RequestId, providerKey.Config.Name, "its rate limit is reached");
+            await RelayErrors.WriteAsync(context, adapter, call, FuncKeyOpsErrors.ProviderKeysBusy, retryAfter: limit.RetryAfter ?? OneSecond).ConfigureAwait(false);
             return;
         }
-        var attempt = await AttemptAsync(context, adapter, call, plan, upstreamUri, providerKey.Value).ConfigureAwait(false);
+        call.ServingKey = providerKey.Config;
+        var attempt = await AttemptAsync(context, adapter, call, plan, upstreamUri, providerKey.Value, circuit: null).ConfigureAwait(false);
         // During a rotation two versions carry weight: one the provider refuses, or that cannot reach it, gets one more
         // try on the other, still before the client's first byte. The failed attempt keeps its own audit row, so a
         // sweep of error rates per version sees it as that version's error while the client sees no error at all.
@@ -241,23 +260,172 @@ public sealed partial class RelayHandler(
             LogRetryingOnOtherVersion(logger, call.RequestId, call.ProviderKeyName, call.ProviderKeyVersion, first.Code, other.Version);
             audit.Enqueue(call.RetryOn(other.Version, first, attempt.UpstreamStatus, time.GetElapsedTime(call.Started)));
             providerKey = other;
-            attempt = await AttemptAsync(context, adapter, call, plan, upstreamUri, providerKey.Value).ConfigureAwait(false);
+            attempt = await AttemptAsync(context, adapter, call, plan, upstreamUri, providerKey.Value, circuit: null).ConfigureAwait(false);
         }
         if (attempt.Failure is { } failure)
         {
             call.UpstreamStatus = attempt.UpstreamStatus;
-            var message = failure == FuncKeyOpsErrors.UpstreamError ? $"The provider failed with status {attempt.UpstreamStatus}." : null;
-            await RelayErrors.WriteAsync(context, adapter, call, failure, message).ConfigureAwait(false);
+            await RelayErrors.WriteAsync(context, adapter, call, failure, FailureMessage(failure, attempt.UpstreamStatus)).ConfigureAwait(false);
             return;
         }
+        await RespondAsync(context, adapter, call, plan, attempt, providerKey.Value).ConfigureAwait(false);
+    }
 
+    /// <summary>
+    /// A route with several provider keys (a pool, or a tenant's key with the platform's as fallback): the members in
+    /// <see cref="MemberOrder"/>, passing by a member whose circuit is open (<see cref="ProviderKeyCircuits"/>) or whose
+    /// own limit refuses, and ONE attempt each (no retries: the next member is the retry) until one answers with
+    /// something the client may see. Connection failure, timeout before headers, 429, 5xx and a refusal of the member's
+    /// key move on to the next member, all before the client's first byte. Every failed attempt is an audit row of its
+    /// own naming its member (<see cref="RelayCall.FailedAttempt"/>); the call's row is the attempt that answered.
+    /// Nobody served: the last attempt's failure (502/504; a 429 of the provider's: 429 <c>provider_keys_busy</c>), or,
+    /// when no member could be tried at all because every one was resting, 429 <c>provider_keys_busy</c>; both with the
+    /// soonest member's Retry-After.
+    /// </summary>
+    private async Task FailOverAsync(HttpContext context, IProviderAdapter adapter, RelayCall call, RequestPlan plan, ProviderRoute route, string path)
+    {
+        if (await RefuseUnsendableHeaderAsync(context, adapter, call).ConfigureAwait(false))
+            return;
+        var aborted = context.RequestAborted;
+        var query = UpstreamRequestFactory.FilterQuery(context.Request, adapter);
+        var tries = new List<FailedTry>(route.Members.Count);
+        var rowsOwned = 0; // how many of the tries' rows are already enqueued
+        TimeSpan? soonest = null;
+        FuncKeyOpsError? missing = null;
+        try
+        {
+            foreach (var member in MemberOrder.For(route, Random.Shared.Next))
+            {
+                var name = member.Key.Name;
+                var circuit = circuits.For(name);
+                if (circuit.Resting() is { } resting)
+                {
+                    soonest = Soonest(soonest, resting);
+                    LogMemberSkipped(logger, call.RequestId, name, "its circuit is open");
+                    continue;
+                }
+                var limit = await limiter.TryAcquireAsync(member.Key, aborted).ConfigureAwait(false);
+                if (!limit.Allowed)
+                {
+                    soonest = Soonest(soonest, limit.RetryAfter ?? OneSecond);
+                    LogMemberSkipped(logger, call.RequestId, name, "its rate limit is reached");
+                    continue;
+                }
+                ProviderKeyResolution resolution;
+                try
+                {
+                    resolution = await providerKeys.ResolveAsync(member.Key, aborted).ConfigureAwait(false);
+                }
+                catch (SecretStoreException e)
+                {
+                    LogProviderKeyUnavailable(logger, call.RequestId, e.Status);
+                    missing = FuncKeyOpsErrors.ProviderKeyUnavailable;
+                    continue;
+                }
+                if (resolution.Key is not { } providerKey)
+                {
+                    missing = resolution.Missing;
+                    LogMemberSkipped(logger, call.RequestId, name, "it has no active version");
+                    continue;
+                }
+                // The deployment is the member's own; the audited model stays the client's.
+                if (!UpstreamPath.TryBuild(member.Key.BaseUrl, DeploymentPath.Map(path, member.Deployments), query, out var upstreamUri))
+                {
+                    await RelayErrors.WriteAsync(context, adapter, call, FuncKeyOpsErrors.InvalidPath).ConfigureAwait(false);
+                    return;
+                }
+
+                call.ProviderKeyName = name;
+                call.ProviderKeyVersion = providerKey.Version;
+                var attempt = await AttemptAsync(context, adapter, call, plan, upstreamUri!, providerKey.Value, circuit).ConfigureAwait(false);
+                if (!attempt.WasSent)
+                {
+                    soonest = Soonest(soonest, circuit.Resting() ?? OneSecond);
+                    LogMemberSkipped(logger, call.RequestId, name, "its circuit is open");
+                    continue;
+                }
+                if (attempt.Failure is { } failure)
+                {
+                    if (failure == FuncKeyOpsErrors.ProviderKeysBusy)
+                        soonest = Soonest(soonest, attempt.RetryAfter ?? circuit.Resting() ?? OneSecond);
+                    tries.Add(new FailedTry(name, providerKey.Version, failure, attempt.UpstreamStatus, time.GetElapsedTime(call.Started)));
+                    LogMemberFailed(logger, call.RequestId, name, providerKey.Version, failure.Code, attempt.UpstreamStatus);
+                    continue;
+                }
+
+                call.ServingKey = member.Key;
+                call.Attempt = tries.Count > 0 ? tries.Count + 1 : null;
+                rowsOwned = EnqueueTries(call, tries, rowsOwned, tries.Count);
+                await RespondAsync(context, adapter, call, plan, attempt, providerKey.Value).ConfigureAwait(false);
+                return;
+            }
+
+            if (tries.Count == 0)
+            {
+                call.ProviderKeyName = call.ProviderKeyVersion = null;
+                if (soonest is { } wait)
+                    await RelayErrors.WriteAsync(context, adapter, call, FuncKeyOpsErrors.ProviderKeysBusy, retryAfter: wait).ConfigureAwait(false);
+                else
+                    await RelayErrors.WriteAsync(context, adapter, call, missing ?? FuncKeyOpsErrors.NoActiveProviderKey).ConfigureAwait(false);
+                return;
+            }
+            // The last attempt is the call's own row: it is the answer the client gets.
+            rowsOwned = EnqueueTries(call, tries, rowsOwned, tries.Count - 1);
+            var last = tries[^1];
+            (call.ProviderKeyName, call.ProviderKeyVersion, call.UpstreamStatus) = (last.ProviderKeyName, last.Version, last.UpstreamStatus);
+            call.Attempt = tries.Count > 1 ? tries.Count : null;
+            rowsOwned = tries.Count;
+            await RelayErrors.WriteAsync(context, adapter, call, last.Failure, FailureMessage(last.Failure, last.UpstreamStatus),
+                last.Failure == FuncKeyOpsErrors.ProviderKeysBusy ? soonest ?? OneSecond : null).ConfigureAwait(false);
+        }
+        finally
+        {
+            // The client gone (or the relay failing) mid-failover: the attempts already made are still audited.
+            EnqueueTries(call, tries, rowsOwned, tries.Count);
+        }
+    }
+
+    /// <summary>Enqueues the rows of tries [<paramref name="from"/>, <paramref name="to"/>) as attempts 1, 2, ...; returns <paramref name="to"/>.</summary>
+    private int EnqueueTries(RelayCall call, List<FailedTry> tries, int from, int to)
+    {
+        for (var i = from; i < to; i++)
+        {
+            var tried = tries[i];
+            audit.Enqueue(call.FailedAttempt(i + 1, tried.ProviderKeyName, tried.Version, tried.Failure, tried.UpstreamStatus, tried.Latency));
+        }
+        return Math.Max(from, to);
+    }
+
+    private static TimeSpan Soonest(TimeSpan? soonest, TimeSpan wait) => soonest is { } known && known <= wait ? known : wait;
+
+    private static string? FailureMessage(FuncKeyOpsError failure, int? upstreamStatus) =>
+        failure == FuncKeyOpsErrors.UpstreamError ? $"The provider failed with status {upstreamStatus}." : null;
+
+    private static readonly TimeSpan OneSecond = TimeSpan.FromSeconds(1);
+
+    /// <summary>A pool member's attempt that failed before the client's first byte, for its audit row.</summary>
+    private readonly record struct FailedTry(string ProviderKeyName, string Version, FuncKeyOpsError Failure, int? UpstreamStatus, TimeSpan Latency);
+
+    /// <summary>Before sending: a request that cannot be built is the client's error, not an attempt at the provider.</summary>
+    private static async ValueTask<bool> RefuseUnsendableHeaderAsync(HttpContext context, IProviderAdapter adapter, RelayCall call)
+    {
+        if (UpstreamRequestFactory.FindUnsendableHeader(context.Request, adapter) is not { } header)
+            return false;
+        await RelayErrors.WriteAsync(context, adapter, call, FuncKeyOpsErrors.InvalidHeader,
+            $"The {header} header has characters that cannot be forwarded: only visible ASCII, space and tab.").ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>Relays the answer an attempt got (headers already in): a 4xx as read, else streamed, with its usage read on the way.</summary>
+    private async Task RespondAsync(HttpContext context, IProviderAdapter adapter, RelayCall call, RequestPlan plan, UpstreamAttempt attempt, string providerKeyValue)
+    {
         using (var response = attempt.Response!)
         {
             call.Status = (int)response.StatusCode;
             if (attempt.ErrorBody is { } error)
             {
                 // Some providers quote the rejected key in error details: never let ours reach the client.
-                await UpstreamErrorBody.WriteRedactedAsync(error, response, context.Response, providerKey.Value, context.RequestAborted).ConfigureAwait(false);
+                await UpstreamErrorBody.WriteRedactedAsync(error, response, context.Response, providerKeyValue, context.RequestAborted).ConfigureAwait(false);
                 return;
             }
             var isEventStream = IsEventStream(response);
@@ -298,14 +466,20 @@ public sealed partial class RelayHandler(
     /// </summary>
     // Pooled: every call makes at least one attempt, and the hot path should not pay a state machine box for it.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<UpstreamAttempt> AttemptAsync(HttpContext context, IProviderAdapter adapter, RelayCall call, RequestPlan plan, Uri upstreamUri, string providerKey)
+    private async ValueTask<UpstreamAttempt> AttemptAsync(HttpContext context, IProviderAdapter adapter, RelayCall call, RequestPlan plan, Uri upstreamUri, string providerKey,
+        ProviderKeyCircuits.MemberCircuit? circuit)
     {
         HttpResponseMessage response;
         try
         {
-            response = await upstream.SendAsync(
-                () => UpstreamRequestFactory.Create(context.Request, adapter, upstreamUri, plan.UpstreamBody, providerKey),
-                context.RequestAborted).ConfigureAwait(false);
+            HttpRequestMessage Build() => UpstreamRequestFactory.Create(context.Request, adapter, upstreamUri, plan.UpstreamBody, providerKey);
+            response = circuit is null
+                ? await upstream.SendAsync(Build, context.RequestAborted).ConfigureAwait(false)
+                : await circuit.SendAsync(token => upstream.SendOnceAsync(Build, token), context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (BrokenCircuitException)
+        {
+            return UpstreamAttempt.NotSent;
         }
         catch (TimeoutRejectedException)
         {
@@ -324,6 +498,9 @@ public sealed partial class RelayHandler(
             // Also for a stream, which has sent nothing yet.
             if (status is StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden)
                 return RejectProviderKey(call, status);
+            // A pool member's 429 is the member's, not the call's: the next member may serve.
+            if (circuit is not null && status == StatusCodes.Status429TooManyRequests)
+                return UpstreamAttempt.Failed(FuncKeyOpsErrors.ProviderKeysBusy, status) with { RetryAfter = UpstreamClient.RetryAfter(response) };
             // Retries are spent: one clear gateway error rather than whatever the provider's failure page was.
             if (status >= 500)
                 return UpstreamAttempt.Failed(FuncKeyOpsErrors.UpstreamError, status);
@@ -416,6 +593,12 @@ public sealed partial class RelayHandler(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Relay call {RequestId}: provider key {ProviderKeyName} version {ProviderKeyVersion} failed ({ErrorCode}); retrying once on version {OtherVersion}")]
     private static partial void LogRetryingOnOtherVersion(ILogger logger, string requestId, string? providerKeyName, string? providerKeyVersion, string errorCode, string otherVersion);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Relay call {RequestId}: provider key {ProviderKeyName} passed by: {Reason}")]
+    private static partial void LogMemberSkipped(ILogger logger, string requestId, string providerKeyName, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Relay call {RequestId}: provider key {ProviderKeyName} version {ProviderKeyVersion} failed ({ErrorCode}, upstream status {UpstreamStatus}); trying the route's next provider key")]
+    private static partial void LogMemberFailed(ILogger logger, string requestId, string providerKeyName, string providerKeyVersion, string errorCode, int? upstreamStatus);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Relay call {RequestId}: upstream stalled, {Provider} (provider key {ProviderKeyName}) sent nothing for {IdleTimeout} mid-answer; the call was ended")]
     private static partial void LogUpstreamStalled(ILogger logger, string requestId, string provider, string? providerKeyName, TimeSpan idleTimeout);

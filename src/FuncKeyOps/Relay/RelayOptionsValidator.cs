@@ -28,6 +28,7 @@ internal sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
         // A timer takes at most about 49 days; a day is already far past any stream a provider keeps open.
         if (options.StreamIdleTimeout <= TimeSpan.Zero || options.StreamIdleTimeout > MaxStreamIdleTimeout)
             failures.Add("Relay:StreamIdleTimeout must be positive and at most 1 day.");
+        ValidateCircuit(options.Circuit, failures);
         for (var i = 0; i < options.TrustedProxies.Count; i++)
         {
             if (!IpAllowList.TryParse(options.TrustedProxies[i], out _, out var error))
@@ -35,4 +36,22 @@ internal sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
         }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+
+    // Polly's own bounds (it would refuse these at the first pool call, far from the setting that caused it).
+    private static void ValidateCircuit(MemberCircuitOptions circuit, List<string> failures)
+    {
+        if (circuit.FailureRatio is <= 0 or > 1 || double.IsNaN(circuit.FailureRatio))
+            failures.Add("Relay:Circuit:FailureRatio must be above 0 and at most 1.");
+        if (circuit.MinimumThroughput < 2)
+            failures.Add("Relay:Circuit:MinimumThroughput must be at least 2.");
+        if (circuit.SamplingDuration < MinCircuitDuration || circuit.SamplingDuration > MaxCircuitDuration)
+            failures.Add("Relay:Circuit:SamplingDuration must be from 0.5 s to 1 day.");
+        if (circuit.BreakDuration < MinCircuitDuration || circuit.BreakDuration > MaxCircuitDuration)
+            failures.Add("Relay:Circuit:BreakDuration must be from 0.5 s to 1 day.");
+        if (circuit.MaxBreakDuration < circuit.BreakDuration || circuit.MaxBreakDuration > MaxCircuitDuration)
+            failures.Add("Relay:Circuit:MaxBreakDuration must be at least Relay:Circuit:BreakDuration and at most 1 day.");
+    }
+
+    private static readonly TimeSpan MinCircuitDuration = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan MaxCircuitDuration = TimeSpan.FromDays(1);
 }

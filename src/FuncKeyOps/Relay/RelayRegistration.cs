@@ -13,6 +13,8 @@ public static class RelayRegistration
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RelayOptions>, RelayOptionsValidator>());
         // One pooled upstream handler for the process, like IHttpClientFactory would share, without its rotation churn.
         services.TryAddSingleton<UpstreamClient>();
+        // One breaker per provider key for the process: every call of this instance sees a member out at once.
+        services.TryAddSingleton<ProviderKeyCircuits>();
         services.TryAddSingleton<RelayHandler>();
         return services;
     }

@@ -14,6 +14,7 @@ public sealed class UpstreamClient : IDisposable
 {
     private readonly HttpMessageInvoker _invoker;
     private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
+    private readonly ResiliencePipeline<HttpResponseMessage> _once;
 
     public UpstreamClient(IOptions<RelayOptions> options, TimeProvider time, HttpMessageHandler? handler = null)
     {
@@ -31,6 +32,7 @@ public sealed class UpstreamClient : IDisposable
             })
             .AddTimeout(relay.UpstreamTimeout)
             .Build();
+        _once = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time }.AddTimeout(relay.UpstreamTimeout).Build();
     }
 
     /// <summary>
@@ -39,7 +41,17 @@ public sealed class UpstreamClient : IDisposable
     /// when the provider could not be reached.
     /// </summary>
     public ValueTask<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> build, CancellationToken cancellationToken) =>
-        _pipeline.ExecuteAsync(
+        SendAsync(_pipeline, build, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="SendAsync(Func{HttpRequestMessage}, CancellationToken)"/> with no retries: one attempt within
+    /// <see cref="RelayOptions.UpstreamTimeout"/>, for a pool member, whose retry is the next member.
+    /// </summary>
+    public ValueTask<HttpResponseMessage> SendOnceAsync(Func<HttpRequestMessage> build, CancellationToken cancellationToken) =>
+        SendAsync(_once, build, cancellationToken);
+
+    private ValueTask<HttpResponseMessage> SendAsync(ResiliencePipeline<HttpResponseMessage> pipeline, Func<HttpRequestMessage> build, CancellationToken cancellationToken) =>
+        pipeline.ExecuteAsync(
             static async (state, token) =>
             {
                 using var request = state.build();
@@ -65,8 +77,9 @@ public sealed class UpstreamClient : IDisposable
         status is HttpStatusCode.TooManyRequests or HttpStatusCode.InternalServerError or HttpStatusCode.BadGateway
             or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout || (int)status == 529;
 
-    // Null lets the strategy use its own jittered backoff.
-    private static TimeSpan? RetryAfter(HttpResponseMessage? response)
+    /// <summary>The response's Retry-After as a wait (a date in the past is zero); null when it has none.</summary>
+    // Null lets the retry strategy use its own jittered backoff.
+    internal static TimeSpan? RetryAfter(HttpResponseMessage? response)
     {
         if (response?.Headers.RetryAfter is not { } header)
             return null;

@@ -137,8 +137,8 @@ public static class RelayKeySpecValidator
                 errors.Add($"providerKeys: {Quote(value)} is not a provider; use {string.Join(", ", KnownProviders)}.");
             else if (providers.Length > 0 && !providers.Contains(provider))
                 errors.Add($"providerKeys: {provider} is not in the key's providers.");
-            else if (!FuncKeyOps.ProviderKeys.ProviderKeyName.IsWellFormed(target))
-                errors.Add($"providerKeys.{provider}: a provider key or pool name is 1-{FuncKeyOps.ProviderKeys.ProviderKeyName.MaxLength} letters, digits or '-'.");
+            else if (!FuncKeyOps.ProviderKeys.ProviderKeyNames.IsValid(target))
+                errors.Add($"providerKeys.{provider}: a provider key or pool name is 1-{FuncKeyOps.ProviderKeys.ProviderKeyNames.MaxLength} letters, digits or '-'.");
             else if (!result.TryAdd(provider, target!))
                 errors.Add($"providerKeys: {provider} is named twice.");
         }

@@ -1,3 +1,5 @@
+using FuncKeyOps.Pools;
+using FuncKeyOps.Quotas;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -8,9 +10,11 @@ public static class RoutingRegistration
 {
     public static IServiceCollection AddProviderRouting(this IServiceCollection services, IConfiguration configuration)
     {
-        services.TryAddSingleton<IPoolDirectory, NoPools>();
+        services.TryAddSingleton<PoolRegistry>();
+        services.TryAddSingleton<IPoolDirectory>(sp => sp.GetRequiredService<PoolRegistry>());
         services.TryAddSingleton<ITenantKeyDirectory, NoTenantKeys>();
-        services.TryAddSingleton<IProviderKeyLimiter, UnlimitedProviderKeys>();
+        // Provider-key ceilings are kept on the quota ledger: needs AddQuotas' QuotaGate (AddFuncKeyOps adds both).
+        services.TryAddSingleton<IProviderKeyLimiter, ProviderKeyLimiter>();
         services.TryAddSingleton<IProviderRouter, ProviderRouter>();
         return services;
     }

@@ -7,6 +7,7 @@ public static class TableKeys
 {
     public const string RelayKeyPartition = "client";
     public const string ProviderPartition = "provider";
+    public const string PoolPartition = "pool";
 
     /// <summary>
     /// <c>yyyyMMddHHmm-{shard}</c>, the shard being the second within the minute and a hash shard (<c>ssNN</c>):

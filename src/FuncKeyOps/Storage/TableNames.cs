@@ -7,6 +7,8 @@ public static class TableNames
 {
     public const string RelayKeys = "clientkeys"; // the table name DESIGN.md gives the relay keys
     public const string ProviderKeys = "providerkeys";
+    /// <summary>Pools of provider keys (<c>Pools/PoolRegistry</c>).</summary>
+    public const string Pools = "providerpools";
     public const string Rotations = "rotations";
     public const string Usage = "usage";
     public const string Anomalies = "anomalies";

@@ -9,8 +9,9 @@ public sealed class RecordedRequest
 {
     private readonly TaskCompletionSource _aborted = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    internal RecordedRequest(string method, string path, string query, IReadOnlyDictionary<string, string> headers, byte[] body, string requestId)
+    internal RecordedRequest(string method, string path, string query, IReadOnlyDictionary<string, string> headers, byte[] body, string requestId, DateTimeOffset received)
     {
+        Received = received;
         Method = method;
         Path = path;
         Query = query;
@@ -20,6 +21,9 @@ public sealed class RecordedRequest
     }
 
     public string Method { get; }
+
+    /// <summary>When the request arrived (the wall clock, as the relay's own waits such as a Retry-After run on it).</summary>
+    public DateTimeOffset Received { get; }
 
     /// <summary>Path only, e.g. <c>/v1/chat/completions</c>.</summary>
     public string Path { get; }
@@ -55,6 +59,7 @@ public sealed class RecordedRequest
 
     internal static async Task<RecordedRequest> CaptureAsync(HttpContext context, string requestId, CancellationToken ct)
     {
+        var received = DateTimeOffset.UtcNow;
         var request = context.Request;
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (name, values) in request.Headers)
@@ -64,6 +69,6 @@ public sealed class RecordedRequest
 
         using var buffer = new MemoryStream();
         await request.Body.CopyToAsync(buffer, ct);
-        return new RecordedRequest(request.Method, request.Path.Value ?? "/", request.QueryString.Value ?? "", headers, buffer.ToArray(), requestId);
+        return new RecordedRequest(request.Method, request.Path.Value ?? "/", request.QueryString.Value ?? "", headers, buffer.ToArray(), requestId, received);
     }
 }

@@ -1,0 +1,141 @@
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json;
+using Azure.Data.Tables;
+using FuncKeyOps.Audit;
+using FuncKeyOps.ProviderKeys;
+using FuncKeyOps.RelayKeys;
+using FuncKeyOps.Routing;
+using FuncKeyOps.Storage;
+using FuncKeyOps.Testing.Providers;
+using FuncKeyOps.Tests.Relay;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FuncKeyOps.Tests.Routing;
+
+/// <summary>
+/// Two fake Azure OpenAI "regions" (east, west) behind the Server host: a provider key each (its own base URL and
+/// value), a pool over both, and a relay key bound to the pool. Calls are Azure's own wire format.
+/// </summary>
+internal sealed class PoolRegions : IAsyncDisposable
+{
+    public const string PoolName = "aoai-regions";
+    public const string EastKey = "aoai-east";
+    public const string WestKey = "aoai-west";
+    public const string Deployment = "gpt-4o-mini";
+
+    private PoolRegions(RelayHost host, FakeAzureOpenAI east, FakeAzureOpenAI west)
+    {
+        Host = host;
+        East = east;
+        West = west;
+    }
+
+    public RelayHost Host { get; }
+    public FakeAzureOpenAI East { get; }
+    public FakeAzureOpenAI West { get; }
+    public string RelayKeyId { get; private set; } = "";
+    private string Secret { get; set; } = "";
+
+    /// <param name="westDeployments">West's names for the client's deployments (its own region's names).</param>
+    public static async Task<PoolRegions> StartAsync(PoolMode mode = PoolMode.Ordered, int eastWeight = 1, int westWeight = 1,
+        IReadOnlyDictionary<string, string>? westDeployments = null, IDictionary<string, string?>? settings = null, IProviderKeyLimiter? limiter = null)
+    {
+        var pools = new InTestPools();
+        var host = await RelayHost.StartAsync(settings: settings, configure: builder =>
+        {
+            builder.Services.AddSingleton<IPoolDirectory>(pools);
+            if (limiter is not null)
+                builder.Services.AddSingleton(limiter);
+        });
+        FakeAzureOpenAI? east = null, west = null;
+        try
+        {
+            const string eastValue = "east-0123456789abcdef0123456789abcdef", westValue = "west-0123456789abcdef0123456789abcdef";
+            east = await FakeAzureOpenAI.StartAsync(eastValue);
+            west = await FakeAzureOpenAI.StartAsync(westValue);
+            var regions = new PoolRegions(host, east, west);
+            await regions.RegisterKeyAsync(EastKey, east, eastValue);
+            await regions.RegisterKeyAsync(WestKey, west, westValue);
+            pools.Put(new ProviderKeyPool
+            {
+                Name = PoolName,
+                Provider = "azure-openai",
+                Mode = mode,
+                Members =
+                [
+                    new PoolMember { KeyName = EastKey, Weight = eastWeight },
+                    new PoolMember { KeyName = WestKey, Weight = westWeight, Deployments = westDeployments ?? new Dictionary<string, string>() },
+                ],
+            });
+            await regions.CreateBoundRelayKeyAsync();
+            return regions;
+        }
+        catch
+        {
+            if (east is not null)
+                await east.DisposeAsync();
+            if (west is not null)
+                await west.DisposeAsync();
+            await host.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>A chat completion through the relay, as an Azure OpenAI client sends it.</summary>
+    public async Task<(int Status, string Body, string? RetryAfter)> ChatAsync()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"api/relay/azure-openai/openai/deployments/{Deployment}/chat/completions?api-version=2024-10-21")
+        {
+            Content = new StringContent("""{"messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("api-key", Secret);
+        using var response = await Host.Client.SendAsync(request);
+        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(), response.Headers.RetryAfter?.ToString());
+    }
+
+    public Task<IReadOnlyList<AuditRecord>> RowsAsync() => Host.RowsAsync(RelayKeyId);
+
+    public async ValueTask DisposeAsync()
+    {
+        await Host.DisposeAsync();
+        await East.DisposeAsync();
+        await West.DisposeAsync();
+    }
+
+    private async Task RegisterKeyAsync(string name, FakeAzureOpenAI region, string value)
+    {
+        // As a completed activation leaves it: the version tagged active and carrying all routing weight.
+        var version = Host.Server.Vault.SetSecretDirect(name, value, new Dictionary<string, string> { ["state"] = "active" });
+        await Host.Services.GetRequiredService<ProviderKeyRegistry>().PutAsync(new ProviderKeyConfig
+        {
+            Name = name,
+            Provider = "azure-openai",
+            BaseUrl = region.BaseUri,
+            SecretName = name,
+            Weights = new Dictionary<string, int> { [version] = ProviderKeyActivation.FullWeight },
+        });
+    }
+
+    // The binding as the relay key row stores it (RelayKey.ProviderKeys); written before the key's first call, so no
+    // cached copy of the row exists yet.
+    private async Task CreateBoundRelayKeyAsync()
+    {
+        var (key, secret) = await Host.CreateRelayKeyAsync();
+        var table = await Host.Services.GetRequiredService<TableStore>().GetTableAsync(TableNames.RelayKeys, CancellationToken.None);
+        var row = (await table.GetEntityAsync<RelayKeyEntity>(TableKeys.RelayKeyPartition, key.Id)).Value;
+        row.ProviderKeys = JsonSerializer.Serialize(new Dictionary<string, string> { ["azure-openai"] = PoolName });
+        await table.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace);
+        (RelayKeyId, Secret) = (key.Id, secret);
+    }
+
+    private sealed class InTestPools : IPoolDirectory
+    {
+        private readonly ConcurrentDictionary<string, ProviderKeyPool> _pools = new(StringComparer.Ordinal);
+
+        public void Put(ProviderKeyPool pool) => _pools[pool.Name] = pool;
+
+        public ValueTask<ProviderKeyPool?> FindAsync(string name, CancellationToken cancellationToken = default) =>
+            new(_pools.TryGetValue(name, out var pool) ? pool : null);
+    }
+}
