@@ -597,7 +597,7 @@ public sealed partial class RelayHandler(
     [LoggerMessage(Level = LogLevel.Debug, Message = "Relay call {RequestId}: provider key {ProviderKeyName} passed by: {Reason}")]
     private static partial void LogMemberSkipped(ILogger logger, string requestId, string providerKeyName, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Relay call {RequestId}: provider key {ProviderKeyName} version {ProviderKeyVersion} failed ({ErrorCode}, upstream status {UpstreamStatus}); trying the route's next provider key")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Relay call {RequestId}: provider key {ProviderKeyName} version {ProviderKeyVersion} failed ({ErrorCode}, upstream status {UpstreamStatus}); the route's next provider key, if any, is tried")]
     private static partial void LogMemberFailed(ILogger logger, string requestId, string providerKeyName, string providerKeyVersion, string errorCode, int? upstreamStatus);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Relay call {RequestId}: upstream stalled, {Provider} (provider key {ProviderKeyName}) sent nothing for {IdleTimeout} mid-answer; the call was ended")]

@@ -1,5 +1,8 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using FuncKeyOps.Audit;
+using FuncKeyOps.ProviderKeys;
+using FuncKeyOps.Providers;
 using FuncKeyOps.Routing;
 
 namespace FuncKeyOps.Tests.Routing;
@@ -23,6 +26,7 @@ public class PoolFailoverTests
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(15));
         while (!backInRotation.IsCompleted)
         {
+            deadline.Token.ThrowIfCancellationRequested(); // east never back: fail rather than call forever
             var (status, body, _) = await regions.ChatAsync();
             Assert.True(status == 200, body);
             calls++;
@@ -154,5 +158,76 @@ public class PoolFailoverTests
         Assert.Equal(calls, regions.East.Requests.Count + regions.West.Requests.Count);
         Assert.InRange(regions.West.Requests.Count, 1, calls / 2);
         Assert.All(await regions.RowsAsync(), r => Assert.Null(r.Attempt));
+    }
+
+    [Fact]
+    public async Task A_Retry_After_longer_than_MaxBreakDuration_takes_a_member_out_for_MaxBreakDuration_only_and_is_logged()
+    {
+        await using var regions = await PoolRegions.StartAsync(settings: new Dictionary<string, string?>
+        {
+            ["Relay:Circuit:BreakDuration"] = "00:00:00.500",
+            ["Relay:Circuit:MaxBreakDuration"] = "00:00:01",
+        });
+        regions.East.FailNext(429, times: 2, retryAfter: TimeSpan.FromHours(1));
+        var backInRotation = regions.East.WaitForRequestsAsync(3);
+
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        while (!backInRotation.IsCompleted)
+        {
+            deadline.Token.ThrowIfCancellationRequested(); // east never back: fail rather than call forever
+            Assert.Equal(200, (await regions.ChatAsync()).Status);
+            await Task.WhenAny(backInRotation, Task.Delay(50, deadline.Token));
+        }
+
+        var east = regions.East.Requests;
+        Assert.InRange(east[2].Received - east[1].Received, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2.5));
+        Assert.Contains(regions.Host.Server.Logs.Lines, line => line.Contains("Relay:Circuit:MaxBreakDuration", StringComparison.Ordinal)
+            && line.Contains(PoolRegions.EastKey, StringComparison.Ordinal) && line.Contains("01:00:00", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_member_over_its_own_limit_is_passed_by_unsent_and_the_tokens_count_against_the_member_that_served()
+    {
+        var limiter = new RefusingLimiter(PoolRegions.EastKey, TimeSpan.FromSeconds(7));
+        await using var regions = await PoolRegions.StartAsync(limiter: limiter);
+
+        var (status, body, _) = await regions.ChatAsync();
+
+        Assert.True(status == 200, body);
+        Assert.Empty(regions.East.Requests);
+        Assert.Single(regions.West.Requests);
+        Assert.Equal([PoolRegions.EastKey, PoolRegions.WestKey], limiter.Asked);
+        var row = Assert.Single(await regions.RowsAsync());
+        Assert.Equal((PoolRegions.WestKey, null), (row.ProviderKeyName, row.Attempt));
+        var (key, usage) = Assert.Single(limiter.Recorded);
+        Assert.Equal((PoolRegions.WestKey, regions.West.Usage.InputTokens, regions.West.Usage.OutputTokens), (key, usage.InputTokens, usage.OutputTokens));
+
+        // Both refused (east by its limit, west by its own): 429 with the soonest room of the two, nothing sent.
+        limiter.Refuse(PoolRegions.WestKey, TimeSpan.FromSeconds(3));
+        var (busy, _, retryAfter) = await regions.ChatAsync();
+        Assert.Equal((429, "3"), (busy, retryAfter));
+        Assert.Single(regions.West.Requests);
+    }
+
+    /// <summary>Refuses the keys it is told to, with their room-again time, and records what it is asked and told.</summary>
+    private sealed class RefusingLimiter : IProviderKeyLimiter
+    {
+        private readonly ConcurrentDictionary<string, TimeSpan> _refused = new(StringComparer.Ordinal);
+
+        public RefusingLimiter(string key, TimeSpan retryAfter) => Refuse(key, retryAfter);
+
+        public ConcurrentQueue<string> AskedQueue { get; } = new();
+        public IReadOnlyList<string> Asked => [.. AskedQueue];
+        public ConcurrentQueue<(string Key, TokenUsage Usage)> Recorded { get; } = new();
+
+        public void Refuse(string key, TimeSpan retryAfter) => _refused[key] = retryAfter;
+
+        public ValueTask<ProviderKeyLimitDecision> TryAcquireAsync(ProviderKeyConfig key, CancellationToken cancellationToken = default)
+        {
+            AskedQueue.Enqueue(key.Name);
+            return new(_refused.TryGetValue(key.Name, out var wait) ? new ProviderKeyLimitDecision(false, wait) : ProviderKeyLimitDecision.Allow);
+        }
+
+        public void RecordUsage(ProviderKeyConfig key, TokenUsage usage) => Recorded.Enqueue((key.Name, usage));
     }
 }

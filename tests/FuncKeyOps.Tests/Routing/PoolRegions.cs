@@ -1,8 +1,9 @@
-using System.Collections.Concurrent;
+using System.Net;
 using System.Text;
 using System.Text.Json;
 using Azure.Data.Tables;
 using FuncKeyOps.Audit;
+using FuncKeyOps.Pools;
 using FuncKeyOps.ProviderKeys;
 using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Routing;
@@ -10,6 +11,7 @@ using FuncKeyOps.Storage;
 using FuncKeyOps.Testing.Providers;
 using FuncKeyOps.Tests.Relay;
 using Microsoft.Extensions.DependencyInjection;
+using static FuncKeyOps.Tests.ProviderKeys.ProviderKeyCalls;
 
 namespace FuncKeyOps.Tests.Routing;
 
@@ -41,13 +43,7 @@ internal sealed class PoolRegions : IAsyncDisposable
     public static async Task<PoolRegions> StartAsync(PoolMode mode = PoolMode.Ordered, int eastWeight = 1, int westWeight = 1,
         IReadOnlyDictionary<string, string>? westDeployments = null, IDictionary<string, string?>? settings = null, IProviderKeyLimiter? limiter = null)
     {
-        var pools = new InTestPools();
-        var host = await RelayHost.StartAsync(settings: settings, configure: builder =>
-        {
-            builder.Services.AddSingleton<IPoolDirectory>(pools);
-            if (limiter is not null)
-                builder.Services.AddSingleton(limiter);
-        });
+        var host = await RelayHost.StartAsync(settings: settings, configure: limiter is null ? null : builder => builder.Services.AddSingleton(limiter));
         FakeAzureOpenAI? east = null, west = null;
         try
         {
@@ -57,17 +53,17 @@ internal sealed class PoolRegions : IAsyncDisposable
             var regions = new PoolRegions(host, east, west);
             await regions.RegisterKeyAsync(EastKey, east, eastValue);
             await regions.RegisterKeyAsync(WestKey, west, westValue);
-            pools.Put(new ProviderKeyPool
+            var (pool, _) = await AdminAsync(host, HttpMethod.Put, $"pools/{PoolName}", new
             {
-                Name = PoolName,
-                Provider = "azure-openai",
-                Mode = mode,
-                Members =
-                [
-                    new PoolMember { KeyName = EastKey, Weight = eastWeight },
-                    new PoolMember { KeyName = WestKey, Weight = westWeight, Deployments = westDeployments ?? new Dictionary<string, string>() },
-                ],
+                provider = "azure-openai",
+                mode = PoolModes.Name(mode),
+                members = new object[]
+                {
+                    new { key = EastKey, weight = eastWeight },
+                    new { key = WestKey, weight = westWeight, deployments = westDeployments ?? new Dictionary<string, string>() },
+                },
             });
+            Assert.Equal(HttpStatusCode.Created, pool.StatusCode);
             await regions.CreateBoundRelayKeyAsync();
             return regions;
         }
@@ -127,15 +123,5 @@ internal sealed class PoolRegions : IAsyncDisposable
         row.ProviderKeys = JsonSerializer.Serialize(new Dictionary<string, string> { ["azure-openai"] = PoolName });
         await table.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace);
         (RelayKeyId, Secret) = (key.Id, secret);
-    }
-
-    private sealed class InTestPools : IPoolDirectory
-    {
-        private readonly ConcurrentDictionary<string, ProviderKeyPool> _pools = new(StringComparer.Ordinal);
-
-        public void Put(ProviderKeyPool pool) => _pools[pool.Name] = pool;
-
-        public ValueTask<ProviderKeyPool?> FindAsync(string name, CancellationToken cancellationToken = default) =>
-            new(_pools.TryGetValue(name, out var pool) ? pool : null);
     }
 }
