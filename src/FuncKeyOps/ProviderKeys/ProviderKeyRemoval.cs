@@ -19,6 +19,8 @@ public sealed class ProviderKeyRemoval(ProviderKeyRegistry registry, RotationSto
             return RemovalOutcome.NotFound;
         if (await IsRotatingAsync(config, cancellationToken).ConfigureAwait(false))
             return RemovalOutcome.RotationRunning;
+        // A pool written with this key while it is being removed keeps it as a member that no longer exists: the
+        // router skips such a member, so the pool's others serve on.
         if ((await pools.PoolsWithMemberAsync(name, cancellationToken).ConfigureAwait(false)).Count > 0)
             return RemovalOutcome.PoolMember;
         var sameProvider = all.Where(c => c.Provider == config.Provider).ToList();
