@@ -10,7 +10,7 @@
 # Knobs (environment): BENCH_DURATION (10s per wrk run), BENCH_WARMUP (5s per warm-up round), BENCH_WARMUP_ROUNDS (12),
 # BENCH_WARMUP_TOLERANCE_PCT (5: warm-up ends when two rounds in a row agree this closely), BENCH_REPEAT (5 rounds at
 # 32 connections, every target once per round; ratios within a round, their median counts), BENCH_STREAM_COUNT (200),
-# BENCH_CHUNKS (5), BENCH_CHUNK_DELAY_MS (20), BENCH_TARGETS ("direct bare relay relay-offbox portkey"),
+# BENCH_CHUNKS (5), BENCH_CHUNK_DELAY_MS (20), BENCH_TARGETS ("direct bare relay relay-pool relay-offbox portkey"),
 # BENCH_SERVER_ENV (extra VAR=value words for the Server host only, e.g. "DOTNET_gcServer=1"),
 # BENCH_SKIP_BUILD=1 (reuse the last Release build), BENCH_AZURITE_NODE_ARGS (node flags for Azurite, e.g. "--cpu-prof").
 # Prints a summary (also written to bench/relay/results.txt); exits 0 whether or not the targets are met,
@@ -32,7 +32,7 @@ AZURITE_STORE="${BENCH_AZURITE_STORE:-memory}" # memory: --inMemoryPersistence (
 QUIET_MAX_S="${BENCH_QUIET_MAX_S:-60}"
 CHUNKS="${BENCH_CHUNKS:-5}"
 CHUNK_DELAY_MS="${BENCH_CHUNK_DELAY_MS:-20}"
-TARGETS="${BENCH_TARGETS:-direct bare relay relay-offbox portkey}"
+TARGETS="${BENCH_TARGETS:-direct bare relay relay-pool relay-offbox portkey}"
 read -r -a SERVER_ENV <<<"${BENCH_SERVER_ENV:-}"
 CONFIG=Release
 TFM=net10.0
@@ -243,6 +243,23 @@ configure_relay() {
   rm -f "$RUN_DIR/admin-response.json"
   [[ "$RELAY_KEY" == fko_* ]] || die "no relay key was created"
   log "relay key created (tenant bench), provider key openai-bench -> fake upstream"
+  [[ " $TARGETS " == *" relay-pool "* ]] && configure_pool
+  return 0
+}
+
+# relay-pool: the same Server host, a relay key bound to a weighted pool of two provider keys (both against the one
+# fake upstream, so only the relay's work differs from the relay target's: the pool's lookup and member selection).
+configure_pool() {
+  admin PUT provider-keys/openai-bench-2 \
+    "{\"provider\":\"openai\",\"baseUrl\":\"$UPSTREAM_URL\",\"secretName\":\"openai-bench-2\"}" >/dev/null
+  admin POST provider-keys/openai-bench-2/versions "{\"value\":\"$UPSTREAM_KEY\",\"activate\":true}" >/dev/null
+  admin PUT pools/openai-bench-pool \
+    '{"provider":"openai","mode":"weighted","members":[{"key":"openai-bench","weight":1},{"key":"openai-bench-2","weight":1}]}' >/dev/null
+  RELAY_POOL_KEY="$(admin POST relay-keys '{"tenant":"bench","name":"relay-pool-bench","providerKeys":{"openai":"openai-bench-pool"}}' \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')"
+  rm -f "$RUN_DIR/admin-response.json"
+  [[ "$RELAY_POOL_KEY" == fko_* ]] || die "no relay key bound to the pool was created"
+  log "relay key bound to pool openai-bench-pool (openai-bench, openai-bench-2, weighted 1:1) -> fake upstream"
 }
 
 start_bare() {
@@ -279,7 +296,7 @@ target_url() {
   case "$1" in
     direct) echo "$UPSTREAM_URL/v1/chat/completions" ;;
     bare) echo "$BARE_URL/api/relay/openai/v1/chat/completions" ;;
-    relay) echo "$SERVER_URL/api/relay/openai/v1/chat/completions" ;;
+    relay | relay-pool) echo "$SERVER_URL/api/relay/openai/v1/chat/completions" ;;
     relay-offbox) echo "$OFFBOX_URL/api/relay/openai/v1/chat/completions" ;;
     portkey) echo "$PORTKEY_URL/v1/chat/completions" ;;
   esac
@@ -289,6 +306,7 @@ target_headers() {
     direct) echo "Authorization: Bearer $UPSTREAM_KEY" ;;
     bare) echo "Authorization: Bearer client-key-ignored" ;;
     relay | relay-offbox) echo "Authorization: Bearer $RELAY_KEY" ;;
+    relay-pool) echo "Authorization: Bearer $RELAY_POOL_KEY" ;;
     portkey) echo "x-portkey-provider: openai|x-portkey-custom-host: $UPSTREAM_URL/v1|Authorization: Bearer $UPSTREAM_KEY" ;;
   esac
 }
@@ -296,7 +314,7 @@ target_pid() {
   case "$1" in
     direct) echo "" ;;
     bare) echo "$BARE_PID" ;;
-    relay) echo "$SERVER_PID" ;;
+    relay | relay-pool) echo "$SERVER_PID" ;;
     relay-offbox) echo "$OFFBOX_PID" ;;
     portkey) echo "$PORTKEY_PID" ;;
   esac
@@ -479,9 +497,9 @@ streams = dict(l.rstrip("\n").split(" ", 1) for l in open(stream_info) if l.stri
 
 out = []
 w = out.append
-order = ["direct", "bare", "relay", "relay-offbox", "portkey"]
+order = ["direct", "bare", "relay", "relay-pool", "relay-offbox", "portkey"]
 names = {"direct": "direct upstream", "bare": "bare proxy (YARP)", "relay": "FuncKeyOps relay",
-         "relay-offbox": "relay, storage off", "portkey": "Portkey gateway"}
+         "relay-pool": "relay, 2-key pool", "relay-offbox": "relay, storage off", "portkey": "Portkey gateway"}
 
 def ms(us):
     return f"{us / 1000:.3f}"
@@ -563,19 +581,20 @@ w("Throughput ratios (32 connections: the median of the ratios within each round
 for conc in ("1", "32"):
     rb, rp = ratio("relay", "bare", conc), ratio("relay", "portkey", conc)
     ro = ratio("relay-offbox", "bare", conc)
+    rpool = ratio("relay-pool", "relay", conc)
     w(f"  {conc:>2} connections: relay/bare = {'-' if rb is None else f'{rb:.2f}'}   relay/portkey = {'-' if rp is None else f'{rp:.2f}'}"
-      f"   relay (storage off)/bare = {'-' if ro is None else f'{ro:.2f}'}")
+      f"   relay (storage off)/bare = {'-' if ro is None else f'{ro:.2f}'}   pool/relay = {'-' if rpool is None else f'{rpool:.2f}'}")
 if rounds:
     present = [t for t in order if any(t in r for r in rounds.values())]
-    run_order = [t for t in ("direct", "bare", "portkey", "relay-offbox", "relay") if t in present]  # as main() runs them
+    run_order = [t for t in ("direct", "bare", "portkey", "relay-offbox", "relay-pool", "relay") if t in present]  # as main() runs them
     w("  32 connections by round (req/s; each round runs every target once, in this order: "
       + ", ".join(names[t] for t in run_order) + "):")
     w("  " + f"{'round':<7}" + "".join(f"{names[t]:>20}" for t in present)
-      + "".join(f"{h:>12}" for h, a, b in (("relay/bare", "relay", "bare"), ("off/bare", "relay-offbox", "bare")) if a in present and b in present))
+      + "".join(f"{h:>12}" for h, a, b in (("relay/bare", "relay", "bare"), ("off/bare", "relay-offbox", "bare"), ("pool/relay", "relay-pool", "relay")) if a in present and b in present))
     for n, r in sorted(rounds.items()):
         cells = "".join(f"{r[t]:>20.0f}" if t in r else f"{'-':>20}" for t in present)
         cells += "".join(f"{r[a] / r[b]:>12.2f}" if r.get(a) and r.get(b) else f"{'-':>12}"
-                         for a, b in (("relay", "bare"), ("relay-offbox", "bare")) if a in present and b in present)
+                         for a, b in (("relay", "bare"), ("relay-offbox", "bare"), ("relay-pool", "relay")) if a in present and b in present)
         w(f"  {n:<7}{cells}")
 w("")
 
@@ -614,6 +633,8 @@ ro = ratio("relay-offbox", "bare", "32")
 w(f"  {verdict(None if rb is None else rb >= 0.6)}  relay throughput >= 60% of bare proxy (32 conns, Azurite on these cores): {fmt(rb, '{:.0%}')}")
 w(f"  {verdict(None if ro is None else ro >= 0.6)}  relay throughput >= 60% of bare proxy (32 conns, storage off the box): {fmt(ro, '{:.0%}')}")
 w(f"  {verdict(None if rp is None else rp >= 5)}  relay throughput >= 5x Portkey (32 conns): {fmt(rp, '{:.2f}x')}")
+rpool = ratio("relay-pool", "relay", "32")
+w(f"  {verdict(None if rpool is None else rpool >= 0.95)}  relay bound to a 2-key pool >= 95% of the single-key relay (32 conns, same round): {fmt(rpool, '{:.0%}')}")
 w(f"  {verdict(None if add50 is None else add50 < 0.5)}  relay p50 added latency < 0.5 ms (1 conn, wrk): {fmt(add50, '{:.3f} ms')}"
   + ("" if raw50 is None else f" (sequential probe, uncorrected: {raw50:.3f} ms)"))
 w(f"  {verdict(None if ttfb is None else ttfb < 1)}  relay streaming TTFB added < 1 ms (p50): {fmt(ttfb, '{:.3f} ms')}")
@@ -784,7 +805,7 @@ main() {
     [[ "${STREAMS[$t]}" == yes ]] && run_stream "$t"
   done
   local wrk_order=() name
-  for name in direct bare portkey relay-offbox relay; do [[ " $TARGETS " == *" $name "* ]] && wrk_order+=("$name"); done
+  for name in direct bare portkey relay-offbox relay-pool relay; do [[ " $TARGETS " == *" $name "* ]] && wrk_order+=("$name"); done
   for t in "${wrk_order[@]}"; do
     wait_quiet "$(target_pid "$t")" >/dev/null
     warm_and_c1 "$t" "$(target_url "$t")" "$(target_headers "$t")" "$(target_pid "$t")"

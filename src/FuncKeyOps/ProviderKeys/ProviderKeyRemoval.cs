@@ -23,6 +23,8 @@ public sealed class ProviderKeyRemoval(ProviderKeyRegistry registry, RotationSto
                 return new(RemovalOutcome.NotFound);
             if (await IsRotatingAsync(config, cancellationToken).ConfigureAwait(false))
                 return new(RemovalOutcome.RotationRunning);
+            // A pool written with this key while it is being removed keeps it as a member that no longer exists: the
+            // router skips such a member, so the pool's others serve on.
             if ((await pools.PoolsWithMemberAsync(name, cancellationToken).ConfigureAwait(false)).Count > 0)
                 return new(RemovalOutcome.PoolMember);
             // The default serves every unbound relay key: it goes only once another key is made default, or alone.

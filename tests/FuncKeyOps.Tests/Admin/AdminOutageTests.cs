@@ -20,6 +20,7 @@ public class AdminOutageTests
         ["PUT provider-keys/{name}"] = """{"provider":"openai","baseUrl":"https://api.openai.com"}""",
         ["POST provider-keys/{name}/versions"] = """{"value":"sk-fake-outage"}""",
         ["POST provider-keys/{name}/rotations"] = """{"strategy":"immediate","reason":"outage"}""",
+        ["PUT pools/{name}"] = """{"provider":"openai","members":[{"key":"openai-main"}]}""",
     };
 
     /// <summary>Every admin route of the library's table, as both hosts map it.</summary>
