@@ -17,6 +17,7 @@ public sealed class RelayKeyPatch
     public int? Rpm { get; set => field = Mark(value); }
     public long? DailyTokens { get; set => field = Mark(value); }
     public long? MonthlyTokens { get; set => field = Mark(value); }
+    public IReadOnlyList<string>? Scopes { get; set => field = Mark(value); }
 
     /// <summary>Whether the patch names the field (the property's name), so null can mean "clear" and absent "keep".</summary>
     public bool Has(string property) => _present.Contains(property);

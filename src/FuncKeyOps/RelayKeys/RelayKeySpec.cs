@@ -15,4 +15,6 @@ public sealed record RelayKeySpec
     public int? Rpm { get; init; }
     public long? DailyTokens { get; init; }
     public long? MonthlyTokens { get; init; }
+    /// <summary>What the key may do besides relaying (<see cref="RelayKeyScopes"/>). Empty or null: relaying only.</summary>
+    public IReadOnlyList<string>? Scopes { get; init; }
 }

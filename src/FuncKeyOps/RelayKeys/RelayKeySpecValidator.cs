@@ -23,6 +23,7 @@ public static class RelayKeySpecValidator
         var providers = Providers(spec.Providers, errors);
         var models = Models(spec.Models, errors);
         var networks = Networks(spec.AllowedIps, errors);
+        var scopes = Scopes(spec.Scopes, errors);
 
         if (spec.ExpiresAt is { } expires && expires <= now)
             errors.Add($"expiresAt {expires:O} is not in the future.");
@@ -44,6 +45,7 @@ public static class RelayKeySpecValidator
             Rpm = spec.Rpm,
             DailyTokens = spec.DailyTokens,
             MonthlyTokens = spec.MonthlyTokens,
+            Scopes = scopes,
             Status = RelayKeyStatus.Active,
             CreatedAt = now,
         };
@@ -64,6 +66,7 @@ public static class RelayKeySpecValidator
         NotNullList(patch.Has(nameof(RelayKeyPatch.Providers)), patch.Providers, "providers", errors);
         NotNullList(patch.Has(nameof(RelayKeyPatch.Models)), patch.Models, "models", errors);
         NotNullList(patch.Has(nameof(RelayKeyPatch.AllowedIps)), patch.AllowedIps, "allowedIps", errors);
+        NotNullList(patch.Has(nameof(RelayKeyPatch.Scopes)), patch.Scopes, "scopes", errors);
         if (errors.Count > 0)
             throw new RelayKeyValidationException(errors);
 
@@ -79,6 +82,7 @@ public static class RelayKeySpecValidator
             Rpm = patch.Has(nameof(RelayKeyPatch.Rpm)) ? patch.Rpm : key.Rpm,
             DailyTokens = patch.Has(nameof(RelayKeyPatch.DailyTokens)) ? patch.DailyTokens : key.DailyTokens,
             MonthlyTokens = patch.Has(nameof(RelayKeyPatch.MonthlyTokens)) ? patch.MonthlyTokens : key.MonthlyTokens,
+            Scopes = patch.Has(nameof(RelayKeyPatch.Scopes)) ? patch.Scopes : key.Scopes,
         };
         return ToKey(spec, key.Id, now) with
         {
@@ -114,6 +118,20 @@ public static class RelayKeySpecValidator
                 errors.Add($"providers: {Quote(value)} is not a provider; use {string.Join(", ", KnownProviders)}.");
             else if (!result.Contains(provider))
                 result.Add(provider);
+        }
+        return [.. result];
+    }
+
+    private static string[] Scopes(IReadOnlyList<string>? values, List<string> errors)
+    {
+        var result = new List<string>();
+        foreach (var value in values ?? [])
+        {
+            var scope = value?.Trim().ToLowerInvariant() ?? "";
+            if (!RelayKeyScopes.All.Contains(scope))
+                errors.Add($"scopes: {Quote(value)} is not a scope; use {string.Join(", ", RelayKeyScopes.All)}.");
+            else if (!result.Contains(scope))
+                result.Add(scope);
         }
         return [.. result];
     }

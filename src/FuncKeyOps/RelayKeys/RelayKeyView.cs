@@ -19,6 +19,7 @@ internal sealed record RelayKeyView
     public int? Rpm { get; init; }
     public long? DailyTokens { get; init; }
     public long? MonthlyTokens { get; init; }
+    public required IReadOnlyList<string> Scopes { get; init; }
     public required string Status { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
 
@@ -35,6 +36,7 @@ internal sealed record RelayKeyView
         Rpm = key.Rpm,
         DailyTokens = key.DailyTokens,
         MonthlyTokens = key.MonthlyTokens,
+        Scopes = key.Scopes,
         Status = RelayKeyEntity.StatusText(key.Status),
         CreatedAt = key.CreatedAt,
     };

@@ -1,3 +1,4 @@
+using FuncKeyOps.Tenants;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -9,7 +10,7 @@ public static class RoutingRegistration
     public static IServiceCollection AddProviderRouting(this IServiceCollection services, IConfiguration configuration)
     {
         services.TryAddSingleton<IPoolDirectory, NoPools>();
-        services.TryAddSingleton<ITenantKeyDirectory, NoTenantKeys>();
+        services.AddTenants();
         services.TryAddSingleton<IProviderKeyLimiter, UnlimitedProviderKeys>();
         services.TryAddSingleton<IProviderRouter, ProviderRouter>();
         return services;
