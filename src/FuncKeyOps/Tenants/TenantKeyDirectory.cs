@@ -26,7 +26,10 @@ public sealed class TenantKeyDirectory : ITenantKeyDirectory
         _registry = registry;
         _usage = usage;
         _tenants = new RefreshingCache<string, TenantRecord>(nameof(TenantKeyDirectory), options.Value.CachePolicy,
-            (tenant, cancellationToken) => store.GetAsync(tenant, cancellationToken), StorageReadFailure.Is, time, logger, StringComparer.Ordinal);
+            // A tenant without rows is cached as an empty record, not as absent: absence is not served through a storage
+            // outage, and the relay must keep serving every tenant while Table Storage is down, as the registry does.
+            async (tenant, cancellationToken) => await store.GetAsync(tenant, cancellationToken).ConfigureAwait(false) ?? TenantRecord.None(tenant),
+            StorageReadFailure.Is, time, logger, StringComparer.Ordinal);
     }
 
     public async ValueTask<TenantKeyRoute> FindAsync(string tenant, string provider, CancellationToken cancellationToken = default)

@@ -125,8 +125,7 @@ public sealed class TenantKeyService(
     }
 
     public async Task<TenantRecord> GetPolicyAsync(string tenant, CancellationToken cancellationToken) =>
-        await tenants.GetAsync(tenant, cancellationToken).ConfigureAwait(false)
-            ?? new TenantRecord(tenant, false, new Dictionary<string, TenantKeyRecord>());
+        await tenants.GetAsync(tenant, cancellationToken).ConfigureAwait(false) ?? TenantRecord.None(tenant);
 
     public async Task SetPolicyAsync(string tenant, bool fallbackToPlatform, CancellationToken cancellationToken)
     {
