@@ -7,6 +7,8 @@ public enum AdminAuthOutcome
     Missing,
     /// <summary>The header does not hold the admin key.</summary>
     Wrong,
-    /// <summary>The admin key could not be read from Key Vault and none is cached.</summary>
+    /// <summary>The admin key could not be read from Key Vault and none is cached (or a relay key could not be checked).</summary>
     Unavailable,
+    /// <summary>A valid credential that may not make this call (tenant routes: another tenant's relay key, no byok scope).</summary>
+    Forbidden,
 }

@@ -7,23 +7,27 @@ using Microsoft.Extensions.Options;
 namespace FuncKeyOps.Admin;
 
 /// <summary>
-/// The gate every admin handler runs behind, in both hosts: checks the admin key, bounds the call's time on the
+/// The gate every admin (and tenant) handler runs behind, in both hosts: checks the admin key (or the tenant's credential), bounds the call's time on the
 /// stores (<see cref="AdminOptions.StorageTimeout"/>, 503 with Retry-After beyond it), and leaves an
 /// <see cref="AdminEvent"/> for every change and every failed authentication.
 /// </summary>
 public static partial class AdminEndpoint
 {
-    /// <summary>A row of <see cref="Hosting.Routes.Admin"/>, as either host routed it.</summary>
+    /// <summary>A row of <see cref="Hosting.Routes.Admin"/> or <see cref="Hosting.Routes.Tenant"/>, as either host routed it.</summary>
     public static Task RunAsync(HttpContext context, Hosting.ApiRoute route)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(route);
         // The admin event names the row's template, whichever host routed the call.
         context.Items[AdminTrail.RouteItem] = route;
-        return RunAsync(context, new Func<HttpContext, Task>(route.Handler));
+        return RunAsync(context, new Func<HttpContext, Task>(route.Handler),
+            route.Access == Hosting.RouteAccess.Tenant ? Tenants.TenantGate.CheckAsync : CheckAdminKeyAsync);
     }
 
-    public static async Task RunAsync(HttpContext context, Func<HttpContext, Task> handler)
+    public static Task RunAsync(HttpContext context, Func<HttpContext, Task> handler) => RunAsync(context, handler, CheckAdminKeyAsync);
+
+    /// <param name="check">Who the caller is: the admin key (<see cref="CheckAdminKeyAsync"/>) or a tenant's credential.</param>
+    internal static async Task RunAsync(HttpContext context, Func<HttpContext, Task> handler, Func<HttpContext, CancellationToken, Task<GateCheck>> check)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(handler);
@@ -34,20 +38,19 @@ public static partial class AdminEndpoint
         var time = services.GetRequiredService<TimeProvider>();
         var options = services.GetRequiredService<IOptions<AdminOptions>>().Value;
         var arrived = time.GetUtcNow();
-        var presented = context.Request.Headers[AdminAuth.HeaderName].ToString();
 
         // Handlers pass context.RequestAborted to every storage call, so bounding that token bounds them all.
         var requestAborted = context.RequestAborted;
         using var timeout = new CancellationTokenSource(options.StorageTimeout, time);
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, timeout.Token);
         context.RequestAborted = bounded.Token;
-        var outcome = AdminAuthOutcome.Unavailable;
+        var gate = new GateCheck(AdminAuthOutcome.Unavailable, null);
         var storageDown = false;
         var failed = false;
         try
         {
-            outcome = await services.GetRequiredService<AdminAuth>().CheckAsync(presented, bounded.Token).ConfigureAwait(false);
-            await AnswerAsync(context, outcome, handler, options.StorageTimeout).ConfigureAwait(false);
+            gate = await check(context, bounded.Token).ConfigureAwait(false);
+            await AnswerAsync(context, gate, handler, options.StorageTimeout).ConfigureAwait(false);
         }
         catch (Exception e) when (!context.Response.HasStarted && !requestAborted.IsCancellationRequested
             && (e is OperationCanceledException && timeout.IsCancellationRequested || StorageFailure.Is(e)))
@@ -67,41 +70,52 @@ public static partial class AdminEndpoint
         finally
         {
             context.RequestAborted = requestAborted;
-            if (AdminTrail.Records(context.Request.Method, outcome))
-                await RecordAsync(context, outcome, arrived, presented, storageDown, failed, requestAborted.IsCancellationRequested).ConfigureAwait(false);
+            if (AdminTrail.Records(context.Request.Method, gate.Outcome))
+                await RecordAsync(context, gate, arrived, storageDown, failed, requestAborted.IsCancellationRequested).ConfigureAwait(false);
         }
     }
 
-    private static async Task RecordAsync(HttpContext context, AdminAuthOutcome outcome, DateTimeOffset arrived, string presented,
+    /// <summary>The admin key in <see cref="AdminAuth.HeaderName"/>; the actor is its fingerprint.</summary>
+    internal static async Task<GateCheck> CheckAdminKeyAsync(HttpContext context, CancellationToken cancellationToken)
+    {
+        var presented = context.Request.Headers[AdminAuth.HeaderName].ToString();
+        var outcome = await context.RequestServices.GetRequiredService<AdminAuth>().CheckAsync(presented, cancellationToken).ConfigureAwait(false);
+        return new GateCheck(outcome, string.IsNullOrEmpty(presented) ? null : AdminTrail.Fingerprint(presented));
+    }
+
+    private static async Task RecordAsync(HttpContext context, GateCheck gate, DateTimeOffset arrived,
         bool storageDown, bool failed, bool clientLeft)
     {
         var trail = context.RequestServices.GetRequiredService<AdminTrail>();
         int? status = failed && !context.Response.HasStarted
             ? clientLeft ? FuncKeyOpsErrors.ClientClosedRequest.Status : StatusCodes.Status500InternalServerError
             : null;
-        var adminEvent = trail.Describe(context, arrived, presented, status);
-        if (outcome is AdminAuthOutcome.Missing or AdminAuthOutcome.Wrong)
-            trail.LogFailedAuthentication(adminEvent, outcome);
+        var adminEvent = trail.Describe(context, arrived, gate.Actor, status);
+        if (gate.Outcome is AdminAuthOutcome.Missing or AdminAuthOutcome.Wrong or AdminAuthOutcome.Forbidden)
+            trail.LogFailedAuthentication(adminEvent, gate.Outcome);
         // Before the gate returns, so the caller's answer completes only once the change it made is on record.
         await trail.RecordAsync(adminEvent, storageDown).ConfigureAwait(false);
     }
 
-    private static async Task AnswerAsync(HttpContext context, AdminAuthOutcome outcome, Func<HttpContext, Task> handler, TimeSpan storageTimeout)
+    private static async Task AnswerAsync(HttpContext context, GateCheck gate, Func<HttpContext, Task> handler, TimeSpan storageTimeout)
     {
-        switch (outcome)
+        switch (gate.Outcome)
         {
             case AdminAuthOutcome.Authorized:
                 await handler(context).ConfigureAwait(false);
                 return;
             case AdminAuthOutcome.Missing:
-                await ApiErrors.WriteAsync(context, FuncKeyOpsErrors.Unauthorized, $"The {AdminAuth.HeaderName} header is required.").ConfigureAwait(false);
+                await ApiErrors.WriteAsync(context, gate.Error ?? FuncKeyOpsErrors.Unauthorized, gate.Message ?? $"The {AdminAuth.HeaderName} header is required.").ConfigureAwait(false);
                 return;
             case AdminAuthOutcome.Wrong:
-                await ApiErrors.WriteAsync(context, FuncKeyOpsErrors.Unauthorized).ConfigureAwait(false);
+                await ApiErrors.WriteAsync(context, gate.Error ?? FuncKeyOpsErrors.Unauthorized, gate.Message).ConfigureAwait(false);
+                return;
+            case AdminAuthOutcome.Forbidden:
+                await ApiErrors.WriteAsync(context, gate.Error ?? FuncKeyOpsErrors.Forbidden, gate.Message).ConfigureAwait(false);
                 return;
             default:
                 // The vault is what failed here, so the same wait as for any other store.
-                await ApiErrors.WriteAsync(context, FuncKeyOpsErrors.AdminKeyUnavailable, retryAfter: storageTimeout).ConfigureAwait(false);
+                await ApiErrors.WriteAsync(context, gate.Error ?? FuncKeyOpsErrors.AdminKeyUnavailable, gate.Message, retryAfter: storageTimeout).ConfigureAwait(false);
                 return;
         }
     }

@@ -37,10 +37,11 @@ public sealed partial class AdminTrail(
     /// dashboards that poll would bury the changes among them.
     /// </summary>
     public static bool Records(string method, AdminAuthOutcome outcome) =>
-        outcome is AdminAuthOutcome.Missing or AdminAuthOutcome.Wrong || !(HttpMethods.IsGet(method) || HttpMethods.IsHead(method));
+        outcome is AdminAuthOutcome.Missing or AdminAuthOutcome.Wrong or AdminAuthOutcome.Forbidden || !(HttpMethods.IsGet(method) || HttpMethods.IsHead(method));
 
+    /// <param name="actor">Who called: the admin key's <see cref="Fingerprint"/>, or <c>relay-key:{id}</c> on a tenant route; null when nobody said.</param>
     /// <param name="status">The status the call ended with, when not the response's (the handler threw).</param>
-    public AdminEvent Describe(HttpContext context, DateTimeOffset arrived, string? presentedKey, int? status = null)
+    public AdminEvent Describe(HttpContext context, DateTimeOffset arrived, string? actor, int? status = null)
     {
         ArgumentNullException.ThrowIfNull(context);
         var pattern = RoutePatternOf(context);
@@ -49,7 +50,7 @@ public sealed partial class AdminTrail(
         {
             Id = Guid.CreateVersion7(arrived).ToString("N"),
             Time = arrived,
-            Actor = string.IsNullOrEmpty(presentedKey) ? null : Fingerprint(presentedKey),
+            Actor = actor,
             SourceIp = _sourceAddress.Resolve(context)?.ToString(),
             Method = context.Request.Method,
             Route = pattern is null ? "(unrouted)" : RouteBelowPrefix(pattern.RawText ?? ""),

@@ -40,6 +40,9 @@ public static class FuncKeyOpsErrors
     public static readonly FuncKeyOpsError NoActiveProviderKey = new("no_active_provider_key", StatusCodes.Status503ServiceUnavailable, "The provider key has no active version yet; an operator must activate one.");
     /// <summary>The provider key or pool a relay key is bound to is not registered (for this provider): an operator's fix.</summary>
     public static readonly FuncKeyOpsError BoundProviderKeyMissing = new("bound_provider_key_missing", StatusCodes.Status503ServiceUnavailable, "The provider key or pool this relay key is bound to is not registered.");
+    /// <summary>The tenant brings its own key for this provider, has none stored now, and its policy keeps it off the platform's key.</summary>
+    public static readonly FuncKeyOpsError TenantKeyMissing = new("tenant_key_missing", StatusCodes.Status503ServiceUnavailable,
+        "Your tenant brings its own key for this provider and has none stored; store one (PUT /api/tenants/{tenant}/provider-keys/{provider}).");
     public static readonly FuncKeyOpsError ProviderKeyUnavailable = new("provider_key_unavailable", StatusCodes.Status502BadGateway, "The provider key could not be read from Key Vault.");
 
     // Relay: the provider.
@@ -84,6 +87,10 @@ public static class FuncKeyOpsErrors
         Status = StatusCodes.Status422UnprocessableEntity,
         Message = "The provider refused the value; nothing was changed.",
     };
+    /// <summary>A tenant's own key refused by the provider when stored (BYOK): the tenant's input, so 400; nothing was stored.</summary>
+    public static readonly FuncKeyOpsError TenantKeyRejected = new("tenant_key_rejected", StatusCodes.Status400BadRequest, "The provider refused the key; nothing was stored.");
+    /// <summary>A relay key of another tenant, or one without the scope the call needs.</summary>
+    public static readonly FuncKeyOpsError Forbidden = new("forbidden", StatusCodes.Status403Forbidden, "This credential may not make this call.");
     public static readonly FuncKeyOpsError ProviderUnreachable = new("provider_unreachable", StatusCodes.Status502BadGateway, "The provider could not be reached to validate the value; nothing was changed.");
     public static readonly FuncKeyOpsError ProviderValidationFailed = new("provider_validation_failed", StatusCodes.Status502BadGateway, "The provider's answer to the validation call says nothing about the value; nothing was changed.");
 
@@ -93,11 +100,11 @@ public static class FuncKeyOpsErrors
         InvalidRequestBody, InvalidRequest, RequestBodyTimeout, RequestTooLarge,
         InvalidPath, InvalidHeader, UnknownProvider, ModelUnreadable, ModelNotAllowed,
         InvalidRelayKey, ProviderNotAllowed, IpNotAllowed, RateLimited, DailyTokens, MonthlyTokens,
-        AuditUnavailable, RelayKeyUnavailable, NoProviderKey, NoActiveProviderKey, BoundProviderKeyMissing, ProviderKeyUnavailable,
+        AuditUnavailable, RelayKeyUnavailable, NoProviderKey, NoActiveProviderKey, BoundProviderKeyMissing, TenantKeyMissing, ProviderKeyUnavailable,
         ProviderKeyRejected, UpstreamTimeout, UpstreamUnreachable, UpstreamError, ProviderKeysBusy, UpstreamStreamBroken, UpstreamStalled,
         ClientClosedRequest, RelayError,
         Unauthorized, AdminKeyUnavailable, StorageUnavailable, NotFound, MethodNotAllowed, Conflict, ProviderKeyInUse, RotationRunning,
-        VersionUnusable, ProviderKeyValueRejected, ProviderUnreachable, ProviderValidationFailed,
+        VersionUnusable, ProviderKeyValueRejected, TenantKeyRejected, Forbidden, ProviderUnreachable, ProviderValidationFailed,
     ];
 
     /// <summary>

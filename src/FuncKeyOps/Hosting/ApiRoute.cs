@@ -30,9 +30,9 @@ public sealed class ApiRoute
 
     public bool Answers(string method) => AnswersEveryMethod || Methods.Any(m => string.Equals(m, method, StringComparison.OrdinalIgnoreCase));
 
-    /// <summary>The call as routed: admin routes behind the admin gate, the others straight to their handler.</summary>
+    /// <summary>The call as routed: admin and tenant routes behind the admin gate, the others straight to their handler.</summary>
     public Task RunAsync(HttpContext context) =>
-        Access == RouteAccess.Admin ? Admin.AdminEndpoint.RunAsync(context, this) : Handler(context);
+        Access is RouteAccess.Admin or RouteAccess.Tenant ? Admin.AdminEndpoint.RunAsync(context, this) : Handler(context);
 
     /// <summary>A route parameter's value, as routing or <see cref="Admin.AdminDispatcher"/> matched it.</summary>
     public static string? Value(HttpContext context, string name) =>

@@ -10,7 +10,7 @@ public static class EndpointMapping
     public static IEndpointRouteBuilder MapFuncKeyOps(this IEndpointRouteBuilder endpoints)
     {
         var api = endpoints.MapGroup("/api");
-        foreach (var route in Routes.Public)
+        foreach (var route in Routes.Public.Concat(Routes.Tenant))
             Map(api, route);
         // /api/admin as designed; /api/manage too, the one prefix the Functions host can serve.
         foreach (var prefix in new[] { Routes.AdminPrefix, Routes.ManagePrefix })

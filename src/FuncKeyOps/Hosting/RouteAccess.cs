@@ -11,4 +11,10 @@ public enum RouteAccess
 
     /// <summary>The admin key, checked by <see cref="Admin.AdminEndpoint"/>; on Azure Functions a function key too.</summary>
     Admin,
+
+    /// <summary>
+    /// The admin key, or a relay key of the route's tenant carrying the <c>byok</c> scope, both checked by
+    /// <see cref="Tenants.TenantGate"/> behind the admin gate. Functions level Anonymous: tenants hold no function key.
+    /// </summary>
+    Tenant,
 }

@@ -6,6 +6,7 @@ using FuncKeyOps.ProviderKeys;
 using FuncKeyOps.Relay;
 using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Rotation;
+using FuncKeyOps.Tenants;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using static Microsoft.AspNetCore.Http.HttpMethods;
@@ -14,8 +15,8 @@ namespace FuncKeyOps.Hosting;
 
 /// <summary>
 /// Every route of the service, in one table both hosts map: the Server host endpoint by endpoint
-/// (<see cref="EndpointMapping"/>), the Functions host with one trigger each for health and the relay and ONE
-/// admin trigger that dispatches through <see cref="AdminDispatcher"/>. A new admin call is one row of
+/// (<see cref="EndpointMapping"/>), the Functions host with one trigger each for health and the relay, ONE
+/// admin trigger that dispatches through <see cref="AdminDispatcher"/> and ONE tenant trigger (<see cref="RouteMatcher.Tenant"/>). A new admin call is one row of
 /// <see cref="Admin"/> here and nothing else: both hosts, the admin trail and the route test pick it up.
 /// </summary>
 public static class Routes
@@ -31,6 +32,12 @@ public static class Routes
 
     /// <summary>The Functions host's one admin trigger; <see cref="AdminDispatcher"/> finds the row for the rest.</summary>
     public const string ManageTrigger = ManagePrefix + "/{**path}";
+
+    /// <summary>The tenant-scoped API's prefix (below <c>/api</c>, beside the admin API, not under it: tenants call it).</summary>
+    public const string TenantPrefix = "tenants";
+
+    /// <summary>The Functions host's one tenant trigger; <see cref="RouteMatcher.Tenant"/> finds the row for the rest.</summary>
+    public const string TenantTrigger = TenantPrefix + "/{**path}";
 
     /// <summary>The admin API, templates below the admin prefix. Every row runs behind <see cref="AdminEndpoint"/>.</summary>
     public static IReadOnlyList<ApiRoute> Admin { get; } =
@@ -59,6 +66,19 @@ public static class Routes
         AdminRoute(Get, "audit", AuditAdminHandlers.QueryAsync),
         AdminRoute(Get, "usage", UsageAdminHandlers.SummarizeAsync),
         AdminRoute(Get, "admin-events", AdminEventHandlers.ListAsync),
+        AdminRoute(Get, "tenants/{tenant}/policy", c => TenantHandlers.GetPolicyAsync(c, TenantOf(c))),
+        AdminRoute(Put, "tenants/{tenant}/policy", c => TenantHandlers.PutPolicyAsync(c, TenantOf(c))),
+    ];
+
+    /// <summary>
+    /// The tenant-scoped API, templates below <c>/api</c>: the admin or a relay key of the tenant with the <c>byok</c>
+    /// scope (<see cref="TenantGate"/>), behind the admin gate like the admin rows (storage bound, admin trail).
+    /// </summary>
+    public static IReadOnlyList<ApiRoute> Tenant { get; } =
+    [
+        TenantRoute(Put, TenantPrefix + "/{tenant}/provider-keys/{provider}", c => TenantHandlers.PutKeyAsync(c, TenantOf(c), ProviderOf(c))),
+        TenantRoute(Get, TenantPrefix + "/{tenant}/provider-keys/{provider}", c => TenantHandlers.GetKeyAsync(c, TenantOf(c), ProviderOf(c))),
+        TenantRoute(Delete, TenantPrefix + "/{tenant}/provider-keys/{provider}", c => TenantHandlers.DeleteKeyAsync(c, TenantOf(c), ProviderOf(c))),
     ];
 
     /// <summary>The routes outside the admin API.</summary>
@@ -69,11 +89,16 @@ public static class Routes
             .HandleAsync(c, ApiRoute.Value(c, "provider")!, ApiRoute.Value(c, "path"))),
     ];
 
-    public static IEnumerable<ApiRoute> All => Public.Concat(Admin);
+    public static IEnumerable<ApiRoute> All => Public.Concat(Admin).Concat(Tenant);
 
     private static ApiRoute AdminRoute(string method, string template, RequestDelegate handler) =>
         new(template, [method], RouteAccess.Admin, handler);
 
+    private static ApiRoute TenantRoute(string method, string template, RequestDelegate handler) =>
+        new(template, [method], RouteAccess.Tenant, handler);
+
+    private static string TenantOf(HttpContext context) => ApiRoute.Value(context, "tenant")!;
+    private static string ProviderOf(HttpContext context) => ApiRoute.Value(context, "provider")!;
     private static string Id(HttpContext context) => ApiRoute.Value(context, "id")!;
     private static string Name(HttpContext context) => ApiRoute.Value(context, "name")!;
 }

@@ -19,6 +19,7 @@ public sealed class RelayKeyPatch
     public long? MonthlyTokens { get; set => field = Mark(value); }
     /// <summary>Replaces the whole binding map; null (or {}) clears it, so every provider uses its default key.</summary>
     public IReadOnlyDictionary<string, string>? ProviderKeys { get; set => field = Mark(value); }
+    public IReadOnlyList<string>? Scopes { get; set => field = Mark(value); }
 
     /// <summary>Whether the patch names the field (the property's name), so null can mean "clear" and absent "keep".</summary>
     public bool Has(string property) => _present.Contains(property);

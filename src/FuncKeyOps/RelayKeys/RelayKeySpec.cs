@@ -17,4 +17,6 @@ public sealed record RelayKeySpec
     public long? MonthlyTokens { get; init; }
     /// <summary>Provider -> the provider key or pool its calls use; a provider not named uses its default key.</summary>
     public IReadOnlyDictionary<string, string>? ProviderKeys { get; init; }
+    /// <summary>What the key may do besides relaying (<see cref="RelayKeyScopes"/>). Empty or null: relaying only.</summary>
+    public IReadOnlyList<string>? Scopes { get; init; }
 }

@@ -24,6 +24,7 @@ public static class RelayKeySpecValidator
         var models = Models(spec.Models, errors);
         var networks = Networks(spec.AllowedIps, errors);
         var bindings = Bindings(spec.ProviderKeys, providers, errors);
+        var scopes = Scopes(spec.Scopes, errors);
 
         if (spec.ExpiresAt is { } expires && expires <= now)
             errors.Add($"expiresAt {expires:O} is not in the future.");
@@ -46,6 +47,7 @@ public static class RelayKeySpecValidator
             DailyTokens = spec.DailyTokens,
             MonthlyTokens = spec.MonthlyTokens,
             ProviderKeys = bindings,
+            Scopes = scopes,
             Status = RelayKeyStatus.Active,
             CreatedAt = now,
         };
@@ -66,6 +68,7 @@ public static class RelayKeySpecValidator
         NotNullList(patch.Has(nameof(RelayKeyPatch.Providers)), patch.Providers, "providers", errors);
         NotNullList(patch.Has(nameof(RelayKeyPatch.Models)), patch.Models, "models", errors);
         NotNullList(patch.Has(nameof(RelayKeyPatch.AllowedIps)), patch.AllowedIps, "allowedIps", errors);
+        NotNullList(patch.Has(nameof(RelayKeyPatch.Scopes)), patch.Scopes, "scopes", errors);
         if (errors.Count > 0)
             throw new RelayKeyValidationException(errors);
 
@@ -82,6 +85,7 @@ public static class RelayKeySpecValidator
             DailyTokens = patch.Has(nameof(RelayKeyPatch.DailyTokens)) ? patch.DailyTokens : key.DailyTokens,
             MonthlyTokens = patch.Has(nameof(RelayKeyPatch.MonthlyTokens)) ? patch.MonthlyTokens : key.MonthlyTokens,
             ProviderKeys = patch.Has(nameof(RelayKeyPatch.ProviderKeys)) ? patch.ProviderKeys : key.ProviderKeys,
+            Scopes = patch.Has(nameof(RelayKeyPatch.Scopes)) ? patch.Scopes : key.Scopes,
         };
         return ToKey(spec, key.Id, now) with
         {
@@ -143,6 +147,20 @@ public static class RelayKeySpecValidator
                 errors.Add($"providerKeys: {provider} is named twice.");
         }
         return result;
+    }
+
+    private static string[] Scopes(IReadOnlyList<string>? values, List<string> errors)
+    {
+        var result = new List<string>();
+        foreach (var value in values ?? [])
+        {
+            var scope = value?.Trim().ToLowerInvariant() ?? "";
+            if (!RelayKeyScopes.All.Contains(scope))
+                errors.Add($"scopes: {Quote(value)} is not a scope; use {string.Join(", ", RelayKeyScopes.All)}.");
+            else if (!result.Contains(scope))
+                result.Add(scope);
+        }
+        return [.. result];
     }
 
     private static string[] Models(IReadOnlyList<string>? values, List<string> errors)

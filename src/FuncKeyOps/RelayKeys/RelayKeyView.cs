@@ -20,6 +20,7 @@ internal sealed record RelayKeyView
     public long? DailyTokens { get; init; }
     public long? MonthlyTokens { get; init; }
     public required IReadOnlyDictionary<string, string> ProviderKeys { get; init; }
+    public required IReadOnlyList<string> Scopes { get; init; }
     public required string Status { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
 
@@ -37,6 +38,7 @@ internal sealed record RelayKeyView
         DailyTokens = key.DailyTokens,
         MonthlyTokens = key.MonthlyTokens,
         ProviderKeys = key.ProviderKeys,
+        Scopes = key.Scopes,
         Status = RelayKeyEntity.StatusText(key.Status),
         CreatedAt = key.CreatedAt,
     };

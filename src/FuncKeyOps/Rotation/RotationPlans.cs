@@ -14,6 +14,13 @@ public static class RotationPlans
 
     public static readonly IReadOnlyList<int> CanaryWeights = [1, 5, 10, 25, 50, 100];
 
+    /// <summary>
+    /// Only the revoke of a version that already serves nothing, after <paramref name="grace"/>: a replacement made
+    /// outside a rotation (a tenant storing a new value of its own key, validated and activated at once) leaves the
+    /// old version to the engine, so its revoke survives restarts and runs in either host.
+    /// </summary>
+    public static RotationPlan RevokeAfterGrace(TimeSpan grace) => new([RotationStep.Revoke(grace), RotationStep.Rollback()]);
+
     /// <param name="holdsOverride">The admin call's <c>holds</c> (drills, tests): replaces every hold AND the grace.</param>
     /// <param name="grace">The revoke grace: <see cref="ProviderKeys.ProviderKeyStaleness.Bound"/>, so no instance still
     /// sends the old version when it is revoked. The policy's holds never shorten it; only <paramref name="holdsOverride"/> does.</param>

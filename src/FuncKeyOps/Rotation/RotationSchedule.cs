@@ -48,6 +48,9 @@ public sealed partial class RotationSchedule(
 
     private async Task<ScheduledKey> ReviewAsync(ProviderKeyConfig config, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        // A tenant's own key is the tenant's to replace: the platform can neither create nor revoke it at the provider.
+        if (config.Tenant is not null)
+            return new ScheduledKey(config.Name, ScheduleAction.Skipped);
         RotationPolicy policy;
         try
         {

@@ -71,6 +71,42 @@ public sealed class RotationService(
         return new RotationStart(RotationStartOutcome.Started, record.RotationId);
     }
 
+    /// <summary>
+    /// A rotation that only revokes <paramref name="oldVersion"/> after <see cref="Grace"/>: the caller has already
+    /// validated and activated <paramref name="newVersion"/> (a tenant replacing its own key), so the old version
+    /// serves nothing but may still be sent by instances whose caches predate the change. AlreadyRunning when the key
+    /// has an unfinished rotation (its own revoke is still waiting).
+    /// </summary>
+    public async Task<RotationStart> StartRevokeAsync(string keyName, string oldVersion, string newVersion, string reason, string trigger,
+        CancellationToken cancellationToken)
+    {
+        if (await registry.GetAsync(keyName, cancellationToken).ConfigureAwait(false) is not { } config)
+            return new RotationStart(RotationStartOutcome.KeyNotFound, null);
+        if (await rotations.GetUnfinishedAsync(keyName, cancellationToken).ConfigureAwait(false) is { } running)
+            return new RotationStart(RotationStartOutcome.AlreadyRunning, running.RotationId);
+        var now = time.GetUtcNow();
+        var record = new RotationRecord
+        {
+            KeyName = config.Name,
+            Id = RotationStore.NewId(now),
+            Plan = RotationPlans.RevokeAfterGrace(Grace),
+            // What happened, in the immediate strategy's terms: validated, all traffic moved at once, revoke after the grace.
+            Strategy = RotationStrategy.Immediate,
+            Reason = reason,
+            Trigger = trigger,
+            OldVersion = oldVersion,
+            NewVersion = newVersion,
+            PriorVersions = (await RotationStepRunner.VersionsAsync(store, config.SecretName, cancellationToken).ConfigureAwait(false)).Select(v => v.Version).ToList(),
+            StartedAt = now,
+            NextDue = now + Grace,
+        };
+        var (started, runningId) = await rotations.TryStartAsync(record, cancellationToken).ConfigureAwait(false);
+        if (!started)
+            return new RotationStart(RotationStartOutcome.AlreadyRunning, runningId is null ? null : new RotationId(config.Name, runningId));
+        await driver.ScheduleAsync(record.RotationId, cancellationToken).ConfigureAwait(false);
+        return new RotationStart(RotationStartOutcome.Started, record.RotationId);
+    }
+
     public Task<RotationRecord?> GetAsync(RotationId rotation, CancellationToken cancellationToken) =>
         rotations.GetAsync(rotation.KeyName, rotation.Id, cancellationToken);
 

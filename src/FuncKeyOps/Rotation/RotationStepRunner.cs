@@ -48,7 +48,9 @@ public sealed partial class RotationStepRunner(
         if (config is null || connector is null)
         {
             var why = config is null ? "the provider key's registration was removed" : $"no connector named '{config.Connector}' is registered";
-            return await CompleteAsync(new Step(record, config!, connector!, record.Plan.Steps[index]), why, final: RotationStatus.Failed, cancellationToken: cancellationToken).ConfigureAwait(false);
+            // Removed by whoever asked for the abort (a tenant deleting its own key): an abort, not a failure to alert on.
+            var final = config is null && record.AbortRequested ? RotationStatus.Aborted : RotationStatus.Failed;
+            return await CompleteAsync(new Step(record, config!, connector!, record.Plan.Steps[index]), why, final: final, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
 
         if (record.AbortRequested)

@@ -1,5 +1,6 @@
 using FuncKeyOps.Pools;
 using FuncKeyOps.Quotas;
+using FuncKeyOps.Tenants;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -12,7 +13,7 @@ public static class RoutingRegistration
     {
         services.TryAddSingleton<PoolRegistry>();
         services.TryAddSingleton<IPoolDirectory>(sp => sp.GetRequiredService<PoolRegistry>());
-        services.TryAddSingleton<ITenantKeyDirectory, NoTenantKeys>();
+        services.AddTenants();
         // Provider-key ceilings are kept on the quota ledger: needs AddQuotas' QuotaGate (AddFuncKeyOps adds both).
         services.TryAddSingleton<IProviderKeyLimiter, ProviderKeyLimiter>();
         services.TryAddSingleton<IProviderRouter, ProviderRouter>();

@@ -20,6 +20,9 @@ public static class TableNames
     /// <summary>The admin trail: one row per admin change or failed admin authentication (<c>Admin/AdminEventStore</c>).</summary>
     public const string AdminEvents = "adminevents";
 
+    /// <summary>Tenants' policies and the providers they bring their own keys for (<c>Tenants/TenantStore</c>).</summary>
+    public const string Tenants = "tenants";
+
     /// <summary>Monthly audit tables make retention a table drop.</summary>
     public static string Audit(DateTimeOffset time) =>
         "audit" + time.UtcDateTime.ToString("yyyyMM", CultureInfo.InvariantCulture);

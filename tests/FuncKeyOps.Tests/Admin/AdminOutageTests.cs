@@ -21,6 +21,7 @@ public class AdminOutageTests
         ["POST provider-keys/{name}/versions"] = """{"value":"sk-fake-outage"}""",
         ["POST provider-keys/{name}/rotations"] = """{"strategy":"immediate","reason":"outage"}""",
         ["PUT pools/{name}"] = """{"provider":"openai","members":[{"key":"openai-main"}]}""",
+        ["PUT tenants/{tenant}/policy"] = """{"fallbackToPlatform":true}""",
     };
 
     /// <summary>Every admin route of the library's table, as both hosts map it.</summary>
@@ -31,7 +32,8 @@ public class AdminOutageTests
         .Replace("{id}", relayKeyId, StringComparison.Ordinal)
         .Replace("{name}", "openai-main", StringComparison.Ordinal)
         .Replace("{keyName}", "openai-main", StringComparison.Ordinal)
-        .Replace("{version}", "0123456789abcdef", StringComparison.Ordinal);
+        .Replace("{version}", "0123456789abcdef", StringComparison.Ordinal)
+        .Replace("{tenant}", "t", StringComparison.Ordinal);
 
     private static readonly string[] Prefixes = ["api/admin/", "api/manage/"];
 

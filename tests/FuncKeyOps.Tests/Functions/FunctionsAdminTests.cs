@@ -100,6 +100,12 @@ public class FunctionsAdminTests(FunctionsApp app) : IClassFixture<FunctionsApp>
                             body => body.Contains("\"code\":\"unauthorized\"", StringComparison.Ordinal));
                     }
                     break;
+                case RouteAccess.Tenant:
+                    // No function key at the Functions level: the library's gate answers.
+                    foreach (var method in route.Methods)
+                        await Expect(route, method, "api/" + sample, HttpStatusCode.Unauthorized,
+                            body => body.Contains("\"code\":\"unauthorized\"", StringComparison.Ordinal));
+                    break;
                 case RouteAccess.Relay:
                     foreach (var (provider, shape) in new (string, Func<JsonElement, bool>)[]
                     {

@@ -32,7 +32,7 @@ public class PoolRoutingTests
         var options = Options.Create(new ProviderKeyOptions());
         var keys = new ProviderKeyRegistry(tables, options, TimeProvider.System);
         var pools = new PoolRegistry(tables, options, TimeProvider.System);
-        var router = new ProviderRouter(keys, pools, new NoTenantKeys());
+        var router = new ProviderRouter(keys, pools, new PlatformOnly());
         foreach (var name in new[] { "az-east", "az-west", "az-north" })
             await keys.PutAsync(Key(name));
         await keys.PutAsync(Key("oa-main", "openai"));
@@ -110,5 +110,11 @@ public class PoolRoutingTests
         var table = await host.Services.GetRequiredService<TableStore>().GetTableAsync(TableNames.RelayKeys);
         var row = new TableEntity(TableKeys.RelayKeyPartition, key.Id) { ["ProviderKeys"] = JsonSerializer.Serialize(new Dictionary<string, string> { [provider] = name }) };
         await table.UpdateEntityAsync(row, ETag.All, TableUpdateMode.Merge);
+    }
+
+    // No tenant brings its own key here: the router's pool expansion is what this test looks at.
+    private sealed class PlatformOnly : ITenantKeyDirectory
+    {
+        public ValueTask<TenantKeyRoute> FindAsync(string tenant, string provider, CancellationToken cancellationToken = default) => new(TenantKeyRoute.Platform);
     }
 }

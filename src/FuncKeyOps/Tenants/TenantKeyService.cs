@@ -1,0 +1,153 @@
+using FuncKeyOps.ProviderKeys;
+using FuncKeyOps.Rotation;
+using FuncKeyOps.Secrets;
+
+namespace FuncKeyOps.Tenants;
+
+/// <summary>
+/// Tenants' own provider keys (BYOK). A value is validated with the provider before anything is written; accepted, it
+/// goes to Key Vault only (a secret per tenant and provider, <see cref="TenantKeyNames"/>), registered as a provider key
+/// with <see cref="ProviderKeyConfig.Tenant"/> set, so resolver, audit, usage and rotation treat it as any provider key.
+/// A new value serves at once (validated, then activated: weights 100); the one it replaces is revoked after the grace
+/// by a rotation (<see cref="RotationService.StartRevokeAsync"/>), which survives restarts and runs in either host.
+/// </summary>
+public sealed class TenantKeyService(
+    ProviderKeyRegistry registry,
+    ProviderKeyValidator validator,
+    ProviderKeyStaging staging,
+    ProviderKeyActivation activation,
+    ISecretStore store,
+    SecretCache secrets,
+    RotationService rotations,
+    RotationStore rotationRows,
+    TenantStore tenants,
+    TenantKeyDirectory directory,
+    TenantKeyUsage usage,
+    TimeProvider time)
+{
+    /// <summary>The hint is the value's last characters: this many, and only of values long enough that it reveals little.</summary>
+    public const int HintLength = 4;
+    private const int MinLengthForHint = 12;
+    private const string Trigger = "tenant";
+
+    /// <summary>
+    /// Writes, in this order, each one a re-run repeats harmlessly: (1) the registration (weights kept), (2) the value as
+    /// a pending version, (3) its activation (all weight to it, the old version tagged previous), (4) the old version's
+    /// revoke, scheduled after the grace, (5) the tenant's row (hint, time). A crash before (3) leaves traffic where it
+    /// was; a PUT again finishes the job with a new version.
+    /// </summary>
+    public async Task<TenantKeyStoreResult> StoreAsync(string tenant, string provider, string value, CancellationToken cancellationToken)
+    {
+        var name = TenantKeyNames.KeyName(tenant, provider);
+        var all = await registry.ListAsync(cancellationToken).ConfigureAwait(false);
+        var existing = all.FirstOrDefault(c => c.Name == name && c.Tenant == tenant);
+        // The tenant's key goes where the platform's key for the provider goes: a tenant never names an upstream.
+        var upstream = existing?.BaseUrl ?? ProviderKeyRegistry.DefaultOf(all.Where(c => c.Provider == provider))?.BaseUrl;
+        if (upstream is null)
+            return new TenantKeyStoreResult(TenantKeyStoreOutcome.NoUpstream);
+        var config = new ProviderKeyConfig
+        {
+            Name = name,
+            Provider = provider,
+            BaseUrl = upstream,
+            SecretName = name,
+            Connector = TenantKeyConnector.ConnectorName,
+            Tenant = tenant,
+        };
+
+        var validation = await validator.ValidateAsync(config, value, cancellationToken).ConfigureAwait(false);
+        switch (validation.Verdict)
+        {
+            case ProviderKeyVerdict.Rejected:
+                return new TenantKeyStoreResult(TenantKeyStoreOutcome.Rejected, validation.Status);
+            case ProviderKeyVerdict.Unreachable:
+                return new TenantKeyStoreResult(TenantKeyStoreOutcome.Unreachable);
+            case ProviderKeyVerdict.Inconclusive:
+                return new TenantKeyStoreResult(TenantKeyStoreOutcome.Inconclusive, validation.Status);
+        }
+        // One revoke waits at a time: a second replacement now would leave the value in between never revoked.
+        if (await rotationRows.GetUnfinishedAsync(name, cancellationToken).ConfigureAwait(false) is not null)
+            return new TenantKeyStoreResult(TenantKeyStoreOutcome.RevokePending);
+
+        var (_, registered) = await registry.RegisterAsync(config, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await staging.PinServingVersionAsync(registered, cancellationToken).ConfigureAwait(false);
+        var stored = await store.SetAsync(name, value,
+            new Dictionary<string, string> { [SecretTags.State] = SecretVersionState.Pending.ToTag() }, cancellationToken).ConfigureAwait(false);
+        var activated = await activation.ActivateValidatedAsync(registered, stored.Version, validation, cancellationToken).ConfigureAwait(false);
+        if (activated.Outcome is not (ActivationOutcome.Activated or ActivationOutcome.AlreadyActive))
+            throw new InvalidOperationException($"The tenant key '{name}' was removed while its new value was activated.");
+        var previous = activated.Previous ?? [];
+        var replaced = previous.Count > 0;
+        // Activation tags previous only the version that served (more only after an earlier crash): its revoke waits here.
+        foreach (var old in previous.Take(1))
+            await rotations.StartRevokeAsync(name, old, stored.Version, "the tenant stored a new value", Trigger, cancellationToken).ConfigureAwait(false);
+
+        var record = new TenantKeyRecord(provider, Stored: true, Hint(value), time.GetUtcNow(), LastUsed: null);
+        await tenants.SetKeyAsync(tenant, record, cancellationToken).ConfigureAwait(false);
+        Changed(tenant, provider, name);
+        return new TenantKeyStoreResult(replaced ? TenantKeyStoreOutcome.Replaced : TenantKeyStoreOutcome.Created, validation.Status, record);
+    }
+
+    /// <summary>The tenant's key for the provider (metadata only), or null when it has none stored.</summary>
+    public async Task<TenantKeyRecord?> GetAsync(string tenant, string provider, CancellationToken cancellationToken)
+    {
+        var record = await tenants.GetAsync(tenant, cancellationToken).ConfigureAwait(false);
+        if (record?.Keys.GetValueOrDefault(provider) is not { Stored: true } key)
+            return null;
+        return await RegistrationAsync(tenant, provider, cancellationToken).ConfigureAwait(false) is null ? null : key;
+    }
+
+    /// <summary>
+    /// Removes the tenant's key so no call can use it: (1) the registration (routing stops), (2) every vault version
+    /// disabled and tagged revoked, (3) the tenant's row marked not stored (it still brings its own key for the
+    /// provider). A waiting revoke is aborted. False when there was nothing to remove; a re-run after a crash finishes.
+    /// </summary>
+    public async Task<bool> DeleteAsync(string tenant, string provider, CancellationToken cancellationToken)
+    {
+        var name = TenantKeyNames.KeyName(tenant, provider);
+        var record = await tenants.GetAsync(tenant, cancellationToken).ConfigureAwait(false);
+        var registration = await RegistrationAsync(tenant, provider, cancellationToken).ConfigureAwait(false);
+        if (record?.Keys.GetValueOrDefault(provider) is not { Stored: true } && registration is null)
+            return false;
+        if (await rotationRows.GetUnfinishedAsync(name, cancellationToken).ConfigureAwait(false) is { } waiting)
+            await rotations.AbortAsync(waiting.RotationId, cancellationToken).ConfigureAwait(false);
+        // A tenant's key is never a default, so only a concurrent write to its row makes the guarded delete decide again.
+        while (await registry.GetAsync(name, cancellationToken).ConfigureAwait(false) is { } current
+            && await registry.DeleteIfUnchangedAsync(current, cancellationToken).ConfigureAwait(false) is null)
+        {
+        }
+        foreach (var version in await RotationStepRunner.VersionsAsync(store, name, cancellationToken).ConfigureAwait(false))
+        {
+            if (version.Enabled || version.State != SecretVersionState.Revoked)
+                await store.UpdateAsync(name, version.Version, new SecretVersionUpdate(Enabled: false,
+                    Tags: new Dictionary<string, string> { [SecretTags.State] = SecretVersionState.Revoked.ToTag() }), cancellationToken).ConfigureAwait(false);
+        }
+        await tenants.SetKeyAsync(tenant, new TenantKeyRecord(provider, Stored: false, null, null, null), cancellationToken).ConfigureAwait(false);
+        Changed(tenant, provider, name);
+        return true;
+    }
+
+    public async Task<TenantRecord> GetPolicyAsync(string tenant, CancellationToken cancellationToken) =>
+        await tenants.GetAsync(tenant, cancellationToken).ConfigureAwait(false) ?? TenantRecord.None(tenant);
+
+    public async Task SetPolicyAsync(string tenant, bool fallbackToPlatform, CancellationToken cancellationToken)
+    {
+        await tenants.SetPolicyAsync(tenant, fallbackToPlatform, cancellationToken).ConfigureAwait(false);
+        directory.Invalidate(tenant);
+    }
+
+    internal static string? Hint(string value) => value.Length >= MinLengthForHint ? value[^HintLength..] : null;
+
+    private async Task<ProviderKeyConfig?> RegistrationAsync(string tenant, string provider, CancellationToken cancellationToken) =>
+        await registry.GetAsync(TenantKeyNames.KeyName(tenant, provider), cancellationToken).ConfigureAwait(false) is { } config && config.Tenant == tenant
+            ? config
+            : null;
+
+    // This instance routes by the change at once; others within the registry's and the directory's cache TTL.
+    private void Changed(string tenant, string provider, string name)
+    {
+        directory.Invalidate(tenant);
+        secrets.Invalidate(name);
+        usage.Forget(tenant, provider);
+    }
+}
