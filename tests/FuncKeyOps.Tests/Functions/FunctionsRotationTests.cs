@@ -32,9 +32,9 @@ public class FunctionsRotationTests(FunctionsApp app, ITestOutputHelper output) 
     [FunctionsHostFact]
     public async Task A_canary_started_through_the_admin_route_succeeds_while_the_relay_serves_every_call()
     {
-        // First by name among the openai keys, so the relay's openai traffic goes to this one (ProviderKeyRegistry.DefaultOf).
-        var key = await RegisterOpenAIKeyAsync("openai-0canary-" + Guid.NewGuid().ToString("N")[..8]);
-        var (relayKeyId, secret) = await app.CreateRelayKeyAsync();
+        // The relay key is bound to this provider key, so its openai traffic goes to it whatever the default is.
+        var key = await RegisterOpenAIKeyAsync("openai-canary-" + Guid.NewGuid().ToString("N")[..8]);
+        var (relayKeyId, secret) = await app.CreateRelayKeyAsync(new { tenant = "tests", name = "canary", providerKeys = new Dictionary<string, string> { ["openai"] = key.Name } });
         var chat = RelaySdks.OpenAIChat(app.RelayBase("openai"), secret, retry: false);
         await chat.CompleteChatAsync([new UserChatMessage("before")]); // the relay serves the key before the rotation
 
@@ -236,7 +236,7 @@ public class FunctionsRotationTests(FunctionsApp app, ITestOutputHelper output) 
         return new OpenAIKey(name, project, activated.GetProperty("version").GetString()!, providerKeyId);
     }
 
-    /// <summary>After "openai-main" by name: such a key never takes the relay's openai traffic.</summary>
+    /// <summary>A key no relay key is bound to and not the default: it never takes the relay's openai traffic.</summary>
     private static string NewKeyName(string what) => $"zz-{what}-{Guid.NewGuid().ToString("N")[..8]}";
 
     private async Task<string> StartAsync(string name, string strategy, string holds)
