@@ -171,13 +171,13 @@ public sealed partial class SettingsCoverageTests
     /// <summary>What the Functions app reads: its registration as Program.cs calls it, its triggers' %settings%, direct reads, host.json's connection.</summary>
     private static List<Setting> FunctionsSettings() =>
     [
-        .. OptionsTypes(FunctionsServices()).SelectMany(t => Leaves(t, SectionOf(t), t.Name)),
+        .. OptionsTypes(FunctionsServices()).SelectMany(Leaves),
         .. DirectReads(),
         new(HostStorageConnection(), "host.json durableTask.storageProvider.connectionName"),
     ];
 
     private static List<Setting> ServerSettings() =>
-        OptionsTypes(ServerServices()).SelectMany(t => Leaves(t, SectionOf(t), t.Name)).ToList();
+        OptionsTypes(ServerServices()).SelectMany(Leaves).ToList();
 
     private static IServiceCollection FunctionsServices()
     {
@@ -209,20 +209,20 @@ public sealed partial class SettingsCoverageTests
         (string)(options.GetField("Section", BindingFlags.Public | BindingFlags.Static)?.GetRawConstantValue()
                  ?? throw new InvalidOperationException(options.FullName + " has no Section constant"));
 
-    // Settable public properties are what the binder writes; a nested options object of ours contributes its leaves.
-    private static IEnumerable<Setting> Leaves(Type type, string section, string source) =>
-        type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
-            .Where(p => p.SetMethod is { IsPublic: true })
-            .SelectMany(p => p.PropertyType.IsClass && p.PropertyType.Assembly == type.Assembly
-                ? Leaves(p.PropertyType, $"{section}:{p.Name}", $"{source}.{p.Name}")
-                : [new Setting($"{section}:{p.Name}", $"{source}.{p.Name}")]);
+    private static IEnumerable<Setting> Leaves(Type options)
+    {
+        var section = SectionOf(options);
+        return LeafValues(Activator.CreateInstance(options)!, section).Keys
+            .Select(name => new Setting(name, options.Name + "." + name[(section.Length + 1)..].Replace(':', '.')));
+    }
 
-    // Each leaf as text (a list joined), blank strings as unset: the library reads an empty setting as no setting.
+    // Each leaf the binder writes (settable public properties; a nested options object of ours contributes its leaves) as
+    // text (a list joined), blank strings as unset: the library reads an empty setting as no setting.
     private static Dictionary<string, string> LeafValues(object options, string section) =>
         options.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Where(p => p.SetMethod is { IsPublic: true })
             .SelectMany<PropertyInfo, KeyValuePair<string, string>>(p => p.PropertyType.IsClass && p.PropertyType.Assembly == options.GetType().Assembly
-                ? LeafValues(p.GetValue(options)!, $"{section}:{p.Name}")
+                ? LeafValues(p.GetValue(options) ?? Activator.CreateInstance(p.PropertyType)!, $"{section}:{p.Name}")
                 : [KeyValuePair.Create($"{section}:{p.Name}", Text(p.GetValue(options)))])
             .ToDictionary();
 
