@@ -3,7 +3,7 @@
 #   ./build.sh test       install tools, start Azurite, build everything, run every test
 #   ./build.sh dev        run the Server host locally on http://127.0.0.1:7071 with Azurite and the test vault
 #   ./build.sh dev --functions   the same with the Functions app under a Functions host (func, or FKO_FUNCTIONS_HOST)
-#   ./build.sh functions  build the Azure Functions app's deployable output (functions.metadata, extensions.json, .azurefunctions/)
+#   ./build.sh functions  publish the Azure Functions app's deployable package into .artifacts/functions and check it
 #   ./build.sh infra      build and lint infra/bicep (warnings fail) into .artifacts/infra, actionlint the workflows
 set -euo pipefail
 
@@ -105,6 +105,27 @@ start_azurite() {
 build_functions() {
   log "building src/FuncKeyOps.Functions"
   dotnet build src/FuncKeyOps.Functions -c "$CONFIGURATION" --nologo -v q
+}
+
+# The package deploy.yml ships, published (Release) into .artifacts/functions and checked: without the Worker SDK's
+# metadata and extensions the Functions host in Azure indexes no function, which would surface only after a deployment,
+# and local settings must never travel with it.
+publish_functions() {
+  local out="$ARTIFACTS/functions" path missing=()
+  log "publishing src/FuncKeyOps.Functions (Release) into $out"
+  rm -rf "$out"
+  dotnet publish src/FuncKeyOps.Functions -c Release -o "$out" --nologo -v q
+  for path in host.json functions.metadata extensions.json .azurefunctions FuncKeyOps.Functions.dll; do
+    [[ -e "$out/$path" ]] || missing+=("$path")
+  done
+  if [[ ${#missing[@]} -gt 0 ]]; then
+    log "the published package lacks: ${missing[*]}"
+    exit 1
+  fi
+  for path in local.settings.json local.settings.sample.json; do
+    if [[ -e "$out/$path" ]]; then log "the published package holds $path"; exit 1; fi
+  done
+  log "package ready: $out"
 }
 
 # Sums the trx counters of every test project into one line: N passed, N failed, N skipped.
@@ -409,7 +430,7 @@ cmd_dev() {
 case "${1:-}" in
   test) cmd_test ;;
   dev) cmd_dev "${2:-}" ;;
-  functions) build_functions ;;
+  functions) publish_functions ;;
   infra) cmd_infra ;;
   *)
     echo "usage: ./build.sh test | dev [--functions] | functions | infra" >&2

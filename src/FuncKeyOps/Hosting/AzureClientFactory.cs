@@ -45,7 +45,11 @@ public static class AzureClientFactory
     /// </summary>
     public static TokenCredential CreateCredential(KeyVaultOptions options) => options.IsDevelopmentCredential
         ? new DevelopmentVaultCredential()
-        : new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = options.ManagedIdentityClientId });
+        // Blank is unset (an app setting left empty, as local.settings.sample.json lists it), not a client id.
+        : new DefaultAzureCredential(new DefaultAzureCredentialOptions
+        {
+            ManagedIdentityClientId = string.IsNullOrWhiteSpace(options.ManagedIdentityClientId) ? null : options.ManagedIdentityClientId,
+        });
 
     /// <summary>
     /// The primary handler of the azure-openai connector's ARM client: with <c>KeyVault:TrustedCertificateThumbprint</c>
