@@ -15,7 +15,9 @@ public sealed partial class RelayHandler
     /// <see cref="MemberOrder"/>, passing by a member whose circuit is open (<see cref="ProviderKeyCircuits"/>) or whose
     /// own limit refuses, and ONE attempt each (no retries: the next member is the retry) until one answers with
     /// something the client may see. Connection failure, timeout before headers, 429, 5xx and a refusal of the member's
-    /// key move on to the next member, all before the client's first byte. Every failed attempt is an audit row of its
+    /// key move on to the next member, all before the client's first byte; a member that may only be passed when its key
+    /// is refused (<see cref="MemberFailover.KeyRefusedOnly"/>) ends the call with any other failure, or 429 while it
+    /// rests. Every failed attempt is an audit row of its
     /// own naming its member (<see cref="RelayCall.FailedAttempt"/>); the call's row is the attempt that answered.
     /// Nobody served: the last attempt's failure (502/504; a 429 of the provider's: 429 <c>provider_keys_busy</c>), or,
     /// when no member could be tried at all because every one was resting, 429 <c>provider_keys_busy</c>; both with the
@@ -41,6 +43,8 @@ public sealed partial class RelayHandler
                 {
                     soonest = Soonest(soonest, resting);
                     LogMemberSkipped(logger, call.RequestId, name, "its circuit is open");
+                    if (member.Failover == MemberFailover.KeyRefusedOnly)
+                        break;
                     continue;
                 }
                 var limit = await limiter.TryAcquireAsync(member.Key, aborted).ConfigureAwait(false);
@@ -48,6 +52,8 @@ public sealed partial class RelayHandler
                 {
                     soonest = Soonest(soonest, limit.RetryAfter ?? OneSecond);
                     LogMemberSkipped(logger, call.RequestId, name, "its rate limit is reached");
+                    if (member.Failover == MemberFailover.KeyRefusedOnly)
+                        break;
                     continue;
                 }
                 ProviderKeyResolution resolution;
@@ -81,14 +87,18 @@ public sealed partial class RelayHandler
                 {
                     soonest = Soonest(soonest, circuit.Resting() ?? OneSecond);
                     LogMemberSkipped(logger, call.RequestId, name, "its circuit is open");
+                    if (member.Failover == MemberFailover.KeyRefusedOnly)
+                        break;
                     continue;
                 }
                 if (attempt.Failure is { } failure)
                 {
                     if (failure == FuncKeyOpsErrors.ProviderKeysBusy)
                         soonest = Soonest(soonest, attempt.RetryAfter ?? circuit.Resting() ?? OneSecond);
-                    tries.Add(new FailedTry(name, providerKey.Version, failure, attempt.UpstreamStatus, time.GetElapsedTime(call.Started)));
+                    tries.Add(new FailedTry(member.Key, providerKey.Version, failure, attempt.UpstreamStatus, time.GetElapsedTime(call.Started)));
                     LogMemberFailed(logger, call.RequestId, name, providerKey.Version, failure.Code, attempt.UpstreamStatus);
+                    if (member.Failover == MemberFailover.KeyRefusedOnly && failure != FuncKeyOpsErrors.ProviderKeyRejected)
+                        break;
                     continue;
                 }
 
@@ -111,10 +121,10 @@ public sealed partial class RelayHandler
             // The last attempt is the call's own row: it is the answer the client gets.
             rowsOwned = EnqueueTries(call, tries, rowsOwned, tries.Count - 1);
             var last = tries[^1];
-            (call.ProviderKeyName, call.ProviderKeyVersion, call.UpstreamStatus) = (last.ProviderKeyName, last.Version, last.UpstreamStatus);
+            (call.ProviderKeyName, call.ProviderKeyVersion, call.UpstreamStatus) = (last.Key.Name, last.Version, last.UpstreamStatus);
             call.Attempt = tries.Count > 1 ? tries.Count : null;
             rowsOwned = tries.Count;
-            await RelayErrors.WriteAsync(context, adapter, call, last.Failure, FailureMessage(last.Failure, last.UpstreamStatus),
+            await RelayErrors.WriteAsync(context, adapter, call, last.Failure, FailureMessage(last.Failure, last.UpstreamStatus, last.Key),
                 last.Failure == FuncKeyOpsErrors.ProviderKeysBusy ? soonest ?? OneSecond : null).ConfigureAwait(false);
         }
         finally
@@ -130,18 +140,26 @@ public sealed partial class RelayHandler
         for (var i = from; i < to; i++)
         {
             var tried = tries[i];
-            audit.Enqueue(call.FailedAttempt(i + 1, tried.ProviderKeyName, tried.Version, tried.Failure, tried.UpstreamStatus, tried.Latency));
+            audit.Enqueue(call.FailedAttempt(i + 1, tried.Key.Name, tried.Version, tried.Failure, tried.UpstreamStatus, tried.Latency));
         }
         return Math.Max(from, to);
     }
 
     private static TimeSpan Soonest(TimeSpan? soonest, TimeSpan wait) => soonest is { } known && known <= wait ? known : wait;
 
-    private static string? FailureMessage(FuncKeyOpsError failure, int? upstreamStatus) =>
-        failure == FuncKeyOpsErrors.UpstreamError ? $"The provider failed with status {upstreamStatus}." : null;
+    private static string? FailureMessage(FuncKeyOpsError failure, int? upstreamStatus, ProviderKeyConfig key)
+    {
+        if (failure == FuncKeyOpsErrors.UpstreamError)
+            return $"The provider failed with status {upstreamStatus}.";
+        // The same code as for the platform's key (the audit sweep and SDK retry hints key on it), but the fix is the
+        // tenant's own: its stored key, not the relay operator's.
+        if (failure == FuncKeyOpsErrors.ProviderKeyRejected && key.Tenant is not null)
+            return $"The provider refused the {key.Provider} key your tenant stored (status {upstreamStatus}); store a valid one (PUT /api/tenants/{{tenant}}/provider-keys/{key.Provider}).";
+        return null;
+    }
 
     private static readonly TimeSpan OneSecond = TimeSpan.FromSeconds(1);
 
     /// <summary>A pool member's attempt that failed before the client's first byte, for its audit row.</summary>
-    private readonly record struct FailedTry(string ProviderKeyName, string Version, FuncKeyOpsError Failure, int? UpstreamStatus, TimeSpan Latency);
+    private readonly record struct FailedTry(ProviderKeyConfig Key, string Version, FuncKeyOpsError Failure, int? UpstreamStatus, TimeSpan Latency);
 }

@@ -37,7 +37,7 @@ public sealed partial class RelayHandler
         if (attempt.Failure is { } failure)
         {
             call.UpstreamStatus = attempt.UpstreamStatus;
-            await RelayErrors.WriteAsync(context, adapter, call, failure, FailureMessage(failure, attempt.UpstreamStatus)).ConfigureAwait(false);
+            await RelayErrors.WriteAsync(context, adapter, call, failure, FailureMessage(failure, attempt.UpstreamStatus, providerKey.Config)).ConfigureAwait(false);
             return;
         }
         await RespondAsync(context, adapter, call, plan, attempt, providerKey.Value).ConfigureAwait(false);
