@@ -15,10 +15,10 @@ public sealed partial class RelayHandler
     /// <see cref="MemberOrder"/>, passing by a member whose circuit is open (<see cref="ProviderKeyCircuits"/>) or whose
     /// own limit refuses, and ONE attempt each (no retries: the next member is the retry) until one answers with
     /// something the client may see. Connection failure, timeout before headers, 429, 5xx and a refusal of the member's
-    /// key move on to the next member, all before the client's first byte; a member that may only be passed when its key
-    /// is refused (<see cref="MemberFailover.KeyRefusedOnly"/>) ends the call with any other failure, or 429 while it
-    /// rests. Every failed attempt is an audit row of its
-    /// own naming its member (<see cref="RelayCall.FailedAttempt"/>); the call's row is the attempt that answered.
+    /// key move on to the next member, all before the client's first byte; a member passed only when its key is refused
+    /// or unusable (<see cref="MemberFailover.KeyRefusedOnly"/>: a tenant's own) ends the call with any other failure,
+    /// or with 429 while it rests. Every failed attempt is an audit row of its own naming its member
+    /// (<see cref="RelayCall.FailedAttempt"/>); the call's row is the attempt that answered.
     /// Nobody served: the last attempt's failure (502/504; a 429 of the provider's: 429 <c>provider_keys_busy</c>), or,
     /// when no member could be tried at all because every one was resting, 429 <c>provider_keys_busy</c>; both with the
     /// soonest member's Retry-After.
@@ -38,12 +38,13 @@ public sealed partial class RelayHandler
             foreach (var member in MemberOrder.For(route, Random.Shared.Next))
             {
                 var name = member.Key.Name;
+                var passedOnlyIfRefused = member.Failover == MemberFailover.KeyRefusedOnly;
                 var circuit = circuits.For(name);
                 if (circuit.Resting() is { } resting)
                 {
                     soonest = Soonest(soonest, resting);
                     LogMemberSkipped(logger, call.RequestId, name, "its circuit is open");
-                    if (member.Failover == MemberFailover.KeyRefusedOnly)
+                    if (passedOnlyIfRefused)
                         break;
                     continue;
                 }
@@ -52,7 +53,7 @@ public sealed partial class RelayHandler
                 {
                     soonest = Soonest(soonest, limit.RetryAfter ?? OneSecond);
                     LogMemberSkipped(logger, call.RequestId, name, "its rate limit is reached");
-                    if (member.Failover == MemberFailover.KeyRefusedOnly)
+                    if (passedOnlyIfRefused)
                         break;
                     continue;
                 }
@@ -87,7 +88,7 @@ public sealed partial class RelayHandler
                 {
                     soonest = Soonest(soonest, circuit.Resting() ?? OneSecond);
                     LogMemberSkipped(logger, call.RequestId, name, "its circuit is open");
-                    if (member.Failover == MemberFailover.KeyRefusedOnly)
+                    if (passedOnlyIfRefused)
                         break;
                     continue;
                 }
@@ -97,7 +98,7 @@ public sealed partial class RelayHandler
                         soonest = Soonest(soonest, attempt.RetryAfter ?? circuit.Resting() ?? OneSecond);
                     tries.Add(new FailedTry(member.Key, providerKey.Version, failure, attempt.UpstreamStatus, time.GetElapsedTime(call.Started)));
                     LogMemberFailed(logger, call.RequestId, name, providerKey.Version, failure.Code, attempt.UpstreamStatus);
-                    if (member.Failover == MemberFailover.KeyRefusedOnly && failure != FuncKeyOpsErrors.ProviderKeyRejected)
+                    if (passedOnlyIfRefused && failure != FuncKeyOpsErrors.ProviderKeyRejected)
                         break;
                     continue;
                 }

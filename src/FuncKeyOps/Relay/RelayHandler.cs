@@ -22,6 +22,11 @@ namespace FuncKeyOps.Relay;
 /// the other weighted version, see ForwardAsync), several keys one attempt each in turn (see FailOverAsync) -> stream
 /// back -> audit + usage. Every outcome is audited.
 /// </summary>
+/// <remarks>
+/// One class in parts, one file each: this one the pipeline up to the route, <c>RelayHandler.Forward.cs</c> a route of
+/// one key, <c>RelayHandler.FailOver.cs</c> a route of several, <c>RelayHandler.Attempt.cs</c> one send and the relaying
+/// of its answer, <c>RelayHandler.Log.cs</c> the log messages.
+/// </remarks>
 public sealed partial class RelayHandler(
     ProviderCatalog catalog,
     RelayKeyAuthenticator authenticator,
