@@ -1,8 +1,10 @@
 using System.Net;
 using System.Text.Json;
+using FuncKeyOps.ProviderKeys;
 using FuncKeyOps.Tenants;
 using FuncKeyOps.Tests.ProviderKeys;
 using FuncKeyOps.Tests.Relay;
+using Microsoft.Extensions.DependencyInjection;
 using OpenAI.Chat;
 
 namespace FuncKeyOps.Tests.Tenants;
@@ -49,6 +51,22 @@ public class ByokFallbackTests
         Assert.Equal((TenantKeyNames.KeyName(tenant, "openai"), "provider_key_rejected", 401), (refused.ProviderKeyName, refused.ErrorCode, refused.UpstreamStatus));
         var served = Assert.Single(rows, r => r.Attempt == 2);
         Assert.Equal(("openai-main", 200), (served.ProviderKeyName, served.Status));
+    }
+
+    [Fact]
+    public async Task With_fallback_a_tenant_key_whose_value_cannot_be_read_is_passed_for_the_platform_key_unsent()
+    {
+        await using var host = await RelayHost.StartAsync(settings: NoRetries);
+        var (tenant, relayKey, _) = await TenantWithKeyAsync(host, fallbackToPlatform: true);
+        // Its routing weight on a version the vault does not have: the key cannot serve, nothing is sent with it.
+        var weights = await host.Services.GetRequiredService<ProviderKeyRegistry>().SetWeightsAsync(TenantKeyNames.KeyName(tenant, "openai"),
+            new Dictionary<string, int> { [new string('0', 32)] = ProviderKeyActivation.FullWeight });
+        Assert.NotNull(weights);
+
+        var before = host.OpenAI.Requests.Count;
+        var completion = (await RelaySdks.OpenAIChat(host, relayKey, retry: false).CompleteChatAsync([new UserChatMessage("hi")])).Value;
+        Assert.NotEmpty(completion.Content);
+        Assert.Equal([host.ProviderKeyValues["openai"]], KeysSent(host, before));
     }
 
     [Theory]
