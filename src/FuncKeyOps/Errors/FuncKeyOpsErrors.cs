@@ -46,7 +46,10 @@ public static class FuncKeyOpsErrors
     public static readonly FuncKeyOpsError ProviderKeyUnavailable = new("provider_key_unavailable", StatusCodes.Status502BadGateway, "The provider key could not be read from Key Vault.");
 
     // Relay: the provider.
-    /// <summary>The provider refused the relay's own provider key (its 401/403): the operator's problem, never the client's.</summary>
+    /// <summary>
+    /// The provider refused the relay's own provider key (its 401/403): the operator's problem, never the client's. A
+    /// tenant's own key refused keeps this code with a message of its own (the relay's failure messages).
+    /// </summary>
     public static readonly FuncKeyOpsError ProviderKeyRejected = new("provider_key_rejected", StatusCodes.Status502BadGateway,
         "The provider refused the relay's provider key; this is not a problem with your relay key. The relay operator can see it in the audit log.");
     public static readonly FuncKeyOpsError UpstreamTimeout = new("upstream_timeout", StatusCodes.Status504GatewayTimeout, "The provider did not answer in time.");

@@ -1,16 +1,12 @@
 using System.Net;
 using System.Text.Json;
-using Azure;
-using Azure.Data.Tables;
 using FuncKeyOps.Pools;
 using FuncKeyOps.ProviderKeys;
 using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Routing;
-using FuncKeyOps.Storage;
 using FuncKeyOps.Testing;
 using FuncKeyOps.Tests.Relay;
 using FuncKeyOps.Tests.Storage;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using static FuncKeyOps.Tests.ProviderKeys.ProviderKeyCalls;
 
@@ -74,12 +70,7 @@ public class PoolRoutingTests
         await using var host = await RelayHost.StartAsync();
         const string second = "sk-second-0123456789abcdefghijklmnop";
         host.OpenAI.AcceptKey(second);
-        var version = host.Server.Vault.SetSecretDirect("openai-second", second, new Dictionary<string, string> { ["state"] = "active" });
-        await host.Services.GetRequiredService<ProviderKeyRegistry>().PutAsync(Key("openai-second", "openai") with
-        {
-            BaseUrl = host.OpenAI.BaseUri,
-            Weights = new Dictionary<string, int> { [version] = ProviderKeyActivation.FullWeight },
-        });
+        await ActiveProviderKeys.RegisterAsync(host.Server, "openai-second", "openai", host.OpenAI.BaseUri, second);
         var (created, _) = await AdminAsync(host, HttpMethod.Put, "pools/team-a", new
         {
             provider = "openai",
@@ -87,8 +78,8 @@ public class PoolRoutingTests
             members = new[] { new { key = "openai-second" }, new { key = "openai-main" } },
         });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        var (key, secret) = await host.CreateRelayKeyAsync();
-        await BindAsync(host, key, "openai", "team-a");
+        var (_, secret) = await CreateRelayKeyAsync(host.Client,
+            new { tenant = "tests", name = "bound", providerKeys = new Dictionary<string, string> { ["openai"] = "team-a" } });
 
         using (var served = await host.Client.SendAsync(OpenAIChat(secret)))
             Assert.Equal(HttpStatusCode.OK, served.StatusCode);
@@ -102,14 +93,6 @@ public class PoolRoutingTests
         var error = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
         Assert.Equal("bound_provider_key_missing", error.GetProperty("code").GetString());
         Assert.Equal(upstreamCalls, host.OpenAI.Requests.Count);
-    }
-
-    // The relay key's binding column written directly: the admin API's binding field is another change's.
-    private static async Task BindAsync(RelayHost host, RelayKey key, string provider, string name)
-    {
-        var table = await host.Services.GetRequiredService<TableStore>().GetTableAsync(TableNames.RelayKeys);
-        var row = new TableEntity(TableKeys.RelayKeyPartition, key.Id) { ["ProviderKeys"] = JsonSerializer.Serialize(new Dictionary<string, string> { [provider] = name }) };
-        await table.UpdateEntityAsync(row, ETag.All, TableUpdateMode.Merge);
     }
 
     // No tenant brings its own key here: the router's pool expansion is what this test looks at.

@@ -20,10 +20,13 @@ internal static class ProviderKeyCalls
         return request;
     }
 
-    public static async Task<(HttpResponseMessage Response, JsonElement Body)> AdminAsync(RelayHost host, HttpMethod method, string path, object? body = null)
+    public static Task<(HttpResponseMessage Response, JsonElement Body)> AdminAsync(RelayHost host, HttpMethod method, string path, object? body = null) =>
+        AdminAsync(host.Client, method, path, body);
+
+    public static async Task<(HttpResponseMessage Response, JsonElement Body)> AdminAsync(HttpClient client, HttpMethod method, string path, object? body = null)
     {
         using var request = Admin(method, path, body);
-        var response = await host.Client.SendAsync(request);
+        var response = await client.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
         return (response, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
     }
@@ -33,6 +36,14 @@ internal static class ProviderKeyCalls
     {
         var (response, _) = await AdminAsync(host, HttpMethod.Put, $"provider-keys/{name}", new { provider, baseUrl = baseUrl.ToString(), secretName = name });
         Assert.True(response.IsSuccessStatusCode, $"register {name}: {response.StatusCode}");
+    }
+
+    /// <summary>Creates a relay key through the admin API (<c>POST relay-keys</c>, e.g. with its <c>providerKeys</c> bindings); its id and secret.</summary>
+    public static async Task<(string Id, string Secret)> CreateRelayKeyAsync(HttpClient client, object spec)
+    {
+        var (response, body) = await AdminAsync(client, HttpMethod.Post, "relay-keys", spec);
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.Created, $"{response.StatusCode}: {body}");
+        return (body.GetProperty("id").GetString()!, body.GetProperty("key").GetString()!);
     }
 
     /// <summary>Stages a value through the admin API and returns the new version id.</summary>

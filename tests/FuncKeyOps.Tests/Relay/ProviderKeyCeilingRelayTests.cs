@@ -1,14 +1,10 @@
 using System.Net;
 using System.Text;
-using System.Text.Json;
-using Azure.Data.Tables;
-using FuncKeyOps.ProviderKeys;
 using FuncKeyOps.Quotas;
-using FuncKeyOps.RelayKeys;
-using FuncKeyOps.Storage;
 using FuncKeyOps.Testing;
 using FuncKeyOps.Testing.Providers;
 using FuncKeyOps.Testing.Vault;
+using FuncKeyOps.Tests.ProviderKeys;
 using FuncKeyOps.Tests.Server;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -37,24 +33,12 @@ public class ProviderKeyCeilingRelayTests(ITestOutputHelper output)
         };
         await using var one = await ServerHost.StartAsync(settings: settings, vault: vault, time: time);
 
-        var registry = one.App.Services.GetRequiredService<ProviderKeyRegistry>();
-        foreach (var (name, value, rpm) in new[] { ("openai-a", valueA, (int?)60), ("openai-b", valueB, null) })
-        {
-            var version = vault.SetSecretDirect(name, value, new Dictionary<string, string> { ["state"] = "active" });
-            await registry.PutAsync(new ProviderKeyConfig
-            {
-                Name = name,
-                Provider = "openai",
-                BaseUrl = fake.BaseUri,
-                SecretName = name,
-                Rpm = rpm,
-                Weights = new Dictionary<string, int> { [version] = ProviderKeyActivation.FullWeight },
-            });
-        }
+        await ActiveProviderKeys.RegisterAsync(one, "openai-a", "openai", fake.BaseUri, valueA, rpm: 60);
+        await ActiveProviderKeys.RegisterAsync(one, "openai-b", "openai", fake.BaseUri, valueB);
         // Ordered: A takes every call it may, so only its ceiling sends calls to B.
         await PutPoolAsync(one, "openai-pool", """{"provider":"openai","mode":"ordered","members":[{"key":"openai-a"},{"key":"openai-b"}]}""");
-        var (key, secret) = await one.App.Services.GetRequiredService<RelayKeyService>().CreateAsync(new RelayKeySpec { Tenant = "tests", Name = "pooled" });
-        await BindAsync(one, key.Id, "openai", "openai-pool");
+        var (_, secret) = await ProviderKeyCalls.CreateRelayKeyAsync(one.Client,
+            new { tenant = "tests", name = "pooled", providerKeys = new Dictionary<string, string> { ["openai"] = "openai-pool" } });
 
         // The second instance starts after the registrations, so its caches start from them.
         await using var two = await ServerHost.StartAsync(settings: settings, vault: vault, time: time);
@@ -92,14 +76,5 @@ public class ProviderKeyCeilingRelayTests(ITestOutputHelper output)
         request.Headers.Add("x-fko-admin-key", RelayHost.AdminKey);
         using var response = await host.Client.SendAsync(request);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-    }
-
-    // Until the admin API takes a relay key's bindings, the row is written as it would store one.
-    private static async Task BindAsync(ServerHost host, string relayKeyId, string provider, string target)
-    {
-        var table = await host.App.Services.GetRequiredService<TableStore>().GetTableAsync(TableNames.RelayKeys);
-        var entity = (await table.GetEntityAsync<RelayKeyEntity>(TableKeys.RelayKeyPartition, relayKeyId)).Value;
-        entity.ProviderKeys = JsonSerializer.Serialize(new Dictionary<string, string> { [provider] = target });
-        await table.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Replace);
     }
 }

@@ -50,20 +50,8 @@ internal sealed class RelayHost : IAsyncDisposable
             config[key] = value;
         var server = await ServerHost.StartAsync(storageConnectionString, config, vault, time, configure);
 
-        var registry = server.App.Services.GetRequiredService<ProviderKeyRegistry>();
         foreach (var (provider, fake) in fakes.All)
-        {
-            // As a completed activation leaves it: the version tagged active and carrying all routing weight.
-            var version = vault.SetSecretDirect($"{provider}-main", fakes.Keys[provider], new Dictionary<string, string> { ["state"] = "active" });
-            await registry.PutAsync(new ProviderKeyConfig
-            {
-                Name = $"{provider}-main",
-                Provider = provider,
-                BaseUrl = fake.BaseUri,
-                SecretName = $"{provider}-main",
-                Weights = new Dictionary<string, int> { [version] = ProviderKeyActivation.FullWeight },
-            });
-        }
+            await ActiveProviderKeys.RegisterAsync(server, $"{provider}-main", provider, fake.BaseUri, fakes.Keys[provider]);
         return new RelayHost(server, fakes);
     }
 

@@ -1,13 +1,8 @@
 using System.Net;
 using System.Text;
-using System.Text.Json;
-using Azure.Data.Tables;
 using FuncKeyOps.Audit;
 using FuncKeyOps.Pools;
-using FuncKeyOps.ProviderKeys;
-using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Routing;
-using FuncKeyOps.Storage;
 using FuncKeyOps.Testing.Providers;
 using FuncKeyOps.Tests.Relay;
 using Microsoft.Extensions.DependencyInjection;
@@ -51,8 +46,8 @@ internal sealed class PoolRegions : IAsyncDisposable
             east = await FakeAzureOpenAI.StartAsync(eastValue);
             west = await FakeAzureOpenAI.StartAsync(westValue);
             var regions = new PoolRegions(host, east, west);
-            await regions.RegisterKeyAsync(EastKey, east, eastValue);
-            await regions.RegisterKeyAsync(WestKey, west, westValue);
+            await ActiveProviderKeys.RegisterAsync(host.Server, EastKey, "azure-openai", east.BaseUri, eastValue);
+            await ActiveProviderKeys.RegisterAsync(host.Server, WestKey, "azure-openai", west.BaseUri, westValue);
             var (pool, _) = await AdminAsync(host, HttpMethod.Put, $"pools/{PoolName}", new
             {
                 provider = "azure-openai",
@@ -99,29 +94,7 @@ internal sealed class PoolRegions : IAsyncDisposable
         await West.DisposeAsync();
     }
 
-    private async Task RegisterKeyAsync(string name, FakeAzureOpenAI region, string value)
-    {
-        // As a completed activation leaves it: the version tagged active and carrying all routing weight.
-        var version = Host.Server.Vault.SetSecretDirect(name, value, new Dictionary<string, string> { ["state"] = "active" });
-        await Host.Services.GetRequiredService<ProviderKeyRegistry>().PutAsync(new ProviderKeyConfig
-        {
-            Name = name,
-            Provider = "azure-openai",
-            BaseUrl = region.BaseUri,
-            SecretName = name,
-            Weights = new Dictionary<string, int> { [version] = ProviderKeyActivation.FullWeight },
-        });
-    }
-
-    // The binding as the relay key row stores it (RelayKey.ProviderKeys); written before the key's first call, so no
-    // cached copy of the row exists yet.
-    private async Task CreateBoundRelayKeyAsync()
-    {
-        var (key, secret) = await Host.CreateRelayKeyAsync();
-        var table = await Host.Services.GetRequiredService<TableStore>().GetTableAsync(TableNames.RelayKeys, CancellationToken.None);
-        var row = (await table.GetEntityAsync<RelayKeyEntity>(TableKeys.RelayKeyPartition, key.Id)).Value;
-        row.ProviderKeys = JsonSerializer.Serialize(new Dictionary<string, string> { ["azure-openai"] = PoolName });
-        await table.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace);
-        (RelayKeyId, Secret) = (key.Id, secret);
-    }
+    private async Task CreateBoundRelayKeyAsync() =>
+        (RelayKeyId, Secret) = await CreateRelayKeyAsync(Host.Client,
+            new { tenant = "tests", name = "pooled", providerKeys = new Dictionary<string, string> { ["azure-openai"] = PoolName } });
 }
