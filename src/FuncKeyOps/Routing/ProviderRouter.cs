@@ -20,11 +20,11 @@ public sealed class ProviderRouter(ProviderKeyRegistry registry, IPoolDirectory 
         var platform = await PlatformRouteAsync(key, provider, cancellationToken).ConfigureAwait(false);
         if (tenant.Key is not { } first)
             return platform;
-        // The tenant's key first; the platform's members only as failover, in their listed order.
+        // The tenant's key first; the platform's members, in their listed order, only once the tenant's key is refused.
         return new ProviderRoute
         {
             Mode = PoolMode.Ordered,
-            Members = [new RouteMember(first, 1, ProviderRoute.NoDeployments), .. platform.Members],
+            Members = [new RouteMember(first, 1, ProviderRoute.NoDeployments) { Failover = MemberFailover.KeyRefusedOnly }, .. platform.Members],
         };
     }
 
