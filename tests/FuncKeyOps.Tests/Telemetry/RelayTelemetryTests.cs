@@ -15,10 +15,9 @@ public class RelayTelemetryTests
     [Fact]
     public async Task A_relay_call_is_one_span_with_provider_model_status_and_tokens()
     {
-        var telemetry = new TelemetryCapture();
-        await using var host = await RelayHost.StartAsync(configure: builder => telemetry.AddTo(builder.Services));
+        var (telemetry, host) = await StartAsync();
+        await using var _ = host;
         var (key, secret) = await host.CreateRelayKeyAsync();
-        host.OpenAI.Usage = new FakeUsage(23, 5);
         var model = UniqueModel();
 
         await Chat(host, secret, model).CompleteChatAsync([new UserChatMessage("hi")]);
@@ -46,8 +45,8 @@ public class RelayTelemetryTests
     [Fact]
     public async Task A_failed_call_has_its_error_code_on_the_span_and_in_the_refusals_counter()
     {
-        var telemetry = new TelemetryCapture();
-        await using var host = await RelayHost.StartAsync(configure: builder => telemetry.AddTo(builder.Services));
+        var (telemetry, host) = await StartAsync();
+        await using var _ = host;
         var (key, secret) = await host.CreateRelayKeyAsync();
         host.OpenAI.FailNext(500, times: 10);
         var model = UniqueModel();
@@ -68,10 +67,9 @@ public class RelayTelemetryTests
     [Fact]
     public async Task Token_usage_and_duration_are_recorded_per_the_GenAI_conventions()
     {
-        var telemetry = new TelemetryCapture();
-        await using var host = await RelayHost.StartAsync(configure: builder => telemetry.AddTo(builder.Services));
+        var (telemetry, host) = await StartAsync();
+        await using var _ = host;
         var (key, secret) = await host.CreateRelayKeyAsync();
-        host.OpenAI.Usage = new FakeUsage(23, 5);
         var model = UniqueModel();
 
         await Chat(host, secret, model).CompleteChatAsync([new UserChatMessage("hi")]);
@@ -93,6 +91,15 @@ public class RelayTelemetryTests
         Assert.Equal(2, duration.GetHistogramCount());
         Assert.True(duration.GetHistogramSum() > 0);
         Assert.False(TelemetryCapture.Tags(duration).ContainsKey("error.type"));
+    }
+
+    /// <summary>The Server host with a telemetry capture; the fake OpenAI reports 23 input and 5 output tokens.</summary>
+    private static async Task<(TelemetryCapture, RelayHost)> StartAsync()
+    {
+        var telemetry = new TelemetryCapture();
+        var host = await RelayHost.StartAsync(configure: builder => telemetry.AddTo(builder.Services));
+        host.OpenAI.Usage = new FakeUsage(23, 5);
+        return (telemetry, host);
     }
 
     private static string UniqueModel() => "gpt-otel-" + Guid.NewGuid().ToString("N")[..12];
