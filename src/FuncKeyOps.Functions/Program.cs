@@ -3,8 +3,10 @@ using FuncKeyOps.Hosting;
 using FuncKeyOps.Logging;
 using FuncKeyOps.Rotation.Durable;
 using FuncKeyOps.Rotation.Schedule;
+using FuncKeyOps.Telemetry;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Azure.Functions.Worker.OpenTelemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -14,10 +16,10 @@ var builder = FunctionsApplication.CreateBuilder(args);
 builder.Configuration.AddFunctionsHostDefaults();
 builder.ConfigureFunctionsWebApplication();
 // The worker sends the host only the logs of a function invocation; what background services log (the audit
-// writer's and quota flusher's warnings) would be lost. In Azure the worker ships every log to Application Insights
-// itself. Its provider's default rule (Warning and above) is keyed on its type, which AddSecretRedaction wraps, so the
-// worker's Logging:LogLevel settings decide what it gets, as for every other provider; nothing is removed for it.
-builder.Services.AddApplicationInsightsTelemetryWorkerService().ConfigureFunctionsApplicationInsights();
+// writer's and quota flusher's warnings) would be lost. In Azure the worker ships every log, with the library's spans
+// and metrics, to Application Insights itself over OpenTelemetry (host.json telemetryMode); AddSecretRedaction below
+// wraps its logging provider like every other, and the worker's Logging:LogLevel settings decide what it gets.
+builder.Services.AddFuncKeyOpsAzureMonitorExport(builder.Configuration, otel => otel.UseFunctionsWorkerDefaults());
 // Locally (no Application Insights) the host's output is where logs are read: the host relays the worker's console.
 if (string.IsNullOrEmpty(builder.Configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"]))
     builder.Logging.AddConsoleOutsideInvocations();

@@ -1,6 +1,7 @@
 using FuncKeyOps.Hosting;
 using FuncKeyOps.Logging;
 using FuncKeyOps.Rotation.Server;
+using FuncKeyOps.Telemetry;
 
 namespace FuncKeyOps.Server;
 
@@ -15,6 +16,8 @@ public static class ServerApp
         builder.Services.AddFuncKeyOps(builder.Configuration);
         // This host drives rotations itself (leased rows, a cron-timed schedule); the Functions app uses Durable instead.
         builder.Services.AddRotationServer(builder.Configuration);
+        // Spans, metrics and logs over OTLP once OTEL_EXPORTER_OTLP_ENDPOINT is set; before redaction, like any logger.
+        builder.Services.AddFuncKeyOpsOtlpExport(builder.Configuration);
         configure?.Invoke(builder);
         builder.Services.AddSecretRedaction();
 

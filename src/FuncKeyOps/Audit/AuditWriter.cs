@@ -46,6 +46,9 @@ public sealed partial class AuditWriter : BackgroundService, IAuditSink
     private volatile bool _closed;
     private TaskCompletionSource _wake = NewSignal();
 
+    /// <summary>The meter of the audit backlog (<c>funckeyops.audit.pending</c>) and its drops.</summary>
+    public const string MeterName = "FuncKeyOps.Audit";
+
     public AuditWriter(
         TableStore tables,
         IOptions<AuditOptions> options,
@@ -65,7 +68,7 @@ public sealed partial class AuditWriter : BackgroundService, IAuditSink
         });
         // Opened on first need (start-up, or a full buffer before that): it takes a lock and reads the disk.
         _spill = new Lazy<AuditSpill?>(() => AuditSpill.Open(_options, _logger), LazyThreadSafetyMode.ExecutionAndPublication);
-        var meter = meters.Create("FuncKeyOps.Audit");
+        var meter = meters.Create(MeterName);
         _droppedCounter = meter.CreateCounter<long>("funckeyops.audit.dropped", "{row}", "Audit rows that will never be stored.");
         var stored = meter.CreateCounter<long>("funckeyops.audit.stored", "{row}", "Audit rows written to Table Storage.");
         meter.CreateObservableUpDownCounter("funckeyops.audit.pending", () => PendingCount, "{row}", "Audit rows accepted and not yet stored.");

@@ -30,6 +30,8 @@ internal sealed partial class RefreshingCache<TKey, TValue>
     private readonly ConcurrentDictionary<TKey, Load> _loads;
     // Taken only to store a loaded value and to invalidate, never by a read, so the two cannot interleave.
     private readonly Lock _writes = new();
+    // Written only when a value is served stale or a fresh one stored, so reads pay nothing for the staleness gauge.
+    private long _servedStaleTicks;
 
     /// <param name="name">Names the cache in log messages.</param>
     /// <param name="load">Reads one key from the store; null when the store has no such key.</param>
@@ -71,7 +73,7 @@ internal sealed partial class RefreshingCache<TKey, TValue>
             }
             if (_loads.TryGetValue(key, out var running) && now - running.Started >= _policy.HungAfter && age < _policy.StalenessBound)
             {
-                LogServingStale(_logger, _name, key, age);
+                ServingStale(key, age);
                 return new(entry.Value);
             }
         }
@@ -109,6 +111,18 @@ internal sealed partial class RefreshingCache<TKey, TValue>
 
     internal int AbsentCount => _absentUntil.Count;
 
+    /// <summary>
+    /// How far past its time to live the value last served stale was (zero once a load has stored a fresh value):
+    /// the cache-staleness gauge, which says how long the store has been failing the relay.
+    /// </summary>
+    public TimeSpan ServedStaleBeyondTimeToLive => TimeSpan.FromTicks(Volatile.Read(ref _servedStaleTicks));
+
+    private void ServingStale(TKey key, TimeSpan age)
+    {
+        Volatile.Write(ref _servedStaleTicks, Max(age - _policy.TimeToLive, TimeSpan.Zero).Ticks);
+        LogServingStale(_logger, _name, key, age);
+    }
+
     /// <summary>The load under way for the key, if any, so tests can wait on it instead of sleeping.</summary>
     internal Task? LoadUnderWay(TKey key) => _loads.TryGetValue(key, out var load) ? load.Task : null;
 
@@ -124,13 +138,13 @@ internal sealed partial class RefreshingCache<TKey, TValue>
         }
         catch (TimeoutException) when (!load.Task.IsCompleted && Stale(key) is { } stale)
         {
-            LogServingStale(_logger, _name, key, _time.GetUtcNow() - stale.LoadedAt);
+            ServingStale(key, _time.GetUtcNow() - stale.LoadedAt);
             return stale.Value;
         }
         catch (Exception e) when (_isOutage(e) && Stale(key) is { } stale)
         {
             // One line per call while the store is down, so without the exception and its stack.
-            LogServingStale(_logger, _name, key, _time.GetUtcNow() - stale.LoadedAt);
+            ServingStale(key, _time.GetUtcNow() - stale.LoadedAt);
             return stale.Value;
         }
     }
@@ -173,6 +187,7 @@ internal sealed partial class RefreshingCache<TKey, TValue>
             if (value is not null)
             {
                 _entries[load.Key] = new Entry(value, load.Started);
+                Volatile.Write(ref _servedStaleTicks, 0);
                 _absentUntil.TryRemove(load.Key, out _);
                 return;
             }

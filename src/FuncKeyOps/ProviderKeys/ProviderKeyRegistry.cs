@@ -34,6 +34,9 @@ public sealed class ProviderKeyRegistry
             logger ?? (ILogger)NullLogger.Instance);
     }
 
+    /// <summary>How far past its time to live the snapshot last served stale was; zero once Table Storage answers again.</summary>
+    internal TimeSpan ServedStaleBeyondTimeToLive => _snapshot.ServedStaleBeyondTimeToLive;
+
     public async Task PutAsync(ProviderKeyConfig config, CancellationToken cancellationToken = default)
     {
         var table = await _tables.GetTableAsync(TableNames.ProviderKeys, cancellationToken).ConfigureAwait(false);

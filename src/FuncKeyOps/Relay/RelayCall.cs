@@ -21,6 +21,8 @@ internal sealed class RelayCall
     public string? SourceIp { get; set; }
     public string? UserAgent { get; set; }
     public string? ProviderKeyName { get; set; }
+    /// <summary>The pool the route came from, if any: for the call's span (the audit row names the key, not the pool).</summary>
+    public string? Pool { get; set; }
     public string? ProviderKeyVersion { get; set; }
     public string? Model { get; set; }
     public int Status { get; set; }

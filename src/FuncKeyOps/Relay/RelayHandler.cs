@@ -8,6 +8,7 @@ using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Routing;
 using FuncKeyOps.Secrets;
 using FuncKeyOps.Storage;
+using FuncKeyOps.Telemetry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -38,6 +39,7 @@ public sealed partial class RelayHandler(
     UpstreamClient upstream,
     IAuditSink audit,
     SecretRedactor redactor,
+    RelayTelemetry telemetry,
     IOptions<RelayOptions> options,
     TimeProvider time,
     ILogger<RelayHandler> logger)
@@ -49,6 +51,7 @@ public sealed partial class RelayHandler(
 
     public async Task HandleAsync(HttpContext context, string provider, string? path)
     {
+        using var span = RelayTelemetry.Start();
         var sourceIp = _sourceAddress.Resolve(context);
         var call = new RelayCall
         {
@@ -106,7 +109,9 @@ public sealed partial class RelayHandler(
                 if (call.ServingKey is { } served)
                     limiter.RecordUsage(served, usage);
             }
-            audit.Enqueue(call.ToRecord(time.GetElapsedTime(call.Started)));
+            var elapsed = time.GetElapsedTime(call.Started);
+            telemetry.Finish(span, call, elapsed);
+            audit.Enqueue(call.ToRecord(elapsed));
         }
     }
 
@@ -199,6 +204,7 @@ public sealed partial class RelayHandler(
         try
         {
             route = await router.RouteAsync(key, adapter.Name, aborted).ConfigureAwait(false);
+            call.Pool = route.Pool;
             if (route.Missing is null && route.Members.Count == 1)
                 resolution = await providerKeys.ResolveAsync(route.Members[0].Key, aborted).ConfigureAwait(false);
         }

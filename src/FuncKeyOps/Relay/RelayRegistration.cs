@@ -15,6 +15,7 @@ public static class RelayRegistration
         services.TryAddSingleton<UpstreamClient>();
         // One breaker per provider key for the process: every call of this instance sees a member out at once.
         services.TryAddSingleton<ProviderKeyCircuits>();
+        services.TryAddSingleton<Telemetry.RelayTelemetry>();
         services.TryAddSingleton<RelayHandler>();
         return services;
     }

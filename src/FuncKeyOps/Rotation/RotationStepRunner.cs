@@ -2,6 +2,7 @@ using FuncKeyOps.Alerts;
 using FuncKeyOps.ProviderKeys;
 using FuncKeyOps.Rotation.Connectors;
 using FuncKeyOps.Secrets;
+using FuncKeyOps.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -38,6 +39,22 @@ public sealed partial class RotationStepRunner(
 
     public async Task<RotationStepResult> RunStepAsync(RotationId rotation, int index, CancellationToken cancellationToken)
     {
+        using var span = RotationTelemetry.Start(rotation, index);
+        try
+        {
+            var result = await RunStepCoreAsync(rotation, index, span, cancellationToken).ConfigureAwait(false);
+            RotationTelemetry.Finish(span, result);
+            return result;
+        }
+        catch (Exception e)
+        {
+            RotationTelemetry.Failed(span, e);
+            throw;
+        }
+    }
+
+    private async Task<RotationStepResult> RunStepCoreAsync(RotationId rotation, int index, System.Diagnostics.Activity? span, CancellationToken cancellationToken)
+    {
         var record = await rotations.GetAsync(rotation.KeyName, rotation.Id, cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"There is no rotation {rotation}.");
         if (index != record.StepIndex || record.IsFinal)
@@ -60,6 +77,7 @@ public sealed partial class RotationStepRunner(
             return RotationStepResult.Next(index, record.NextDue - now);
 
         var step = new Step(record, config, connector, record.Plan.Steps[index]);
+        RotationTelemetry.Running(span, step.Definition);
         LogRunning(logger, rotation.ToString(), index, step.Definition.Name);
         return step.Definition.Kind switch
         {

@@ -37,6 +37,9 @@ public sealed class SecretCache
     /// <summary>Drops cached values of every version of a secret, e.g. after a rotation step wrote a new version.</summary>
     public void Invalidate(string name) => _values.Invalidate(key => key.Name == name);
 
+    /// <summary>How far past its time to live the secret value last served stale was; zero once the vault answers again.</summary>
+    internal TimeSpan ServedStaleBeyondTimeToLive => _values.ServedStaleBeyondTimeToLive;
+
     /// <summary>The load under way for a secret version, so tests can wait on it instead of sleeping.</summary>
     internal Task? LoadUnderWay(string name, string? version = null) => _values.LoadUnderWay((name, version));
 }

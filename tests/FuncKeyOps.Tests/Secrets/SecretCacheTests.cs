@@ -72,8 +72,10 @@ public class SecretCacheTests
         Assert.Equal("fake-value-v1", (await s.Cache.GetAsync(s.Name)).Value);
         await Assert.ThrowsAsync<SecretStoreException>(() => s.Cache.LoadUnderWay(s.Name)!); // the entry stays
 
+        Assert.Equal(TimeSpan.Zero, s.Cache.ServedStaleBeyondTimeToLive); // within the TTL: not stale yet
         s.Time.Advance(TimeSpan.FromMinutes(30)); // 34.5 min old: past the TTL, within TTL + MaxStale
         Assert.Equal("fake-value-v1", (await s.Cache.GetAsync(s.Name)).Value);
+        Assert.Equal(TimeSpan.FromMinutes(29.5), s.Cache.ServedStaleBeyondTimeToLive); // the cache-staleness gauge
 
         s.Time.Advance(TimeSpan.FromMinutes(1)); // 35.5 min old: past TTL + MaxStale
         var error = await Assert.ThrowsAsync<SecretStoreException>(() => s.Cache.GetAsync(s.Name).AsTask());
@@ -81,6 +83,7 @@ public class SecretCacheTests
 
         await s.Vault.StartAgainAsync();
         Assert.Equal("fake-value-v1", (await s.Cache.GetAsync(s.Name)).Value);
+        Assert.Equal(TimeSpan.Zero, s.Cache.ServedStaleBeyondTimeToLive);
     }
 
     [Fact]
