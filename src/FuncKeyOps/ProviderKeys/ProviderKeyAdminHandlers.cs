@@ -170,9 +170,8 @@ public static class ProviderKeyAdminHandlers
                     $"'{name}' is its provider's default key, which serves every relay key not bound to another; make another key the default first (PUT provider-keys/{removed.Successor} with \"default\": true), then delete it.").ConfigureAwait(false);
                 return;
             case RemovalOutcome.PoolMember:
-                var pools = await context.RequestServices.GetRequiredService<PoolRegistry>().PoolsWithMemberAsync(name, context.RequestAborted).ConfigureAwait(false);
                 await ApiErrors.WriteAsync(context, FuncKeyOpsErrors.ProviderKeyInUse,
-                    $"'{name}' is a member of the pool(s) {string.Join(", ", pools.Select(p => $"'{p}'"))}; remove it from them first.").ConfigureAwait(false);
+                    $"'{name}' is a member of the pool(s) {string.Join(", ", removed.Pools!.Select(p => $"'{p}'"))}; remove it from them first.").ConfigureAwait(false);
                 return;
             case RemovalOutcome.RotationRunning:
                 await ApiErrors.WriteAsync(context, FuncKeyOpsErrors.RotationRunning,

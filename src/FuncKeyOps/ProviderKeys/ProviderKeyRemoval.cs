@@ -25,8 +25,8 @@ public sealed class ProviderKeyRemoval(ProviderKeyRegistry registry, RotationSto
                 return new(RemovalOutcome.RotationRunning);
             // A pool written with this key while it is being removed keeps it as a member that no longer exists: the
             // router skips such a member, so the pool's others serve on.
-            if ((await pools.PoolsWithMemberAsync(name, cancellationToken).ConfigureAwait(false)).Count > 0)
-                return new(RemovalOutcome.PoolMember);
+            if (await pools.PoolsWithMemberAsync(name, cancellationToken).ConfigureAwait(false) is { Count: > 0 } holding)
+                return new(RemovalOutcome.PoolMember, Pools: holding);
             // The default serves every unbound relay key: it goes only once another key is made default, or alone.
             var platform = all.Where(c => c.Provider == config.Provider && c.Tenant is null).ToList();
             if (platform.Count > 1 && ProviderKeyRegistry.DefaultOf(platform)!.Name == name)

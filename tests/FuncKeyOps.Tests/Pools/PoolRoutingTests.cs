@@ -68,7 +68,7 @@ public class PoolRoutingTests
     public async Task A_relay_key_bound_to_a_pool_is_served_by_its_first_member_and_answers_503_once_the_pool_is_deleted()
     {
         await using var host = await RelayHost.StartAsync();
-        const string second = "sk-second-0123456789abcdefghijklmnop";
+        const string second = "fake-openai-second-key";
         host.OpenAI.AcceptKey(second);
         await ActiveProviderKeys.RegisterAsync(host.Server, "openai-second", "openai", host.OpenAI.BaseUri, second);
         var (created, _) = await AdminAsync(host, HttpMethod.Put, "pools/team-a", new
