@@ -57,7 +57,8 @@ public class SecretCacheTests
 
         s.Time.Advance(TimeSpan.FromMinutes(4.5));
         Assert.Equal("fake-value-v1", (await s.Cache.GetAsync(s.Name)).Value);
-        await s.Cache.LoadUnderWay(s.Name)!;
+        if (s.Cache.LoadUnderWay(s.Name) is { } refresh) // under load the background read may have finished already
+            await refresh;
         Assert.Equal("fake-value-v2", (await s.Cache.GetAsync(s.Name)).Value);
     }
 
