@@ -48,6 +48,11 @@ param azureOpenAIAccounts openAIAccount[] = []
 API's staging and the relay-key pepper's creation need. False: read only (Key Vault Secrets User).''')
 param allowSecretWrites bool = true
 
+@description('''True: recover the soft-deleted vault of the same name instead of creating one. Needed when a first deployment
+failed and its resource group was deleted and created again: the vault's name derives from the group and baseName,
+and purge protection keeps the deleted vault (and its name) for its retention days.''')
+param recoverKeyVault bool = false
+
 @description('Days Log Analytics keeps logs.')
 @minValue(30)
 @maxValue(730)
@@ -112,6 +117,7 @@ module keyVault 'modules/key-vault.bicep' = {
     location: location
     appPrincipalId: identity.outputs.principalId
     allowSecretWrites: allowSecretWrites
+    recover: recoverKeyVault
     workspaceId: monitoring.outputs.workspaceId
     privateOnly: enablePrivateNetworking
     tags: tags
@@ -155,6 +161,7 @@ module functionApp 'modules/function-app.bicep' = {
     identityClientId: identity.outputs.clientId
     storageAccountName: storage.outputs.name
     blobEndpoint: storage.outputs.blobEndpoint
+    queueEndpoint: storage.outputs.queueEndpoint
     tableEndpoint: storage.outputs.tableEndpoint
     deploymentContainerName: storage.outputs.deploymentContainerName
     keyVaultUri: keyVault.outputs.uri
@@ -171,26 +178,17 @@ module functionApp 'modules/function-app.bicep' = {
 }
 
 // Only the three operations the azure-openai connector performs: read the account, list its keys, regenerate the
-// slot not carrying traffic. Assignable only in the accounts' resource groups, and assigned per account below.
-resource openAIKeyRotator 'Microsoft.Authorization/roleDefinitions@2022-04-01' = if (!empty(azureOpenAIAccounts)) {
-  name: guid(subscription().id, resourceGroup().id, baseName, 'openai-key-rotator')
-  properties: {
+// slot not carrying traffic. Defined at subscription scope, assignable only in the accounts' resource groups, and
+// assigned per account below. Its name is known before deployment, so the assignments reference it by id.
+var openAIKeyRotatorRoleName = guid(subscription().id, resourceGroup().id, baseName, 'openai-key-rotator')
+
+module openAIKeyRotator 'modules/openai-key-rotator-role.bicep' = if (!empty(azureOpenAIAccounts)) {
+  name: 'openai-key-rotator-role'
+  scope: subscription()
+  params: {
+    name: openAIKeyRotatorRoleName
     roleName: 'FuncKeyOps Azure OpenAI key rotator (${baseName}-${suffix})'
-    description: 'Read an Azure OpenAI account, list its keys and regenerate one; nothing else.'
-    type: 'CustomRole'
-    permissions: [
-      {
-        actions: [
-          'Microsoft.CognitiveServices/accounts/read'
-          'Microsoft.CognitiveServices/accounts/listKeys/action'
-          'Microsoft.CognitiveServices/accounts/regenerateKey/action'
-        ]
-        notActions: []
-        dataActions: []
-        notDataActions: []
-      }
-    ]
-    assignableScopes: [for account in azureOpenAIAccounts: '${subscription().id}/resourceGroups/${account.resourceGroupName}']
+    accountResourceGroups: union(map(azureOpenAIAccounts, account => account.resourceGroupName), [])
   }
 }
 
@@ -200,9 +198,10 @@ module openAIRoleAssignments 'modules/openai-key-rotator.bicep' = [
     scope: resourceGroup(account.resourceGroupName)
     params: {
       accountName: account.name
-      roleDefinitionId: openAIKeyRotator.id
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', openAIKeyRotatorRoleName)
       appPrincipalId: identity.outputs.principalId
     }
+    dependsOn: [openAIKeyRotator]
   }
 ]
 

@@ -1,5 +1,9 @@
-// Production: private endpoints for the vault and storage, more headroom, longer log retention. List the Azure OpenAI
-// accounts whose keys the azure-openai connector rotates (replace the example).
+// Production: private endpoints for the vault and storage, more headroom, longer log retention. No Azure OpenAI
+// account by default; to rotate keys on some, list them (the deploying identity then needs role-definition write at
+// the subscription, see the README), e.g.:
+//   param azureOpenAIAccounts = [
+//     { name: 'aoai-prod-eastus', resourceGroupName: 'rg-ai-prod' }
+//   ]
 using 'main.bicep'
 
 param baseName = 'fko-prod'
@@ -10,10 +14,5 @@ param tags = {
 param enablePrivateNetworking = true
 param instanceMemoryMB = 2048
 param maximumInstanceCount = 200
-param azureOpenAIAccounts = [
-  {
-    name: 'aoai-prod-eastus'
-    resourceGroupName: 'rg-ai-prod'
-  }
-]
+param azureOpenAIAccounts = []
 param logRetentionInDays = 90

@@ -25,6 +25,9 @@ param storageAccountName string
 @description('Blob endpoint of the storage account.')
 param blobEndpoint string
 
+@description('Queue endpoint of the storage account (the host\'s and Durable\'s queues).')
+param queueEndpoint string
+
 @description('Table endpoint of the storage account (Storage__TableEndpoint).')
 param tableEndpoint string
 
@@ -118,6 +121,20 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'AzureWebJobsStorage__accountName'
           value: storageAccountName
+        }
+        // The service URIs as well as the account name, as the Flex Consumption quickstart sets them: the host, the
+        // blob deployment and Durable then never derive an endpoint (sovereign clouds, private endpoints).
+        {
+          name: 'AzureWebJobsStorage__blobServiceUri'
+          value: blobEndpoint
+        }
+        {
+          name: 'AzureWebJobsStorage__queueServiceUri'
+          value: queueEndpoint
+        }
+        {
+          name: 'AzureWebJobsStorage__tableServiceUri'
+          value: tableEndpoint
         }
         {
           name: 'AzureWebJobsStorage__credential'

@@ -18,6 +18,9 @@ API and creating the relay-key pepper do. False: read only (Key Vault Secrets Us
 secrets are managed elsewhere; rotations and admin writes then fail.''')
 param allowSecretWrites bool = true
 
+@description('True: recover the soft-deleted vault of this name (createMode recover) instead of creating a new one.')
+param recover bool = false
+
 @description('Days a deleted secret stays recoverable.')
 @minValue(7)
 @maxValue(90)
@@ -45,6 +48,7 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   tags: tags
   properties: {
     tenantId: tenant().tenantId
+    createMode: recover ? 'recover' : 'default'
     sku: {
       family: 'A'
       name: 'standard'

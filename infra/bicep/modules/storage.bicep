@@ -135,6 +135,9 @@ output resourceId string = account.id
 @description('Blob endpoint, e.g. https://<name>.blob.core.windows.net/.')
 output blobEndpoint string = account.properties.primaryEndpoints.blob
 
+@description('Queue endpoint of the host (AzureWebJobsStorage__queueServiceUri).')
+output queueEndpoint string = account.properties.primaryEndpoints.queue
+
 @description('Table endpoint FuncKeyOps reads its tables from (Storage__TableEndpoint).')
 output tableEndpoint string = account.properties.primaryEndpoints.table
 

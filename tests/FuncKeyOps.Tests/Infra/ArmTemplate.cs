@@ -34,6 +34,14 @@ internal sealed partial class ArmTemplate
 
     public static Task<ArmTemplate> LoadAsync() => Main.Value;
 
+    /// <summary>Another compiled entry point of infra/bicep (e.g. admin-key.json), built with the main template.</summary>
+    public static async Task<JsonObject> LoadCompiledAsync(string fileName)
+    {
+        await Main.Value;
+        var path = Path.Combine(DevScript.RepositoryRoot, ".artifacts", "infra", fileName);
+        return JsonNode.Parse(await File.ReadAllTextAsync(path))!.AsObject();
+    }
+
     public JsonObject Root { get; }
 
     /// <summary>The main template and every module's template.</summary>

@@ -84,6 +84,9 @@ public sealed partial class ArmTemplateTests
         Assert.Equal("managedidentity", settings["AzureWebJobsStorage__credential"]);
         Assert.Contains("identityClientId", settings["AzureWebJobsStorage__clientId"]);
         Assert.Contains("storageAccountName", settings["AzureWebJobsStorage__accountName"]);
+        Assert.Equal("[parameters('blobEndpoint')]", settings["AzureWebJobsStorage__blobServiceUri"]);
+        Assert.Equal("[parameters('queueEndpoint')]", settings["AzureWebJobsStorage__queueServiceUri"]);
+        Assert.Equal("[parameters('tableEndpoint')]", settings["AzureWebJobsStorage__tableServiceUri"]);
         Assert.Matches("ClientId=.*;Authorization=AAD", settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"]);
         Assert.Contains("keyVaultUri", settings["KeyVault__Uri"]);
         Assert.Contains("identityClientId", settings["KeyVault__ManagedIdentityClientId"]);
@@ -96,7 +99,8 @@ public sealed partial class ArmTemplateTests
     {
         var template = await ArmTemplate.LoadAsync();
         var assignments = template.OfType("Microsoft.Authorization/roleAssignments").ToList();
-        var customRoleName = Unbracket(ArmTemplate.Text(template.Single("Microsoft.Authorization/roleDefinitions").Body["name"]!));
+        var roleDefinition = template.Single("Microsoft.Authorization/roleDefinitions");
+        var customRoleName = Unbracket(ArmTemplate.Expand(ArmTemplate.Text(roleDefinition.Body["name"]!), roleDefinition.Scope));
 
         // Key Vault, storage (one declaration for the three data roles), Application Insights, each Azure OpenAI account.
         Assert.Equal(4, assignments.Count);
@@ -126,7 +130,8 @@ public sealed partial class ArmTemplateTests
     [Fact]
     public async Task The_Azure_OpenAI_role_allows_only_read_listKeys_and_regenerateKey_assignable_where_the_accounts_are()
     {
-        var role = (await ArmTemplate.LoadAsync()).Single("Microsoft.Authorization/roleDefinitions").Properties;
+        var definition = (await ArmTemplate.LoadAsync()).Single("Microsoft.Authorization/roleDefinitions");
+        var role = definition.Properties;
 
         var permission = Assert.Single(role["permissions"]!.AsArray())!;
         Assert.Equal(
@@ -136,7 +141,65 @@ public sealed partial class ArmTemplateTests
         Assert.Empty(permission["dataActions"]!.AsArray());
         // Assignable in the accounts' resource groups, built per account; never the subscription as a whole.
         var scopes = role["copy"]!.AsArray().Single(c => c!["name"]!.GetValue<string>() == "assignableScopes")!;
-        Assert.Contains("/resourceGroups/", scopes["input"]!.GetValue<string>());
+        Assert.Contains("subscriptionResourceId('Microsoft.Resources/resourceGroups'", scopes["input"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task The_Azure_OpenAI_role_is_defined_at_the_subscription_and_assigned_by_its_subscription_id()
+    {
+        var template = await ArmTemplate.LoadAsync();
+        var definition = template.Single("Microsoft.Authorization/roleDefinitions");
+
+        // A role whose assignableScopes name other resource groups cannot be defined in the deployment's own group:
+        // its module is a deployment at the subscription (subscriptionId, no resourceGroup), of a subscription template.
+        var deployment = definition.Scope.Deployment!;
+        Assert.Contains("subscriptionDeploymentTemplate", definition.Scope.Template["$schema"]!.GetValue<string>());
+        Assert.NotNull(deployment["subscriptionId"]);
+        Assert.Null(deployment["resourceGroup"]);
+        var name = ArmTemplate.Expand(ArmTemplate.Text(definition.Body["name"]!), definition.Scope);
+        Assert.Contains("guid(subscription().id, resourceGroup().id,", name);
+
+        var custom = template.OfType("Microsoft.Authorization/roleAssignments")
+            .Select(a => ArmTemplate.Expand(ArmTemplate.Text(a.Properties["roleDefinitionId"]!), a.Scope))
+            .Single(r => r.Contains("guid(subscription().id, resourceGroup().id,", StringComparison.Ordinal));
+        Assert.StartsWith("subscriptionResourceId('Microsoft.Authorization/roleDefinitions',", custom.TrimStart('['));
+    }
+
+    [Fact]
+    public async Task No_parameter_file_names_an_Azure_OpenAI_account_the_operator_did_not()
+    {
+        var files = (await ArmTemplate.LoadAsync()).ParameterFiles;
+
+        Assert.Equal(2, files.Count);
+        Assert.All(files, f => Assert.Empty(f["parameters"]!["azureOpenAIAccounts"]!["value"]!.AsArray()));
+    }
+
+    [Fact]
+    public async Task The_vault_can_be_recovered_from_soft_delete_by_a_parameter()
+    {
+        var template = await ArmTemplate.LoadAsync();
+        var vault = template.Single("Microsoft.KeyVault/vaults");
+
+        Assert.Equal("[if(parameters('recover'), 'recover', 'default')]", vault.Properties["createMode"]!.GetValue<string>());
+        var recover = template.Root["parameters"]!["recoverKeyVault"]!;
+        Assert.Equal("bool", recover["type"]!.GetValue<string>());
+        Assert.False(recover["defaultValue"]!.GetValue<bool>());
+        Assert.Equal("[parameters('recoverKeyVault')]", vault.Scope.Deployment!["properties"]!["parameters"]!["recover"]!["value"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task The_admin_key_template_takes_a_secure_key_without_default_and_writes_one_secret()
+    {
+        var template = await ArmTemplate.LoadCompiledAsync("admin-key.json");
+
+        var key = template["parameters"]!["adminKey"]!;
+        Assert.Equal("securestring", key["type"]!.GetValue<string>(), ignoreCase: true);
+        Assert.Null(key["defaultValue"]);
+        Assert.Equal(32, key["minLength"]!.GetValue<int>());
+        var secret = Assert.Single(template["resources"]!.AsArray(), r => r!["existing"] is null)!;
+        Assert.Equal("Microsoft.KeyVault/vaults/secrets", secret["type"]!.GetValue<string>());
+        Assert.Equal("[parameters('adminKey')]", secret["properties"]!["value"]!.GetValue<string>());
+        Assert.Null(template["outputs"]);
     }
 
     [Fact]
