@@ -117,14 +117,14 @@ public sealed partial class ProviderKeyCircuits(IOptions<RelayOptions> options, 
             var context = ResilienceContextPool.Shared.Get(cancellationToken);
             try
             {
-                return await _pipeline.ExecuteAsync(static async (context, send) =>
+                return await _pipeline.ExecuteAsync(static async (context, state) =>
                 {
-                    var response = await send(context.CancellationToken).ConfigureAwait(context.ContinueOnCapturedContext);
+                    var response = await state.send(context.CancellationToken).ConfigureAwait(context.ContinueOnCapturedContext);
                     if (response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable
-                        && UpstreamClient.RetryAfter(response) is { } retryAfter)
+                        && RetryAfterHeader.From(response, state.time) is { } retryAfter)
                         context.Properties.Set(RetryAfterKey, retryAfter);
                     return response;
-                }, context, send).ConfigureAwait(false);
+                }, context, (send, time: _time)).ConfigureAwait(false);
             }
             finally
             {

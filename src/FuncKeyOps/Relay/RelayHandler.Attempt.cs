@@ -20,7 +20,7 @@ public sealed partial class RelayHandler
             if (attempt.ErrorBody is { } error)
             {
                 // Some providers quote the rejected key in error details: never let ours reach the client.
-                await UpstreamErrorBody.WriteRedactedAsync(error, response, context.Response, providerKeyValue, context.RequestAborted).ConfigureAwait(false);
+                await UpstreamErrorBody.WriteRedactedAsync(error, response, context.Response, providerKeyValue, time, _options.Circuit.MaxBreakDuration, context.RequestAborted).ConfigureAwait(false);
                 return;
             }
             var isEventStream = IsEventStream(response);
@@ -95,7 +95,7 @@ public sealed partial class RelayHandler
                 return RejectProviderKey(call, status);
             // A pool member's 429 is the member's, not the call's: the next member may serve.
             if (circuit is not null && status == StatusCodes.Status429TooManyRequests)
-                return UpstreamAttempt.Failed(FuncKeyOpsErrors.ProviderKeysBusy, status) with { RetryAfter = UpstreamClient.RetryAfter(response) };
+                return UpstreamAttempt.Failed(FuncKeyOpsErrors.ProviderKeysBusy, status) with { RetryAfter = RetryAfterHeader.From(response, time, _options.Circuit.MaxBreakDuration) };
             // Retries are spent: one clear gateway error rather than whatever the provider's failure page was.
             if (status >= 500)
                 return UpstreamAttempt.Failed(FuncKeyOpsErrors.UpstreamError, status);

@@ -27,8 +27,9 @@ public sealed class UpstreamClient : IDisposable
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
                 Delay = relay.RetryBaseDelay,
-                ShouldHandle = args => ValueTask.FromResult(relay.MaxRetries > 0 && ShouldRetry(args.Outcome, relay.MaxRetryAfter)),
-                DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result)),
+                ShouldHandle = args => ValueTask.FromResult(relay.MaxRetries > 0 && ShouldRetry(args.Outcome, relay.MaxRetryAfter, time)),
+                // Null lets the retry strategy use its own jittered backoff.
+                DelayGenerator = args => ValueTask.FromResult(RetryAfterHeader.From(args.Outcome.Result, time)),
             })
             .AddTimeout(relay.UpstreamTimeout)
             .Build();
@@ -65,30 +66,17 @@ public sealed class UpstreamClient : IDisposable
     // An HttpRequestException is retried as a transport failure. SocketsHttpHandler also throws one (with no inner
     // exception) for a header value it cannot encode, which no retry can fix: UpstreamRequestFactory never builds such
     // a request, and the relay refuses a client header the provider needs before the first attempt.
-    private static bool ShouldRetry(Outcome<HttpResponseMessage> outcome, TimeSpan maxRetryAfter) => outcome switch
+    private static bool ShouldRetry(Outcome<HttpResponseMessage> outcome, TimeSpan maxRetryAfter, TimeProvider time) => outcome switch
     {
         { Exception: HttpRequestException } => true,
         { Result: { } response } when IsTransient(response.StatusCode) =>
-            RetryAfter(response) is not { } wait || wait <= maxRetryAfter,
+            RetryAfterHeader.From(response, time) is not { } wait || wait <= maxRetryAfter,
         _ => false,
     };
 
     private static bool IsTransient(HttpStatusCode status) =>
         status is HttpStatusCode.TooManyRequests or HttpStatusCode.InternalServerError or HttpStatusCode.BadGateway
             or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout || (int)status == 529;
-
-    /// <summary>The response's Retry-After as a wait (a date in the past is zero); null when it has none.</summary>
-    // Null lets the retry strategy use its own jittered backoff.
-    internal static TimeSpan? RetryAfter(HttpResponseMessage? response)
-    {
-        if (response?.Headers.RetryAfter is not { } header)
-            return null;
-        if (header.Delta is { } delta)
-            return delta;
-        if (header.Date is { } date)
-            return date - DateTimeOffset.UtcNow is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
-        return null;
-    }
 
     private static SocketsHttpHandler CreateHandler() => new()
     {
