@@ -1,4 +1,6 @@
 using System.Net;
+using FuncKeyOps.ProviderKeys;
+using FuncKeyOps.Routing;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.Retry;
@@ -43,6 +45,40 @@ public sealed class UpstreamClient : IDisposable
     /// </summary>
     public ValueTask<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> build, CancellationToken cancellationToken) =>
         SendAsync(_pipeline, build, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="SendAsync(Func{HttpRequestMessage}, CancellationToken)"/> for a relayed call with
+    /// <paramref name="key"/>: the caller took the first send's permit; each retry takes its own from
+    /// <paramref name="limiter"/> before it is sent, so a key's RPM counts requests, not calls. A retry refused
+    /// throws <see cref="RetryNotAdmittedException"/> (nothing more is sent).
+    /// </summary>
+    public async ValueTask<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> build, IProviderKeyLimiter limiter, ProviderKeyConfig key, CancellationToken cancellationToken)
+    {
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        try
+        {
+            return await _pipeline.ExecuteAsync(
+                static async (context, state) =>
+                {
+                    // The first send was admitted by the caller; the marker says a send has happened (a shared object: no allocation).
+                    if (!context.Properties.TryGetValue(SentKey, out _))
+                        context.Properties.Set(SentKey, Sent);
+                    else if (await state.limiter.TryAcquireAsync(state.key, context.CancellationToken).ConfigureAwait(false) is { Allowed: false } refused)
+                        throw new RetryNotAdmittedException(refused.RetryAfter);
+                    using var request = state.build();
+                    return await state.invoker.SendAsync(request, context.CancellationToken).ConfigureAwait(false);
+                },
+                context,
+                (build, invoker: _invoker, limiter, key)).ConfigureAwait(false);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    private static readonly ResiliencePropertyKey<object> SentKey = new("fko.sent");
+    private static readonly object Sent = new();
 
     /// <summary>
     /// As <see cref="SendAsync(Func{HttpRequestMessage}, CancellationToken)"/> with no retries: one attempt within
