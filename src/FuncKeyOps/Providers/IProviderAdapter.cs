@@ -65,4 +65,11 @@ public interface IProviderAdapter
     /// 502 itself; an activation refuses the value instead of reporting a provider fault.
     /// </summary>
     bool IsProviderKeyRefusal(int status, ReadOnlySpan<byte> errorBody) => status is 401 or 403;
+
+    /// <summary>
+    /// True when a 429 says the key's own limit is spent (its rate-limit headers show nothing remaining), so a pool
+    /// member should rest; false when it is about the one request (too large for the per-minute limit): that is the
+    /// call's answer, and says nothing about the key that another tenant's call should pay for.
+    /// </summary>
+    bool IsKeyLimitSpent(HttpResponseMessage response) => RateLimitHeaders.ShowSpent(response);
 }

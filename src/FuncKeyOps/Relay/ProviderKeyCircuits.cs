@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using FuncKeyOps.Providers;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly;
@@ -10,7 +11,9 @@ namespace FuncKeyOps.Relay;
 
 /// <summary>
 /// One Polly circuit breaker per provider key (by name) on this instance, for the members of routes with several keys:
-/// 429s, 5xx, connection failures and timeouts open it by failure ratio; while open the relay passes the member by;
+/// what says the key itself is unwell opens it by failure ratio: 5xx, connection failures, timeouts, and 429s whose
+/// rate-limit headers show the key's limit spent (<see cref="IProviderAdapter.IsKeyLimitSpent"/>). A 429 about one
+/// request's size is that call's answer only, or one tenant's oversized calls would take a shared pool out for all; while open the relay passes the member by;
 /// after the break one call probes it (half-open) and its success brings the member back. The break lasts the
 /// provider's Retry-After when the failure that opened it carried one (429/503), else <see cref="MemberCircuitOptions.BreakDuration"/>,
 /// never more than <see cref="MemberCircuitOptions.MaxBreakDuration"/>.
@@ -19,6 +22,10 @@ public sealed partial class ProviderKeyCircuits(IOptions<RelayOptions> options, 
 {
     // The Retry-After of the attempt's answer, handed from the call to the break-duration generator of the same execution.
     private static readonly ResiliencePropertyKey<TimeSpan> RetryAfterKey = new("fko.retry-after");
+
+    // Set on a 429 that says the key's limit is spent, for ShouldHandle of the same execution (a shared boxed value: no allocation).
+    private static readonly ResiliencePropertyKey<object> KeyLimitSpentKey = new("fko.key-limit-spent");
+    private static readonly object Spent = new();
 
     private readonly MemberCircuitOptions _options = options.Value.Circuit;
     private readonly ConcurrentDictionary<string, MemberCircuit> _circuits = new(StringComparer.Ordinal);
@@ -38,7 +45,7 @@ public sealed partial class ProviderKeyCircuits(IOptions<RelayOptions> options, 
                 SamplingDuration = _options.SamplingDuration,
                 BreakDuration = _options.BreakDuration,
                 StateProvider = state,
-                ShouldHandle = static args => ValueTask.FromResult(IsFailure(args.Outcome)),
+                ShouldHandle = static args => ValueTask.FromResult(IsFailure(args.Outcome, args.Context)),
                 BreakDurationGenerator = args => ValueTask.FromResult(BreakFor(name, args.Context)),
                 OnOpened = args =>
                 {
@@ -56,11 +63,15 @@ public sealed partial class ProviderKeyCircuits(IOptions<RelayOptions> options, 
         return circuit = new MemberCircuit(pipeline, state, time);
     }
 
-    /// <summary>A failed attempt for the breaker: the member, not the call, is at fault. A key refusal (401/403) is not: rotation alerts count those.</summary>
-    private static bool IsFailure(Outcome<HttpResponseMessage> outcome) => outcome switch
+    /// <summary>
+    /// A failed attempt for the breaker: the member, not the call, is at fault. A key refusal (401/403) is not: rotation
+    /// alerts count those. Nor is a 429 about the request alone.
+    /// </summary>
+    private static bool IsFailure(Outcome<HttpResponseMessage> outcome, ResilienceContext context) => outcome switch
     {
         { Exception: HttpRequestException or TimeoutRejectedException } => true,
-        { Result: { } response } => response.StatusCode == HttpStatusCode.TooManyRequests || (int)response.StatusCode >= 500,
+        { Result: { } response } => (int)response.StatusCode >= 500
+            || (response.StatusCode == HttpStatusCode.TooManyRequests && context.Properties.TryGetValue(KeyLimitSpentKey, out _)),
         _ => false,
     };
 
@@ -112,19 +123,22 @@ public sealed partial class ProviderKeyCircuits(IOptions<RelayOptions> options, 
         /// Sends through the breaker, which records the outcome. Throws <see cref="BrokenCircuitException"/> without
         /// sending when the circuit will not let the call through (another call took the probe).
         /// </summary>
-        public async ValueTask<HttpResponseMessage> SendAsync(Func<CancellationToken, ValueTask<HttpResponseMessage>> send, CancellationToken cancellationToken)
+        /// <param name="adapter">The provider's, which says whether a 429 is the key's (<see cref="IProviderAdapter.IsKeyLimitSpent"/>).</param>
+        public async ValueTask<HttpResponseMessage> SendAsync(Func<CancellationToken, ValueTask<HttpResponseMessage>> send, IProviderAdapter adapter, CancellationToken cancellationToken)
         {
             var context = ResilienceContextPool.Shared.Get(cancellationToken);
             try
             {
-                return await _pipeline.ExecuteAsync(static async (context, send) =>
+                return await _pipeline.ExecuteAsync(static async (context, state) =>
                 {
-                    var response = await send(context.CancellationToken).ConfigureAwait(context.ContinueOnCapturedContext);
+                    var response = await state.send(context.CancellationToken).ConfigureAwait(context.ContinueOnCapturedContext);
+                    if (response.StatusCode == HttpStatusCode.TooManyRequests && state.adapter.IsKeyLimitSpent(response))
+                        context.Properties.Set(KeyLimitSpentKey, Spent);
                     if (response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable
-                        && UpstreamClient.RetryAfter(response) is { } retryAfter)
+                        && RetryAfterHeader.From(response, state.time) is { } retryAfter)
                         context.Properties.Set(RetryAfterKey, retryAfter);
                     return response;
-                }, context, send).ConfigureAwait(false);
+                }, context, (send, adapter, time: _time)).ConfigureAwait(false);
             }
             finally
             {

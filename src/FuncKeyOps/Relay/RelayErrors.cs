@@ -1,4 +1,3 @@
-using System.Globalization;
 using FuncKeyOps.Errors;
 using FuncKeyOps.Providers;
 using Microsoft.AspNetCore.Http;
@@ -22,7 +21,7 @@ internal static class RelayErrors
             || error == FuncKeyOpsErrors.ProviderKeyRejected) // a 5xx the SDKs would retry, but only the operator can fix it
             response.Headers["x-should-retry"] = "false"; // SDKs that honour it do not retry what cannot succeed
         if (retryAfter is { } wait)
-            response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            response.Headers.RetryAfter = RetryAfterHeader.Format(wait);
         var body = adapter.FormatError(error.Status, error.Code, message ?? error.Message);
         response.ContentLength = body.Length;
         await response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);

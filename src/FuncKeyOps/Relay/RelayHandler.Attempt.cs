@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using FuncKeyOps.Errors;
+using FuncKeyOps.ProviderKeys;
+using FuncKeyOps.Routing;
 using FuncKeyOps.Providers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -20,7 +22,7 @@ public sealed partial class RelayHandler
             if (attempt.ErrorBody is { } error)
             {
                 // Some providers quote the rejected key in error details: never let ours reach the client.
-                await UpstreamErrorBody.WriteRedactedAsync(error, response, context.Response, providerKeyValue, context.RequestAborted).ConfigureAwait(false);
+                await UpstreamErrorBody.WriteRedactedAsync(error, response, context.Response, providerKeyValue, time, _options.Circuit.MaxBreakDuration, context.RequestAborted).ConfigureAwait(false);
                 return;
             }
             var isEventStream = IsEventStream(response);
@@ -61,20 +63,27 @@ public sealed partial class RelayHandler
     /// </summary>
     // Pooled: every call makes at least one attempt, and the hot path should not pay a state machine box for it.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    /// <param name="limitedKey">The key whose own limit admitted this attempt's first send (<see cref="IProviderKeyLimiter"/>); each retry takes its own permit.</param>
     private async ValueTask<UpstreamAttempt> AttemptAsync(HttpContext context, IProviderAdapter adapter, RelayCall call, RequestPlan plan, Uri upstreamUri, string providerKey,
-        ProviderKeyCircuits.MemberCircuit? circuit)
+        ProviderKeyConfig limitedKey, ProviderKeyCircuits.MemberCircuit? circuit)
     {
         HttpResponseMessage response;
         try
         {
             HttpRequestMessage Build() => UpstreamRequestFactory.Create(context.Request, adapter, upstreamUri, plan.UpstreamBody, providerKey);
+            // A pool member gets one send (the next member is its retry): the permit its caller took covers it.
             response = circuit is null
-                ? await upstream.SendAsync(Build, context.RequestAborted).ConfigureAwait(false)
-                : await circuit.SendAsync(token => upstream.SendOnceAsync(Build, token), context.RequestAborted).ConfigureAwait(false);
+                ? await upstream.SendAsync(Build, limiter, limitedKey, context.RequestAborted).ConfigureAwait(false)
+                : await circuit.SendAsync(token => upstream.SendOnceAsync(Build, token), adapter, context.RequestAborted).ConfigureAwait(false);
         }
         catch (BrokenCircuitException)
         {
             return UpstreamAttempt.NotSent;
+        }
+        catch (RetryNotAdmittedException e)
+        {
+            LogMemberSkipped(logger, call.RequestId, limitedKey.Name, "its rate limit admits no retry");
+            return UpstreamAttempt.Failed(FuncKeyOpsErrors.ProviderKeysBusy) with { RetryAfter = e.RetryAfter ?? OneSecond };
         }
         catch (TimeoutRejectedException)
         {
@@ -93,9 +102,11 @@ public sealed partial class RelayHandler
             // Also for a stream, which has sent nothing yet.
             if (status is StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden)
                 return RejectProviderKey(call, status);
-            // A pool member's 429 is the member's, not the call's: the next member may serve.
-            if (circuit is not null && status == StatusCodes.Status429TooManyRequests)
-                return UpstreamAttempt.Failed(FuncKeyOpsErrors.ProviderKeysBusy, status) with { RetryAfter = UpstreamClient.RetryAfter(response) };
+            // A pool member's 429 that says its limit is spent is the member's, not the call's: the next member may
+            // serve. One about this request alone (too large for the key's per-minute tokens) is relayed as the call's
+            // answer below: another member would only refuse it too, and no member is taken out for it.
+            if (circuit is not null && status == StatusCodes.Status429TooManyRequests && adapter.IsKeyLimitSpent(response))
+                return UpstreamAttempt.Failed(FuncKeyOpsErrors.ProviderKeysBusy, status) with { RetryAfter = RetryAfterHeader.From(response, time, _options.Circuit.MaxBreakDuration) };
             // Retries are spent: one clear gateway error rather than whatever the provider's failure page was.
             if (status >= 500)
                 return UpstreamAttempt.Failed(FuncKeyOpsErrors.UpstreamError, status);

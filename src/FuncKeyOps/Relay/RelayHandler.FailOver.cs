@@ -14,7 +14,8 @@ public sealed partial class RelayHandler
     /// A route with several provider keys (a pool, or a tenant's key with the platform's as fallback): the members in
     /// <see cref="MemberOrder"/>, passing by a member whose circuit is open (<see cref="ProviderKeyCircuits"/>) or whose
     /// own limit refuses, and ONE attempt each (no retries: the next member is the retry) until one answers with
-    /// something the client may see. Connection failure, timeout before headers, 429, 5xx and a refusal of the member's
+    /// something the client may see. Connection failure, timeout before headers, a 429 showing the member's limit spent
+    /// (one about the request's size is the client's answer, see AttemptAsync), 5xx and a refusal of the member's
     /// key move on to the next member, all before the client's first byte; a member passed only when its key is refused
     /// or unusable (<see cref="MemberFailover.KeyRefusedOnly"/>: a tenant's own) ends the call with any other failure,
     /// or with 429 while it rests. Every failed attempt is an audit row of its own naming its member
@@ -83,7 +84,7 @@ public sealed partial class RelayHandler
 
                 call.ProviderKeyName = name;
                 call.ProviderKeyVersion = providerKey.Version;
-                var attempt = await AttemptAsync(context, adapter, call, plan, upstreamUri!, providerKey.Value, circuit).ConfigureAwait(false);
+                var attempt = await AttemptAsync(context, adapter, call, plan, upstreamUri!, providerKey.Value, member.Key, circuit).ConfigureAwait(false);
                 if (!attempt.WasSent)
                 {
                     soonest = Soonest(soonest, circuit.Resting() ?? OneSecond);

@@ -22,22 +22,25 @@ public sealed partial class RelayHandler
             return;
         }
         call.ServingKey = providerKey.Config;
-        var attempt = await AttemptAsync(context, adapter, call, plan, upstreamUri, providerKey.Value, circuit: null).ConfigureAwait(false);
+        var attempt = await AttemptAsync(context, adapter, call, plan, upstreamUri, providerKey.Value, providerKey.Config, circuit: null).ConfigureAwait(false);
         // During a rotation two versions carry weight: one the provider refuses, or that cannot reach it, gets one more
         // try on the other, still before the client's first byte. The failed attempt keeps its own audit row, so a
         // sweep of error rates per version sees it as that version's error while the client sees no error at all.
+        // The retry is an upstream request of its own: it needs its own permit of the key's limit, else the first answer stands.
         if (attempt is { MayRetryOnOtherVersion: true, Failure: { } first }
-            && await providerKeys.ResolveOtherAsync(providerKey, context.RequestAborted).ConfigureAwait(false) is { } other)
+            && await providerKeys.ResolveOtherAsync(providerKey, context.RequestAborted).ConfigureAwait(false) is { } other
+            && (await limiter.TryAcquireAsync(providerKey.Config, context.RequestAborted).ConfigureAwait(false)).Allowed)
         {
             LogRetryingOnOtherVersion(logger, call.RequestId, call.ProviderKeyName, call.ProviderKeyVersion, first.Code, other.Version);
             audit.Enqueue(call.RetryOn(other.Version, first, attempt.UpstreamStatus, time.GetElapsedTime(call.Started)));
             providerKey = other;
-            attempt = await AttemptAsync(context, adapter, call, plan, upstreamUri, providerKey.Value, circuit: null).ConfigureAwait(false);
+            attempt = await AttemptAsync(context, adapter, call, plan, upstreamUri, providerKey.Value, providerKey.Config, circuit: null).ConfigureAwait(false);
         }
         if (attempt.Failure is { } failure)
         {
             call.UpstreamStatus = attempt.UpstreamStatus;
-            await RelayErrors.WriteAsync(context, adapter, call, failure, FailureMessage(failure, attempt.UpstreamStatus, providerKey.Config)).ConfigureAwait(false);
+            await RelayErrors.WriteAsync(context, adapter, call, failure, FailureMessage(failure, attempt.UpstreamStatus, providerKey.Config),
+                failure == FuncKeyOpsErrors.ProviderKeysBusy ? attempt.RetryAfter ?? OneSecond : null).ConfigureAwait(false);
             return;
         }
         await RespondAsync(context, adapter, call, plan, attempt, providerKey.Value).ConfigureAwait(false);

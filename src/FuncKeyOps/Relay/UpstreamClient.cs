@@ -1,4 +1,6 @@
 using System.Net;
+using FuncKeyOps.ProviderKeys;
+using FuncKeyOps.Routing;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.Retry;
@@ -27,8 +29,9 @@ public sealed class UpstreamClient : IDisposable
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
                 Delay = relay.RetryBaseDelay,
-                ShouldHandle = args => ValueTask.FromResult(relay.MaxRetries > 0 && ShouldRetry(args.Outcome, relay.MaxRetryAfter)),
-                DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result)),
+                ShouldHandle = args => ValueTask.FromResult(relay.MaxRetries > 0 && ShouldRetry(args.Outcome, relay.MaxRetryAfter, time)),
+                // Null lets the retry strategy use its own jittered backoff.
+                DelayGenerator = args => ValueTask.FromResult(RetryAfterHeader.From(args.Outcome.Result, time)),
             })
             .AddTimeout(relay.UpstreamTimeout)
             .Build();
@@ -42,6 +45,40 @@ public sealed class UpstreamClient : IDisposable
     /// </summary>
     public ValueTask<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> build, CancellationToken cancellationToken) =>
         SendAsync(_pipeline, build, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="SendAsync(Func{HttpRequestMessage}, CancellationToken)"/> for a relayed call with
+    /// <paramref name="key"/>: the caller took the first send's permit; each retry takes its own from
+    /// <paramref name="limiter"/> before it is sent, so a key's RPM counts requests, not calls. A retry refused
+    /// throws <see cref="RetryNotAdmittedException"/> (nothing more is sent).
+    /// </summary>
+    public async ValueTask<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> build, IProviderKeyLimiter limiter, ProviderKeyConfig key, CancellationToken cancellationToken)
+    {
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        try
+        {
+            return await _pipeline.ExecuteAsync(
+                static async (context, state) =>
+                {
+                    // The first send was admitted by the caller; the marker says a send has happened (a shared object: no allocation).
+                    if (!context.Properties.TryGetValue(SentKey, out _))
+                        context.Properties.Set(SentKey, Sent);
+                    else if (await state.limiter.TryAcquireAsync(state.key, context.CancellationToken).ConfigureAwait(false) is { Allowed: false } refused)
+                        throw new RetryNotAdmittedException(refused.RetryAfter);
+                    using var request = state.build();
+                    return await state.invoker.SendAsync(request, context.CancellationToken).ConfigureAwait(false);
+                },
+                context,
+                (build, invoker: _invoker, limiter, key)).ConfigureAwait(false);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    private static readonly ResiliencePropertyKey<object> SentKey = new("fko.sent");
+    private static readonly object Sent = new();
 
     /// <summary>
     /// As <see cref="SendAsync(Func{HttpRequestMessage}, CancellationToken)"/> with no retries: one attempt within
@@ -65,30 +102,17 @@ public sealed class UpstreamClient : IDisposable
     // An HttpRequestException is retried as a transport failure. SocketsHttpHandler also throws one (with no inner
     // exception) for a header value it cannot encode, which no retry can fix: UpstreamRequestFactory never builds such
     // a request, and the relay refuses a client header the provider needs before the first attempt.
-    private static bool ShouldRetry(Outcome<HttpResponseMessage> outcome, TimeSpan maxRetryAfter) => outcome switch
+    private static bool ShouldRetry(Outcome<HttpResponseMessage> outcome, TimeSpan maxRetryAfter, TimeProvider time) => outcome switch
     {
         { Exception: HttpRequestException } => true,
         { Result: { } response } when IsTransient(response.StatusCode) =>
-            RetryAfter(response) is not { } wait || wait <= maxRetryAfter,
+            RetryAfterHeader.From(response, time) is not { } wait || wait <= maxRetryAfter,
         _ => false,
     };
 
     private static bool IsTransient(HttpStatusCode status) =>
         status is HttpStatusCode.TooManyRequests or HttpStatusCode.InternalServerError or HttpStatusCode.BadGateway
             or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout || (int)status == 529;
-
-    /// <summary>The response's Retry-After as a wait (a date in the past is zero); null when it has none.</summary>
-    // Null lets the retry strategy use its own jittered backoff.
-    internal static TimeSpan? RetryAfter(HttpResponseMessage? response)
-    {
-        if (response?.Headers.RetryAfter is not { } header)
-            return null;
-        if (header.Delta is { } delta)
-            return delta;
-        if (header.Date is { } date)
-            return date - DateTimeOffset.UtcNow is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
-        return null;
-    }
 
     private static SocketsHttpHandler CreateHandler() => new()
     {

@@ -50,13 +50,25 @@ internal static class UpstreamErrorBody
         return buffer.ToArray();
     }
 
-    /// <summary>The provider's status, headers and <paramref name="bytes"/> (read by <see cref="ReadAsync"/>) with our key masked.</summary>
-    public static async Task WriteRedactedAsync(byte[] bytes, HttpResponseMessage from, HttpResponse to, string providerKey, CancellationToken cancellationToken)
+    /// <summary>
+    /// The provider's status, headers and <paramref name="bytes"/> (read by <see cref="ReadAsync"/>) with our key masked,
+    /// and its Retry-After, if any, read safely and cut to <paramref name="retryAfterCap"/> (<see cref="RetryAfterHeader"/>;
+    /// one that does not parse is dropped).
+    /// </summary>
+    public static async Task WriteRedactedAsync(byte[] bytes, HttpResponseMessage from, HttpResponse to, string providerKey,
+        TimeProvider time, TimeSpan retryAfterCap, CancellationToken cancellationToken)
     {
         var text = Encoding.UTF8.GetString(bytes);
         if (text.Contains(providerKey, StringComparison.Ordinal))
             bytes = Encoding.UTF8.GetBytes(text.Replace(providerKey, SecretRedactor.Mask, StringComparison.Ordinal));
         ResponseHeaders.Copy(from, to, dropContentLength: true);
+        if (from.Headers.Contains("Retry-After"))
+        {
+            if (RetryAfterHeader.From(from, time, retryAfterCap) is { } wait)
+                to.Headers.RetryAfter = RetryAfterHeader.Format(wait);
+            else
+                to.Headers.Remove("Retry-After");
+        }
         to.ContentLength = bytes.Length;
         await to.Body.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
     }

@@ -58,6 +58,14 @@ public sealed class FakeAnthropic : FakeProvider
     private protected override (int StatusCode, JsonNode Body) Unauthorized(FakeExchange exchange, bool keyMissing) =>
         (401, Error(exchange, "authentication_error", keyMissing ? "x-api-key header is required" : "invalid x-api-key"));
 
+    private protected override void AddRateLimitHeaders(HttpResponse response, bool spent)
+    {
+        response.Headers["anthropic-ratelimit-requests-limit"] = "50";
+        response.Headers["anthropic-ratelimit-requests-remaining"] = spent ? "0" : "49";
+        response.Headers["anthropic-ratelimit-input-tokens-limit"] = "40000";
+        response.Headers["anthropic-ratelimit-input-tokens-remaining"] = spent ? "0" : "39990";
+    }
+
     private protected override JsonNode FailureBody(FakeExchange exchange, int statusCode) => statusCode switch
     {
         400 => Error(exchange, "invalid_request_error", "Invalid request."),

@@ -66,6 +66,9 @@ public sealed partial class FakeAzureOpenAI : FakeProvider
         response.Headers["retry-after-ms"] = ((long)Math.Ceiling(retryAfter.TotalMilliseconds)).ToString(CultureInfo.InvariantCulture);
     }
 
+    private protected override JsonNode RequestTooLargeBody(FakeExchange exchange) =>
+        Error("429", "Requests to the ChatCompletions_Create Operation under Azure OpenAI API version 2024-10-21 have exceeded the token rate limit of your current OpenAI S0 pricing tier: this request alone asks for more tokens than the per-minute limit. Reduce the size of the request.");
+
     private protected override string? ReadKey(HttpRequest request)
     {
         var apiKey = request.Headers["api-key"].ToString();

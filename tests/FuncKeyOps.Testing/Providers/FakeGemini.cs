@@ -20,6 +20,11 @@ public sealed partial class FakeGemini : FakeProvider
 {
     private static readonly string[] ModelIds = ["gemini-2.0-flash", "gemini-2.5-flash", "gemini-2.5-pro", "text-embedding-004"];
 
+    // Google sends no rate-limit headers: a 429 (RESOURCE_EXHAUSTED) is always the project's quota.
+    private protected override void AddRateLimitHeaders(HttpResponse response, bool spent)
+    {
+    }
+
     private FakeGemini()
         : base("gemini")
     {

@@ -60,6 +60,9 @@ public sealed class FakeOpenAI : FakeProvider
         // The real message quotes a masked key; this one quotes nothing so no part of a key can leak through a test.
         : (401, Error("Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.", "invalid_request_error", code: "invalid_api_key"));
 
+    private protected override JsonNode RequestTooLargeBody(FakeExchange exchange) =>
+        Error("Request too large for gpt-4o-mini in organization org-fake on tokens per min (TPM): Limit 30000, Requested 45000. The input or output tokens must be reduced in order to run successfully.", "tokens", code: "rate_limit_exceeded");
+
     private protected override JsonNode FailureBody(FakeExchange exchange, int statusCode) => statusCode switch
     {
         400 => Error("Invalid request.", "invalid_request_error"),

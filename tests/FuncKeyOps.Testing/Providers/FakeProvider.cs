@@ -108,6 +108,13 @@ public abstract class FakeProvider : IAsyncDisposable
     }
 
     /// <summary>
+    /// The next <paramref name="times"/> requests get the provider's 429 about that one request's size (OpenAI's
+    /// "Request too large ... tokens per min"), whose rate-limit headers show the key's limits NOT spent: the key is well,
+    /// the call alone was refused. (A 429 from <see cref="FailNext"/> is a rate limit: its headers show the limit spent.)
+    /// </summary>
+    public void FailNextRequestTooLarge(int times = 1) => _faults.Enqueue(new Fault.RequestTooLarge(), times);
+
+    /// <summary>
     /// The next request gets <paramref name="statusCode"/> labelled <c>text/event-stream</c>, its error body as one SSE
     /// <c>error</c> event, as a gateway in front of a provider may answer a stream it refuses.
     /// </summary>
@@ -227,6 +234,19 @@ public abstract class FakeProvider : IAsyncDisposable
     private protected virtual void AddRetryAfter(HttpResponse response, TimeSpan retryAfter) =>
         response.Headers.RetryAfter = Math.Ceiling(retryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>The provider's rate-limit headers: with <paramref name="spent"/>, the key's limit is used up (a rate-limit 429); else there is room.</summary>
+    /// <remarks>OpenAI's names; Anthropic overrides with its own; Google sends none.</remarks>
+    private protected virtual void AddRateLimitHeaders(HttpResponse response, bool spent)
+    {
+        response.Headers["x-ratelimit-limit-requests"] = "500";
+        response.Headers["x-ratelimit-remaining-requests"] = spent ? "0" : "499";
+        response.Headers["x-ratelimit-limit-tokens"] = "30000";
+        response.Headers["x-ratelimit-remaining-tokens"] = spent ? "0" : "29990";
+    }
+
+    /// <summary>The provider's 429 body for a request too large for the key's per-minute token limit.</summary>
+    private protected virtual JsonNode RequestTooLargeBody(FakeExchange exchange) => FailureBody(exchange, 429);
+
     private async Task StartServerAsync()
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = GetType().Name });
@@ -303,7 +323,17 @@ public abstract class FakeProvider : IAsyncDisposable
                     AddRetryAfter(exchange.Context.Response, retryAfter);
                 }
 
+                if (fail.StatusCode == 429)
+                {
+                    AddRateLimitHeaders(exchange.Context.Response, spent: true);
+                }
+
                 await exchange.WriteJsonAsync(fail.StatusCode, FailureBody(exchange, fail.StatusCode));
+                return false;
+
+            case Fault.RequestTooLarge:
+                AddRateLimitHeaders(exchange.Context.Response, spent: false);
+                await exchange.WriteJsonAsync(429, RequestTooLargeBody(exchange));
                 return false;
 
             case Fault.FailAsEventStream fail:

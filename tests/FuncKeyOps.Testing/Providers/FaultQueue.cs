@@ -7,6 +7,8 @@ internal abstract record Fault
 {
     public sealed record Fail(int StatusCode, TimeSpan? RetryAfter) : Fault;
 
+    public sealed record RequestTooLarge : Fault;
+
     public sealed record FailAsEventStream(int StatusCode) : Fault;
 
     public sealed record FailAndStall(int StatusCode) : Fault;

@@ -79,6 +79,46 @@ public class PoolFailoverTests
     }
 
     [Fact]
+    public async Task One_tenants_oversized_calls_answered_429_request_too_large_take_no_member_out_and_another_tenants_call_is_served()
+    {
+        await using var regions = await PoolRegions.StartAsync();
+        var victim = await regions.CreateTenantKeyAsync("victim");
+        // Both regions refuse the attacker's requests for their size alone; their limits have room (headers say so).
+        regions.East.FailNextRequestTooLarge(times: 3);
+        regions.West.FailNextRequestTooLarge(times: 3);
+
+        for (var i = 0; i < 3; i++)
+        {
+            var (status, body, _) = await regions.ChatAsync();
+            // The provider's own answer to that call, not the relay's provider_keys_busy: it is about the request.
+            Assert.Equal(429, status);
+            Assert.Contains("Reduce the size of the request", body, StringComparison.Ordinal);
+        }
+
+        var (served, answer, _) = await regions.ChatAsync(victim);
+        Assert.True(served == 200, answer);
+        Assert.Empty(regions.West.Requests); // no failover either: another member would refuse the same request
+        Assert.Equal(4, regions.East.Requests.Count);
+        Assert.DoesNotContain(regions.Host.Server.Logs.Lines, line => line.Contains("taken out of its pool", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("x-ratelimit-remaining-requests", "0", true)]
+    [InlineData("x-ratelimit-remaining-tokens", "0", true)]
+    [InlineData("x-ratelimit-remaining-tokens", "29990", false)]
+    [InlineData("anthropic-ratelimit-input-tokens-remaining", "0", true)]
+    [InlineData("anthropic-ratelimit-requests-remaining", "12", false)]
+    [InlineData("x-request-id", "0", false)]
+    public void A_429_is_the_keys_own_only_when_its_rate_limit_headers_show_a_limit_spent(string header, string value, bool spent)
+    {
+        using var response = new HttpResponseMessage(System.Net.HttpStatusCode.TooManyRequests);
+        response.Headers.TryAddWithoutValidation(header, value);
+        Assert.Equal(spent, ((IProviderAdapter)new OpenAIAdapter()).IsKeyLimitSpent(response));
+        Assert.Equal(spent, ((IProviderAdapter)new AnthropicAdapter()).IsKeyLimitSpent(response));
+        Assert.True(new GeminiAdapter().IsKeyLimitSpent(response)); // Google's 429 is always the project's quota
+    }
+
+    [Fact]
     public async Task Both_regions_down_is_a_502_in_Azures_shape_after_exactly_one_attempt_each_with_a_row_per_attempt()
     {
         await using var regions = await PoolRegions.StartAsync();

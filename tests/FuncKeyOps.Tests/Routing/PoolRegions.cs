@@ -74,18 +74,26 @@ internal sealed class PoolRegions : IAsyncDisposable
     }
 
     /// <summary>A chat completion through the relay, as an Azure OpenAI client sends it.</summary>
-    public async Task<(int Status, string Body, string? RetryAfter)> ChatAsync()
+    public Task<(int Status, string Body, string? RetryAfter)> ChatAsync() => ChatAsync(Secret);
+
+    /// <summary>As <see cref="ChatAsync()"/> with another relay key (<see cref="CreateTenantKeyAsync"/>).</summary>
+    public async Task<(int Status, string Body, string? RetryAfter)> ChatAsync(string secret)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, $"api/relay/azure-openai/openai/deployments/{Deployment}/chat/completions?api-version=2024-10-21")
         {
             Content = new StringContent("""{"messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json"),
         };
-        request.Headers.Add("api-key", Secret);
+        request.Headers.Add("api-key", secret);
         using var response = await Host.Client.SendAsync(request);
         return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(), response.Headers.RetryAfter?.ToString());
     }
 
     public Task<IReadOnlyList<AuditRecord>> RowsAsync() => Host.RowsAsync(RelayKeyId);
+
+    /// <summary>A relay key of another tenant bound to the same pool; returns its secret.</summary>
+    public async Task<string> CreateTenantKeyAsync(string tenant) =>
+        (await CreateRelayKeyAsync(Host.Client,
+            new { tenant, name = "pooled", providerKeys = new Dictionary<string, string> { ["azure-openai"] = PoolName } })).Secret;
 
     public async ValueTask DisposeAsync()
     {
