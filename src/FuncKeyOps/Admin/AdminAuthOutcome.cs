@@ -11,4 +11,6 @@ public enum AdminAuthOutcome
     Unavailable,
     /// <summary>A valid credential that may not make this call (tenant routes: another tenant's relay key, no byok scope).</summary>
     Forbidden,
+    /// <summary>A valid credential over its own rate limit (tenant routes: the relay key's RPM or token budgets); answered 429.</summary>
+    Limited,
 }

@@ -113,6 +113,9 @@ public static partial class AdminEndpoint
             case AdminAuthOutcome.Forbidden:
                 await ApiErrors.WriteAsync(context, gate.Error ?? FuncKeyOpsErrors.Forbidden, gate.Message).ConfigureAwait(false);
                 return;
+            case AdminAuthOutcome.Limited:
+                await ApiErrors.WriteAsync(context, gate.Error ?? FuncKeyOpsErrors.RateLimited, gate.Message, gate.RetryAfter ?? TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+                return;
             default:
                 // The vault is what failed here, so the same wait as for any other store.
                 await ApiErrors.WriteAsync(context, gate.Error ?? FuncKeyOpsErrors.AdminKeyUnavailable, gate.Message, retryAfter: storageTimeout).ConfigureAwait(false);

@@ -34,10 +34,12 @@ public sealed partial class AdminTrail(
 
     /// <summary>
     /// Changes and failed authentications are recorded; successful reads are not: they change nothing, and
-    /// dashboards that poll would bury the changes among them.
+    /// dashboards that poll would bury the changes among them. Nor are calls refused for their rate limit: they change
+    /// nothing either, and recording each would let a caller over its limit write the trail at the rate it is refused.
     /// </summary>
     public static bool Records(string method, AdminAuthOutcome outcome) =>
-        outcome is AdminAuthOutcome.Missing or AdminAuthOutcome.Wrong or AdminAuthOutcome.Forbidden || !(HttpMethods.IsGet(method) || HttpMethods.IsHead(method));
+        outcome is AdminAuthOutcome.Missing or AdminAuthOutcome.Wrong or AdminAuthOutcome.Forbidden
+        || outcome is not AdminAuthOutcome.Limited && !(HttpMethods.IsGet(method) || HttpMethods.IsHead(method));
 
     /// <param name="actor">Who called: the admin key's <see cref="Fingerprint"/>, or <c>relay-key:{id}</c> on a tenant route; null when nobody said.</param>
     /// <param name="status">The status the call ended with, when not the response's (the handler threw).</param>
@@ -87,6 +89,9 @@ public sealed partial class AdminTrail(
                 adminEvent.Actor, adminEvent.SourceIp, adminEvent.Time, e);
         }
     }
+
+    /// <summary>The caller's address as the relay resolves it, so the admin and tenant routes judge sources alike.</summary>
+    internal System.Net.IPAddress? SourceOf(HttpContext context) => _sourceAddress.Resolve(context);
 
     public void LogFailedAuthentication(AdminEvent adminEvent, AdminAuthOutcome outcome) =>
         LogAuthFailed(logger, outcome, adminEvent.SourceIp, adminEvent.Method, adminEvent.Route, adminEvent.Actor);
