@@ -102,6 +102,7 @@ public static class RotationAdminHandlers
         stepsDone = r.History.Count,
         steps = r.Plan.Steps.Select(s => s.Name),
         nextDue = r.IsFinal ? (DateTimeOffset?)null : r.NextDue,
+        waitingFor = r.IsFinal ? null : r.WaitingFor,
         abortRequested = r.AbortRequested,
         oldVersion = r.OldVersion,
         newVersion = r.NewVersion,

@@ -12,6 +12,8 @@ public sealed record RotationRecord
     public int StepIndex { get; init; }
     /// <summary>Not before this may the step at <see cref="StepIndex"/> run (a hold, a grace, a poll).</summary>
     public DateTimeOffset NextDue { get; init; }
+    /// <summary>What the step at <see cref="StepIndex"/> waits for (for operators, never a value); null when it only waits out a hold.</summary>
+    public string? WaitingFor { get; init; }
     public bool AbortRequested { get; init; }
     public required RotationPlan Plan { get; init; }
     public RotationStrategy Strategy { get; init; }

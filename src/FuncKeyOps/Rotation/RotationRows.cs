@@ -46,6 +46,8 @@ internal static class RotationRows
             [RotationColumns.Status] = r.Status.ToString(),
             [RotationColumns.StepIndex] = r.StepIndex,
             [RotationColumns.NextDue] = r.NextDue,
+            // Always written (empty when none), so a step that ends the wait clears it with the same Merge.
+            [RotationColumns.WaitingFor] = r.WaitingFor ?? "",
             [History] = JsonSerializer.Serialize(r.History, Json),
         };
         // Null columns are left out of a Merge; these are only ever set once, so absent means "not yet".
@@ -72,6 +74,7 @@ internal static class RotationRows
             Status = Enum.TryParse<RotationStatus>(e.GetString(RotationColumns.Status), out var status) ? status : RotationStatus.Running,
             StepIndex = e.GetInt32(RotationColumns.StepIndex) ?? 0,
             NextDue = e.GetDateTimeOffset(RotationColumns.NextDue) ?? DateTimeOffset.MinValue,
+            WaitingFor = e.GetString(RotationColumns.WaitingFor) is { Length: > 0 } waitingFor ? waitingFor : null,
             AbortRequested = e.GetBoolean(RotationColumns.AbortRequested) ?? false,
             Plan = RotationPlan.FromJson(e.GetString(Plan) ?? "[]"),
             Strategy = strategy,

@@ -133,8 +133,10 @@ public sealed partial class RotationStepRunner(
             // would leave the compromised key alive.
             var nothingServes = step with { Config = step.Config with { Weights = none } };
             var revocation = await RevokeVersionAsync(nothingServes, versions, old, cancellationToken, refusedMeansByHand: true).ConfigureAwait(false);
+            // The wait is recorded with the window's start: from now on no key serves, whatever the provider does.
             if (revocation?.Outcome == ConnectorRevokeOutcome.Failed)
-                return await WaitOrFailAsync(step, $"the provider did not revoke the compromised key ({revocation.Detail})", cancellationToken).ConfigureAwait(false);
+                return await WaitOrFailAsync(step, $"the provider did not revoke the compromised key ({revocation.Detail})", cancellationToken,
+                    r => r with { WindowStart = r.WindowStart ?? now }).ConfigureAwait(false);
         }
         return await CompleteAsync(step, "the compromised version was revoked and serves nothing; no key serves until the successor is validated",
             r => r with { WindowStart = r.WindowStart ?? now }, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -352,14 +354,40 @@ public sealed partial class RotationStepRunner(
     }
 
     /// <summary>Runs the same step again after the poll interval, until it has waited longer than the timeout: then the rotation fails.</summary>
-    private async Task<RotationStepResult> WaitOrFailAsync(Step step, string why, CancellationToken cancellationToken)
+    private async Task<RotationStepResult> WaitOrFailAsync(Step step, string why, CancellationToken cancellationToken,
+        Func<RotationRecord, RotationRecord>? change = null)
     {
         var waitingSince = step.Rotation.History.LastOrDefault()?.Time ?? step.Rotation.StartedAt;
         var limits = options.Value;
         if (time.GetUtcNow() - waitingSince >= limits.StagedValueTimeout)
             return await CompleteAsync(step, $"{why}, for longer than {limits.StagedValueTimeout}", final: RotationStatus.Failed, cancellationToken: cancellationToken).ConfigureAwait(false);
         LogWaiting(logger, step.Id.ToString(), step.Index, why);
-        return RotationStepResult.Next(step.Index, limits.RecheckInterval);
+        return await SaveWaitAsync(step, why, limits.RecheckInterval, change, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Records the wait on the row (<see cref="RotationRecord.NextDue"/> and <see cref="RotationRecord.WaitingFor"/>,
+    /// no history entry, so the timeout still counts from the last step done): a driver that reads the row then
+    /// leaves it until it is due instead of running the step again at once, and an operator reading it sees why.
+    /// </summary>
+    private async Task<RotationStepResult> SaveWaitAsync(Step step, string why, TimeSpan wait, Func<RotationRecord, RotationRecord>? change,
+        CancellationToken cancellationToken)
+    {
+        var record = step.Rotation;
+        var index = record.StepIndex;
+        var result = RotationStepResult.Next(index, wait);
+        for (var attempt = 0; attempt < SaveAttempts; attempt++)
+        {
+            var waiting = (change?.Invoke(record) ?? record) with { NextDue = time.GetUtcNow() + wait, WaitingFor = why };
+            if (await rotations.TrySaveProgressAsync(waiting, cancellationToken).ConfigureAwait(false))
+                return result;
+            var fresh = await rotations.GetAsync(record.KeyName, record.Id, cancellationToken).ConfigureAwait(false)
+                ?? throw new InvalidOperationException($"The rotation {step.Id} was deleted while it ran.");
+            if (fresh.StepIndex != index || fresh.IsFinal)
+                return Recorded(fresh, index);
+            record = fresh;
+        }
+        throw new InvalidOperationException($"The rotation {step.Id} kept changing while step {index}'s wait was recorded.");
     }
 
     /// <summary>
@@ -388,6 +416,7 @@ public sealed partial class RotationStepRunner(
                 Status = status,
                 StepIndex = result.NextIndex ?? index,
                 NextDue = now + result.Wait,
+                WaitingFor = null,
                 FinishedAt = result.IsFinal ? now : null,
                 History = [.. record.History, new RotationHistoryEntry(index, step.Definition.Name, outcome, now, result.Status, result.NextIndex, result.Wait)],
             };

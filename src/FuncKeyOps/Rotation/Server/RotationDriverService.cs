@@ -9,7 +9,9 @@ namespace FuncKeyOps.Rotation.Server;
 /// The Server host's rotation driver: every <see cref="RotationDriverOptions.PollInterval"/>, or at once when a start or
 /// an abort on this instance wakes it, it leases the due <c>rotations</c> rows (<see cref="RotationLeases"/>) and runs
 /// their next step with <see cref="IRotationStepRunner"/>, then the following ones while they are due, then releases the
-/// row. The row is the only state: a driver that crashes leaves its lease to run out, and whichever instance takes the
+/// row. Each leased row is driven on its own, beside the others and beside the next sweeps, so a rotation whose step is
+/// slow (a provider that takes its time) holds up no other one; a step that waits records its wait on the row
+/// (<see cref="RotationColumns.NextDue"/>), so the row is left alone until then. The row is the only state: a driver that crashes leaves its lease to run out, and whichever instance takes the
 /// row next runs the step the row names. On a graceful stop the step under way finishes (or is cancelled when the host's
 /// shutdown time is up; a step is safe to run again) and the lease is released, so another instance can go on at once.
 /// </summary>
@@ -25,6 +27,8 @@ public sealed partial class RotationDriverService : BackgroundService, IRotation
     // before the loop first waits) still counts towards the next one.
     private readonly PeriodicTimer _poll;
     private readonly ConcurrentDictionary<RotationId, byte> _runNow = new();
+    // The rows this instance drives now: a sweep leaves them to their drive, and a stop waits for them.
+    private readonly ConcurrentDictionary<RotationId, Task> _driving = new();
     private readonly ConcurrentQueue<TaskCompletionSource> _sweepWaiters = new();
     // Cancelled only when the host's shutdown time is up: a stop request alone lets the step under way finish.
     private readonly CancellationTokenSource _abandon = new();
@@ -60,7 +64,10 @@ public sealed partial class RotationDriverService : BackgroundService, IRotation
         return Task.CompletedTask;
     }
 
-    /// <summary>Completes when a sweep that begins after this call has ended (tests wait on it instead of sleeping).</summary>
+    /// <summary>
+    /// Completes when a sweep that begins after this call has ended, and with it every drive under way when it ended
+    /// (tests wait on it instead of sleeping).
+    /// </summary>
     internal Task NextSweepAsync()
     {
         var waiter = NewSignal();
@@ -89,8 +96,8 @@ public sealed partial class RotationDriverService : BackgroundService, IRotation
             {
                 LogSweepFailed(_logger, e);
             }
-            foreach (var waiter in waiters)
-                waiter.TrySetResult();
+            if (waiters.Count > 0)
+                _ = CompleteAfterDrivesAsync(waiters);
 
             tick ??= _poll.WaitForNextTickAsync(stoppingToken).AsTask();
             await Task.WhenAny(tick, wake.Task).ConfigureAwait(false);
@@ -101,21 +108,71 @@ public sealed partial class RotationDriverService : BackgroundService, IRotation
             if (wake.Task.IsCompleted)
                 Interlocked.CompareExchange(ref _wake, NewSignal(), wake);
         }
+        // A graceful stop lets the steps under way finish (StopAsync cancels them once the shutdown time is up).
+        await Task.WhenAll(_driving.Values).ConfigureAwait(false);
+    }
+
+    private async Task CompleteAfterDrivesAsync(List<TaskCompletionSource> waiters)
+    {
+        await Task.WhenAll(_driving.Values).ConfigureAwait(false);
+        foreach (var waiter in waiters)
+            waiter.TrySetResult();
     }
 
     private async Task SweepAsync(CancellationToken stoppingToken)
     {
         var runNow = Drain(_runNow);
-        var due = await _leases.FindDueAsync(_time.GetUtcNow(), runNow, stoppingToken).ConfigureAwait(false);
-        foreach (var row in due)
+        try
         {
-            if (stoppingToken.IsCancellationRequested)
-                return;
-            var leased = await _leases.TryAcquireAsync(row, Owner, _time.GetUtcNow() + _options.LeaseLength, stoppingToken).ConfigureAwait(false);
-            if (leased is null)
-                continue; // another instance leased it between the read and this write: it runs the step
-            await DriveAsync(leased, stoppingToken).ConfigureAwait(false);
+            var due = await _leases.FindDueAsync(_time.GetUtcNow(), runNow, stoppingToken).ConfigureAwait(false);
+            foreach (var row in due)
+            {
+                if (stoppingToken.IsCancellationRequested)
+                    return;
+                if (_driving.ContainsKey(row.Rotation))
+                    continue; // its lease ran out under this instance's own drive, which is stopping
+                var leased = await _leases.TryAcquireAsync(row, Owner, _time.GetUtcNow() + _options.LeaseLength, stoppingToken).ConfigureAwait(false);
+                if (leased is null)
+                    continue; // another instance leased it between the read and this write: it runs the step
+                runNow.Remove(row.Rotation);
+                StartDrive(leased, stoppingToken);
+            }
         }
+        finally
+        {
+            // A signal for a row this instance is driving now (an abort during its step) is kept: the row is swept
+            // again as soon as that drive hands it back, instead of at the end of its hold.
+            foreach (var rotation in runNow.Where(_driving.ContainsKey))
+                _runNow.TryAdd(rotation, 0);
+        }
+    }
+
+    private void StartDrive(RotationRowState row, CancellationToken stoppingToken)
+    {
+        var drive = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _driving[row.Rotation] = drive.Task;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await DriveAsync(row, stoppingToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            {
+                // The lease runs out and a later sweep (on any instance) takes the row again.
+                LogDriveFailed(_logger, row.Rotation.ToString(), e);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            finally
+            {
+                _driving.TryRemove(row.Rotation, out _);
+                drive.TrySetResult();
+                if (_runNow.ContainsKey(row.Rotation))
+                    Volatile.Read(ref _wake).TrySetResult();
+            }
+        }, CancellationToken.None);
     }
 
     /// <summary>Runs the leased row's steps while they are due and this instance keeps the lease, then releases it.</summary>
@@ -226,6 +283,9 @@ public sealed partial class RotationDriverService : BackgroundService, IRotation
     // A warning, as every other storage outage is: the sweep only reads and leases, and the next poll heals it.
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rotation driver sweep failed; the next poll tries again")]
     private static partial void LogSweepFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Rotation {Rotation}: driving it failed (storage); its lease runs out and the next sweep takes it again")]
+    private static partial void LogDriveFailed(ILogger logger, string rotation, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Rotation {Rotation} step {StepIndex} failed; it is tried again after the retry delay")]
     private static partial void LogStepFailed(ILogger logger, string rotation, int stepIndex, Exception exception);
