@@ -80,6 +80,11 @@ public static class FuncKeyOpsErrors
     public static readonly FuncKeyOpsError Conflict = new("conflict", StatusCodes.Status409Conflict, "The change conflicts with the current state.");
     public static readonly FuncKeyOpsError ProviderKeyInUse = new("provider_key_in_use", StatusCodes.Status409Conflict, "The provider key serves its provider's traffic.");
     public static readonly FuncKeyOpsError RotationRunning = new("rotation_running", StatusCodes.Status409Conflict, "The provider key has a rotation that has not finished.");
+    /// <summary>A staged value's <c>providerKeyId</c> that its connector could not confirm as the value's own key: revoke would act on it.</summary>
+    public static readonly FuncKeyOpsError ProviderKeyIdRefused = new("provider_key_id_refused", StatusCodes.Status409Conflict,
+        "The providerKeyId does not name the staged value's key at the provider; nothing was stored.");
+    public static readonly FuncKeyOpsError ProviderKeyIdUnconfirmed = new("provider_key_id_unconfirmed", StatusCodes.Status502BadGateway,
+        "The provider could not be asked whether the providerKeyId names the staged value's key; nothing was stored.");
     public static readonly FuncKeyOpsError VersionUnusable = new("version_unusable", StatusCodes.Status409Conflict, "The version is disabled or revoked and cannot be activated.");
     /// <summary>
     /// An activation's value refused by the provider: the same fact as <see cref="ProviderKeyRejected"/>, so the same
@@ -108,6 +113,7 @@ public static class FuncKeyOpsErrors
         ClientClosedRequest, RelayError,
         Unauthorized, AdminKeyUnavailable, StorageUnavailable, NotFound, MethodNotAllowed, Conflict, ProviderKeyInUse, RotationRunning,
         VersionUnusable, ProviderKeyValueRejected, TenantKeyRejected, Forbidden, ProviderUnreachable, ProviderValidationFailed,
+        ProviderKeyIdRefused, ProviderKeyIdUnconfirmed,
     ];
 
     /// <summary>

@@ -89,6 +89,11 @@ public static class ProviderKeyAdminHandlers
         }
         var staging = context.RequestServices.GetRequiredService<ProviderKeyStaging>();
         var staged = await staging.StageAsync(config, body.Value, body.ProviderKeyId, body.Activate, context.RequestAborted).ConfigureAwait(false);
+        if (staged.Refusal is { } refusal)
+        {
+            await ApiErrors.WriteAsync(context, refusal.Error, refusal.Detail).ConfigureAwait(false);
+            return;
+        }
         if (staged.Activation is { } activation && !IsSuccess(activation.Outcome))
         {
             await WriteActivationErrorAsync(context, name, staged.Version, activation).ConfigureAwait(false);

@@ -1,3 +1,5 @@
+using FuncKeyOps.Errors;
+using FuncKeyOps.Rotation.Connectors;
 using FuncKeyOps.Secrets;
 
 namespace FuncKeyOps.ProviderKeys;
@@ -5,11 +7,24 @@ namespace FuncKeyOps.ProviderKeys;
 /// <summary>
 /// Adds a version to a provider key's secret, tagged pending: it serves nothing until activated. With
 /// <c>activate</c> the value is validated before it is stored, so a value the provider refuses never reaches the vault.
+/// A <c>providerKeyId</c> is recorded only once the key's connector confirmed it names this value's key at the
+/// provider: every later revoke acts on it.
 /// </summary>
-public sealed class ProviderKeyStaging(ProviderKeyRegistry registry, ISecretStore store, ProviderKeyValidator validator, ProviderKeyActivation activation)
+public sealed class ProviderKeyStaging(ProviderKeyRegistry registry, ISecretStore store, ProviderKeyValidator validator, ProviderKeyActivation activation,
+    IEnumerable<IKeyConnector> connectors)
 {
     public async Task<StagingResult> StageAsync(ProviderKeyConfig config, string value, string? providerKeyId, bool activate, CancellationToken cancellationToken)
     {
+        if (!string.IsNullOrWhiteSpace(providerKeyId))
+        {
+            var confirmation = await ConfirmKeyIdAsync(config, value, providerKeyId.Trim(), cancellationToken).ConfigureAwait(false);
+            if (confirmation.Verdict != KeyIdVerdict.Confirmed)
+                return new StagingResult(null, null, new StagingRefusal(
+                    confirmation.Verdict == KeyIdVerdict.Refused ? FuncKeyOpsErrors.ProviderKeyIdRefused : FuncKeyOpsErrors.ProviderKeyIdUnconfirmed,
+                    $"{confirmation.Detail} Nothing was stored."));
+            providerKeyId = confirmation.ProviderKeyId;
+        }
+
         ProviderKeyValidation? validation = null;
         if (activate)
         {
@@ -29,6 +44,12 @@ public sealed class ProviderKeyStaging(ProviderKeyRegistry registry, ISecretStor
         var activated = await activation.ActivateValidatedAsync(config, stored.Version, validation!, cancellationToken).ConfigureAwait(false);
         return new StagingResult(stored.Version, activated);
     }
+
+    /// <summary>What the key's connector says of the id; with no such connector there is nobody to ask, so it is refused.</summary>
+    public Task<KeyIdConfirmation> ConfirmKeyIdAsync(ProviderKeyConfig config, string value, string providerKeyId, CancellationToken cancellationToken) =>
+        connectors.FirstOrDefault(c => c.Name == config.Connector) is { } connector
+            ? connector.ConfirmKeyIdAsync(config, value, providerKeyId, cancellationToken)
+            : Task.FromResult(KeyIdConfirmation.Refused($"No connector named '{config.Connector}' is registered to confirm the providerKeyId."));
 
     /// <summary>
     /// A row without weights serves its latest version while that is tagged active; the new version is about to

@@ -163,6 +163,18 @@ public sealed partial class RotationStepRunner(
                     var staged = versions.LastOrDefault(v => v.Enabled && v.State == SecretVersionState.Pending && !step.Rotation.PriorVersions.Contains(v.Version));
                     if (staged is null)
                         return await WaitOrFailAsync(step, "no value was staged for the new version", cancellationToken).ConfigureAwait(false);
+                    // A value put straight into Key Vault bypassed the staging call's check of its providerKeyId, which
+                    // every later revoke of this version acts on: the connector confirms it before the rotation claims it.
+                    if (staged.Tags.GetValueOrDefault(SecretTags.ProviderKeyId) is { Length: > 0 } stagedKeyId)
+                    {
+                        var stagedValue = await store.GetAsync(step.SecretName, staged.Version, cancellationToken).ConfigureAwait(false);
+                        var confirmation = await step.Connector.ConfirmKeyIdAsync(step.Config, stagedValue.Value, stagedKeyId, cancellationToken).ConfigureAwait(false);
+                        if (confirmation.Verdict == KeyIdVerdict.Failed)
+                            return await WaitOrFailAsync(step, $"the staged version's providerKeyId could not be confirmed yet ({confirmation.Detail})", cancellationToken).ConfigureAwait(false);
+                        if (confirmation.Verdict == KeyIdVerdict.Refused)
+                            return await CompleteAsync(step, $"version {staged.Version} was staged with a providerKeyId that is not its key ({confirmation.Detail}): stage the value again with its own id, or none",
+                                final: RotationStatus.Failed, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    }
                     mine = await store.UpdateAsync(step.SecretName, staged.Version,
                         new SecretVersionUpdate(Tags: new Dictionary<string, string> { [RotationTag] = step.Rotation.Id }), cancellationToken).ConfigureAwait(false);
                     Wrote(step, "create.claim");

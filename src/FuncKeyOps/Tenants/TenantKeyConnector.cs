@@ -1,3 +1,4 @@
+using FuncKeyOps.ProviderKeys;
 using FuncKeyOps.Rotation.Connectors;
 
 namespace FuncKeyOps.Tenants;
@@ -19,4 +20,8 @@ public sealed class TenantKeyConnector : IKeyConnector
 
     public Task<ConnectorRevocation> RevokeAsync(ConnectorRequest request, RevokedVersion version, CancellationToken cancellationToken) =>
         Task.FromResult(new ConnectorRevocation(ConnectorRevokeOutcome.Revoked, "disabled in Key Vault; the key at the provider is the tenant's"));
+
+    /// <summary>The platform never acts on a tenant's key at the provider, so the id is only a label.</summary>
+    public Task<KeyIdConfirmation> ConfirmKeyIdAsync(ProviderKeyConfig key, string value, string providerKeyId, CancellationToken cancellationToken) =>
+        Task.FromResult(KeyIdConfirmation.Confirmed(providerKeyId));
 }

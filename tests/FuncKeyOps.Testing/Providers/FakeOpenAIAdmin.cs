@@ -215,7 +215,8 @@ public sealed class FakeOpenAIAdmin
             ["created_at"] = ServiceAccounts[id].CreatedAt,
         };
 
-        private static string Redact(string value) => "sk-svcacct-" + value[..3] + "..." + value[^4..];
+        // As the real API: the value's own first and last characters around "...", so a value can be matched to its key.
+        private static string Redact(string value) => value[..6] + "..." + value[^4..];
     }
 
     private sealed record StoredKey(string Value, FakeOpenAIProjectKey Public, JsonObject Owner)

@@ -119,6 +119,10 @@ internal sealed class FakeProviderConnector : IKeyConnector
         return Task.FromResult(new ConnectorRevocation(ConnectorRevokeOutcome.Revoked));
     }
 
+    /// <summary>The fake names each key <c>id-</c> and its value's last 12 characters.</summary>
+    public Task<KeyIdConfirmation> ConfirmKeyIdAsync(FuncKeyOps.ProviderKeys.ProviderKeyConfig key, string value, string providerKeyId, CancellationToken cancellationToken) =>
+        Task.FromResult(providerKeyId == "id-" + value[^12..] ? KeyIdConfirmation.Confirmed(providerKeyId) : KeyIdConfirmation.Refused($"{providerKeyId} is not the value's key"));
+
     /// <summary>Keys a test registered as a key's first version, by their provider key id.</summary>
     public ConcurrentDictionary<string, string> InitialKeys { get; } = new();
 }

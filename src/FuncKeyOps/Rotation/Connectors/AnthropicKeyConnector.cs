@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using FuncKeyOps.ProviderKeys;
 using FuncKeyOps.Secrets;
 using Microsoft.Extensions.Logging;
 
@@ -59,6 +60,15 @@ public sealed partial class AnthropicKeyConnector(IHttpClientFactory clients, IS
             return Failed(request, version, new AdminFailure($"Anthropic key {keyId} still serves; it is not deactivated.", false));
 
         var current = await admin.SendAsync(HttpMethod.Get, $"{KeysPath}/{Uri.EscapeDataString(keyId)}", null, "read an API key", cancellationToken).ConfigureAwait(false);
+        if (current.Failure is null && version.ProviderKeyId is not null)
+        {
+            // A tag written straight into the vault was never confirmed: it must still fit the version's own value.
+            var (value, readFailure) = await ReadValueAsync(request, version, cancellationToken).ConfigureAwait(false);
+            if (value is null)
+                return Failed(request, version, readFailure!);
+            if (!PartialKeyHint.Fits(current.Body.String("partial_key_hint"), value))
+                return Failed(request, version, new AdminFailure($"Anthropic key {keyId} (the version's providerKeyId tag) is not the key of version {version.Version}: nothing was deactivated; deactivate the version's key in the Console.", false));
+        }
         if (current.NotFound || current.Body.String("status") is "inactive" or "archived" or "expired")
         {
             LogRevoked(logger, request.Key.Name, version.Version, keyId, false);
@@ -75,18 +85,41 @@ public sealed partial class AnthropicKeyConnector(IHttpClientFactory clients, IS
         return new ConnectorRevocation(ConnectorRevokeOutcome.Revoked, $"Deactivated Anthropic key {keyId} (found by {foundBy}).");
     }
 
-    /// <summary>The id of the one listed key whose hint fits the version's value; the value is read here and dropped here.</summary>
-    private async Task<(string? KeyId, AdminFailure? Failure)> FindByHintAsync(KeysAdmin admin, ConnectorRequest request, RevokedVersion version, CancellationToken cancellationToken)
+    /// <summary>The id must name a key of the organization whose <c>partial_key_hint</c> fits the staged value.</summary>
+    public async Task<KeyIdConfirmation> ConfirmKeyIdAsync(ProviderKeyConfig key, string value, string providerKeyId, CancellationToken cancellationToken)
     {
-        string value;
+        var (access, failure) = await AdminAccess.ReadAsync(key, secrets, Provider, cancellationToken).ConfigureAwait(false);
+        if (access is null)
+            return KeyIdConfirmation.Failed(failure!.Detail, failure.Transient);
+        var admin = new KeysAdmin(clients.CreateClient(HttpClientName), access);
+        var answer = await admin.SendAsync(HttpMethod.Get, $"{KeysPath}/{Uri.EscapeDataString(providerKeyId)}", null, "read an API key", cancellationToken).ConfigureAwait(false);
+        if (answer.NotFound)
+            return KeyIdConfirmation.Refused($"The Anthropic organization has no key {providerKeyId}.");
+        if (answer.Failure is not null)
+            return KeyIdConfirmation.Failed(answer.Failure.Detail, answer.Failure.Transient);
+        return PartialKeyHint.Fits(answer.Body.String("partial_key_hint"), value)
+            ? KeyIdConfirmation.Confirmed(providerKeyId)
+            : KeyIdConfirmation.Refused($"Anthropic key {providerKeyId} is not the key of the staged value (its partial key hint does not fit).");
+    }
+
+    private async Task<(string? Value, AdminFailure? Failure)> ReadValueAsync(ConnectorRequest request, RevokedVersion version, CancellationToken cancellationToken)
+    {
         try
         {
-            value = (await secrets.GetAsync(request.Key.SecretName, version.Version, cancellationToken).ConfigureAwait(false)).Value;
+            return ((await secrets.GetAsync(request.Key.SecretName, version.Version, cancellationToken).ConfigureAwait(false)).Value, null);
         }
         catch (SecretStoreException e)
         {
             return (null, new AdminFailure($"Key Vault could not be read for version {version.Version} of '{request.Key.SecretName}' ({e.Status?.ToString() ?? "no answer"}).", e.IsTransient));
         }
+    }
+
+    /// <summary>The id of the one listed key whose hint fits the version's value; the value is read here and dropped here.</summary>
+    private async Task<(string? KeyId, AdminFailure? Failure)> FindByHintAsync(KeysAdmin admin, ConnectorRequest request, RevokedVersion version, CancellationToken cancellationToken)
+    {
+        var (value, readFailure) = await ReadValueAsync(request, version, cancellationToken).ConfigureAwait(false);
+        if (value is null)
+            return (null, readFailure);
 
         var matches = new List<string>();
         string? after = null;

@@ -1,3 +1,5 @@
+using FuncKeyOps.ProviderKeys;
+
 namespace FuncKeyOps.Rotation.Connectors;
 
 /// <summary>
@@ -25,4 +27,12 @@ public interface IKeyConnector
     /// provider-side id tagged on the version. Idempotent: a key already gone is success.
     /// </summary>
     Task<ConnectorRevocation> RevokeAsync(ConnectorRequest request, RevokedVersion version, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Confirms, before a staged value's <paramref name="providerKeyId"/> is recorded, that the provider knows it as
+    /// the id of the key whose value is <paramref name="value"/> (and of a key this provider key's settings own):
+    /// the id is what revoke later acts on. Read-only at the provider; the value is compared in memory and never sent
+    /// anywhere but where the provider's own admin API shows it.
+    /// </summary>
+    Task<KeyIdConfirmation> ConfirmKeyIdAsync(ProviderKeyConfig key, string value, string providerKeyId, CancellationToken cancellationToken);
 }

@@ -1,3 +1,5 @@
+using FuncKeyOps.ProviderKeys;
+
 namespace FuncKeyOps.Rotation.Connectors;
 
 /// <summary>
@@ -15,4 +17,11 @@ public sealed class ManualConnector : IKeyConnector
 
     public Task<ConnectorRevocation> RevokeAsync(ConnectorRequest request, RevokedVersion version, CancellationToken cancellationToken) =>
         Task.FromResult(new ConnectorRevocation(ConnectorRevokeOutcome.OperatorMustRevoke, "delete the key at the provider by hand"));
+
+    /// <summary>
+    /// Nothing here acts on the id at a provider (revoke disables the vault version and asks an operator to delete the
+    /// key), so it is recorded as the operator's label for the key, shown back to them in the revoke alert.
+    /// </summary>
+    public Task<KeyIdConfirmation> ConfirmKeyIdAsync(ProviderKeyConfig key, string value, string providerKeyId, CancellationToken cancellationToken) =>
+        Task.FromResult(KeyIdConfirmation.Confirmed(providerKeyId));
 }

@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using FuncKeyOps.ProviderKeys;
 using FuncKeyOps.Secrets;
 using Microsoft.Extensions.Logging;
 
@@ -95,14 +96,39 @@ public sealed partial class OpenAIKeyConnector(IHttpClientFactory clients, ISecr
             : new ConnectorRevocation(ConnectorRevokeOutcome.AlreadyGone, $"OpenAI key {key.KeyId} was already deleted.");
     }
 
-    private async Task<(ProjectAdmin? Project, AdminFailure? Failure)> OpenAsync(ConnectorRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// A staged id must be a plain key id of the configured project whose <c>redacted_value</c> fits the value. The
+    /// <c>{serviceAccountId}/{keyId}</c> form is refused: revoke would delete that whole service account, and only a
+    /// rotation that made the account itself may record it.
+    /// </summary>
+    public async Task<KeyIdConfirmation> ConfirmKeyIdAsync(ProviderKeyConfig key, string value, string providerKeyId, CancellationToken cancellationToken)
     {
-        if (AdminAccess.Setting(request.Key, ProjectIdSetting) is not { } projectId)
+        if (KeyRef.Parse(providerKeyId) is not { ServiceAccountId: null } parsed)
+            return KeyIdConfirmation.Refused($"'{providerKeyId}' is not an OpenAI project key id (key_...): a staged value names its key only, never a service account.");
+        var (project, failure) = await OpenAsync(key, cancellationToken).ConfigureAwait(false);
+        if (project is null)
+            return KeyIdConfirmation.Failed(failure!.Detail, failure.Transient);
+        var answer = await project.SendAsync(HttpMethod.Get, $"api_keys/{Uri.EscapeDataString(parsed.KeyId)}", null, "read a project key", cancellationToken).ConfigureAwait(false);
+        if (answer.NotFound)
+            return KeyIdConfirmation.Refused($"The OpenAI project has no key {parsed.KeyId}.");
+        if (answer.Failure is not null)
+            return KeyIdConfirmation.Failed(answer.Failure.Detail, answer.Failure.Transient);
+        return PartialKeyHint.Fits(answer.Body.String("redacted_value"), value)
+            ? KeyIdConfirmation.Confirmed(parsed.KeyId)
+            : KeyIdConfirmation.Refused($"OpenAI key {parsed.KeyId} is not the key of the staged value (its redacted value does not fit).");
+    }
+
+    private Task<(ProjectAdmin? Project, AdminFailure? Failure)> OpenAsync(ConnectorRequest request, CancellationToken cancellationToken) =>
+        OpenAsync(request.Key, cancellationToken);
+
+    private async Task<(ProjectAdmin? Project, AdminFailure? Failure)> OpenAsync(ProviderKeyConfig key, CancellationToken cancellationToken)
+    {
+        if (AdminAccess.Setting(key, ProjectIdSetting) is not { } projectId)
             return (null, AdminAccess.MissingSetting(ProjectIdSetting, "the id of the OpenAI project the key belongs to"));
-        var (access, failure) = await AdminAccess.ReadAsync(request.Key, secrets, Provider, cancellationToken).ConfigureAwait(false);
+        var (access, failure) = await AdminAccess.ReadAsync(key, secrets, Provider, cancellationToken).ConfigureAwait(false);
         return access is null
             ? (null, failure)
-            : (new ProjectAdmin(clients.CreateClient(HttpClientName), access, projectId, AdminAccess.Setting(request.Key, ServiceAccountIdSetting)), null);
+            : (new ProjectAdmin(clients.CreateClient(HttpClientName), access, projectId, AdminAccess.Setting(key, ServiceAccountIdSetting)), null);
     }
 
     /// <summary>Keys this rotation made before: by key name on the configured account, else by their own account's name.</summary>

@@ -151,4 +151,36 @@ public class AnthropicKeyConnectorTests
         var rerun = await s.Connector.RevokeAsync(s.Request, new RevokedVersion(version, id), CancellationToken.None);
         Assert.Equal(ConnectorRevokeOutcome.Revoked, rerun.Outcome);
     }
+
+    [Fact]
+    public async Task A_staged_key_id_is_confirmed_only_when_its_partial_hint_fits_the_value()
+    {
+        await using var s = await StartAsync();
+        var (value, id, _) = await s.StageAsync();
+        var (_, otherId, _) = await s.StageAsync();
+
+        var own = await s.Connector.ConfirmKeyIdAsync(s.Request.Key, value, id, CancellationToken.None);
+        var other = await s.Connector.ConfirmKeyIdAsync(s.Request.Key, value, otherId, CancellationToken.None);
+        var unknown = await s.Connector.ConfirmKeyIdAsync(s.Request.Key, value, "apikey_01nothere", CancellationToken.None);
+
+        Assert.Equal((KeyIdVerdict.Confirmed, id), (own.Verdict, own.ProviderKeyId));
+        Assert.Equal(KeyIdVerdict.Refused, other.Verdict);
+        Assert.Equal(KeyIdVerdict.Refused, unknown.Verdict);
+        ConnectorHarness.AssertNoPartOf(value, other.ToString());
+    }
+
+    [Fact]
+    public async Task Revoke_refuses_a_provider_key_id_tag_that_names_another_key_and_leaves_that_key_active()
+    {
+        await using var s = await StartAsync();
+        var (_, _, version) = await s.StageAsync();
+        var (otherValue, otherId, _) = await s.StageAsync();
+
+        var revoked = await s.Connector.RevokeAsync(s.Request, new RevokedVersion(version, otherId), CancellationToken.None);
+
+        Assert.Equal((ConnectorRevokeOutcome.Failed, false), (revoked.Outcome, revoked.Transient));
+        Assert.Equal("active", s.Fake.Admin.StatusOf(otherId));
+        Assert.Equal(200, await ConnectorHarness.ListModelsAsync(s.Fake.BaseUri, "anthropic", otherValue));
+        Assert.DoesNotContain(s.Fake.Requests, r => r.Method == "POST");
+    }
 }

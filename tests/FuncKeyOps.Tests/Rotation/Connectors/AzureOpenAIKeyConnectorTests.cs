@@ -61,6 +61,21 @@ public sealed class AzureOpenAIKeyConnectorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_staged_slot_is_confirmed_only_when_it_holds_the_value()
+    {
+        var value = _arm.KeysOf(_accountId).Key2;
+
+        var own = await Connector.ConfirmKeyIdAsync(_key, value, "key2", default);
+        var otherSlot = await Connector.ConfirmKeyIdAsync(_key, value, "key1", default);
+        var notASlot = await Connector.ConfirmKeyIdAsync(_key, value, "key3", default);
+
+        Assert.Equal((KeyIdVerdict.Confirmed, "key2"), (own.Verdict, own.ProviderKeyId));
+        Assert.Equal(KeyIdVerdict.Refused, otherSlot.Verdict);
+        Assert.Equal(KeyIdVerdict.Refused, notASlot.Verdict);
+        Assert.Equal(0, _arm.RegenerateCalls);
+    }
+
+    [Fact]
     public async Task A_serving_version_staged_without_a_slot_id_still_protects_its_slot()
     {
         var key = _key with { SecretName = TestNames.NewSecretName("aoai") };

@@ -150,6 +150,28 @@ public sealed class GeminiKeyConnectorTests : IAsyncLifetime
         Assert.Single(_google.Keys);
     }
 
+    [Fact]
+    public async Task A_staged_key_id_is_confirmed_only_for_the_values_own_key_in_the_configured_project()
+    {
+        var own = _google.TryAddKey(ProjectId, "staged-" + Guid.NewGuid().ToString("N")[..8], "operator")!;
+        var other = _google.TryAddKey(ProjectId, "other-" + Guid.NewGuid().ToString("N")[..8], "operator")!;
+        var foreign = _google.TryAddKey("someone-elses-project", own.KeyId, "theirs")!;
+        var byProjectId = $"projects/{ProjectId}/locations/global/keys/{own.KeyId}";
+
+        var confirmed = await Connector.ConfirmKeyIdAsync(_key, own.KeyString, own.Name, default);
+        var spelledById = await Connector.ConfirmKeyIdAsync(_key, own.KeyString, byProjectId, default);
+        var otherKey = await Connector.ConfirmKeyIdAsync(_key, own.KeyString, other.Name, default);
+        var otherProject = await Connector.ConfirmKeyIdAsync(_key, foreign.KeyString, foreign.Name, default);
+        var notAName = await Connector.ConfirmKeyIdAsync(_key, own.KeyString, "projects/x", default);
+
+        Assert.Equal((KeyIdVerdict.Confirmed, own.Name), (confirmed.Verdict, confirmed.ProviderKeyId));
+        Assert.Equal((KeyIdVerdict.Confirmed, own.Name), (spelledById.Verdict, spelledById.ProviderKeyId));
+        Assert.Equal(KeyIdVerdict.Refused, otherKey.Verdict);
+        Assert.Equal(KeyIdVerdict.Refused, otherProject.Verdict);
+        Assert.Equal(KeyIdVerdict.Refused, notAName.Verdict);
+        Assert.DoesNotContain(_google.Keys, k => k.Deleted);
+    }
+
     private ConnectorRequest Request(string rotationId) => new(_key, rotationId, []);
 
     private async Task<ProviderKeyConfig> RegisterKeyAsync(bool registeredAccount)

@@ -191,4 +191,27 @@ public class OpenAIKeyConnectorTests
         Assert.NotEqual(lost.Id, Assert.Single(s.Fake.Admin.Keys(s.ProjectId)).Id);
         Assert.Contains(lost.Id, rerun.Detail);
     }
+
+    [Fact]
+    public async Task A_staged_key_id_is_confirmed_only_for_the_values_own_plain_key_of_the_project()
+    {
+        await using var s = await StartAsync();
+        var account = s.Fake.Admin.AddServiceAccount(s.ProjectId, "operator");
+        var (value, keyId) = s.Fake.Admin.AddKey(s.ProjectId, account, "staged");
+        var (_, otherId) = s.Fake.Admin.AddKey(s.ProjectId, account, "someone else's");
+        var key = s.Request().Key;
+
+        var own = await s.Connector.ConfirmKeyIdAsync(key, value, keyId, CancellationToken.None);
+        var other = await s.Connector.ConfirmKeyIdAsync(key, value, otherId, CancellationToken.None);
+        var wholeAccount = await s.Connector.ConfirmKeyIdAsync(key, value, $"{account}/{keyId}", CancellationToken.None);
+        var unknown = await s.Connector.ConfirmKeyIdAsync(key, value, "key_nothere", CancellationToken.None);
+
+        Assert.Equal((KeyIdVerdict.Confirmed, keyId), (own.Verdict, own.ProviderKeyId));
+        Assert.Equal(KeyIdVerdict.Refused, other.Verdict);
+        Assert.Equal(KeyIdVerdict.Refused, wholeAccount.Verdict);
+        Assert.Equal(KeyIdVerdict.Refused, unknown.Verdict);
+        Assert.Equal(2, s.Fake.Admin.Keys(s.ProjectId).Count); // read only
+        foreach (var answer in new[] { own, other, wholeAccount, unknown })
+            ConnectorHarness.AssertNoPartOf(value, answer.ToString());
+    }
 }

@@ -129,6 +129,25 @@ public sealed class AzureOpenAIKeyConnector(
         }
     }
 
+    /// <summary>The id must be a slot, <c>key1</c> or <c>key2</c>, whose current value is the staged value.</summary>
+    public async Task<KeyIdConfirmation> ConfirmKeyIdAsync(ProviderKeyConfig key, string value, string providerKeyId, CancellationToken cancellationToken)
+    {
+        if (providerKeyId is not (AccountKeys.Key1 or AccountKeys.Key2))
+            return KeyIdConfirmation.Refused($"'{providerKeyId}' is not an Azure OpenAI key slot ({AccountKeys.Key1} or {AccountKeys.Key2}).");
+        try
+        {
+            var keys = await Connect(key).ListAsync(cancellationToken);
+            return SameValue(keys[providerKeyId], value)
+                ? KeyIdConfirmation.Confirmed(providerKeyId)
+                : KeyIdConfirmation.Refused($"Slot {providerKeyId} of the account does not hold the staged value.");
+        }
+        catch (Exception e) when (ConnectorFailure.TryDescribe(e, ConnectorName, SecretsRead, out var detail, out var transient))
+        {
+            logger.LogWarning("azure-openai: confirming slot {Slot} failed: {Detail}", providerKeyId, detail);
+            return KeyIdConfirmation.Failed(detail, transient);
+        }
+    }
+
     private ArmAccountKeysClient Connect(ProviderKeyConfig key) => new(
         ArmAccountKeysClient.CreatePipeline(credential, httpClients.CreateClient(HttpClientName)),
         AzureOpenAISettings.Read(key.ConnectorSettings));

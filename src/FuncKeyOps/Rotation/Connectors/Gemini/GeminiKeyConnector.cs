@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using FuncKeyOps.ProviderKeys;
 using FuncKeyOps.Secrets;
 using Microsoft.Extensions.Logging;
 
@@ -89,6 +90,36 @@ public sealed class GeminiKeyConnector(
         {
             logger.LogWarning("gemini: revoke of {KeyName} failed: {Detail}", name, detail);
             return ConnectorFailure.RevokeFailed(detail, transient);
+        }
+    }
+
+    /// <summary>
+    /// The id must be a key of the configured project (read there by its key id, so a name in another project is
+    /// refused however it is spelled) whose <c>keyString</c> is the staged value. The key's own resource name is recorded.
+    /// </summary>
+    public async Task<KeyIdConfirmation> ConfirmKeyIdAsync(ProviderKeyConfig key, string value, string providerKeyId, CancellationToken cancellationToken)
+    {
+        var parts = providerKeyId.Split('/');
+        if (parts is not ["projects", { Length: > 0 } project, "locations", "global", "keys", { Length: > 0 } keyId])
+            return KeyIdConfirmation.Refused($"'{providerKeyId}' is not a Google API key name (projects/{{project}}/locations/global/keys/{{id}}).");
+        try
+        {
+            var settings = GeminiSettings.Read(key.ConnectorSettings);
+            var client = await ConnectAsync(settings, cancellationToken);
+            var found = await client.GetAsync($"projects/{Uri.EscapeDataString(settings.ProjectId)}/locations/global/keys/{Uri.EscapeDataString(keyId)}", cancellationToken);
+            // Google names keys by project number; a name given with the configured project id is the same key.
+            if (found?["name"]?.GetValue<string>() is not { } name || found["deleteTime"] is not null
+                || (name != providerKeyId && project != settings.ProjectId))
+                return KeyIdConfirmation.Refused($"Project {settings.ProjectId} has no live API key {providerKeyId}.");
+            var keyString = await client.GetKeyStringAsync(name, cancellationToken);
+            return CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(keyString), Encoding.UTF8.GetBytes(value))
+                ? KeyIdConfirmation.Confirmed(name)
+                : KeyIdConfirmation.Refused($"Google API key {name} is not the key of the staged value.");
+        }
+        catch (Exception e) when (ConnectorFailure.TryDescribe(e, ConnectorName, SecretsRead, out var detail, out var transient))
+        {
+            logger.LogWarning("gemini: confirming key {KeyName} failed: {Detail}", providerKeyId, detail);
+            return KeyIdConfirmation.Failed(detail, transient);
         }
     }
 
