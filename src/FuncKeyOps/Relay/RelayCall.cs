@@ -25,6 +25,8 @@ internal sealed class RelayCall
     public string? Pool { get; set; }
     public string? ProviderKeyVersion { get; set; }
     public string? Model { get; set; }
+    /// <summary>The model passed the relay key's allow-list (or the key has none): only then may metrics name it (<see cref="Telemetry.MetricModel"/>).</summary>
+    public bool ModelAllowed { get; set; }
     public int Status { get; set; }
     public long? InputTokens { get; set; }
     public long? OutputTokens { get; set; }

@@ -198,6 +198,7 @@ public sealed partial class RelayHandler(
             await RelayErrors.WriteAsync(context, adapter, call, refused.Error, refused.Message).ConfigureAwait(false);
             return;
         }
+        call.ModelAllowed = true;
 
         ProviderRoute route;
         ProviderKeyResolution? resolution = null;
