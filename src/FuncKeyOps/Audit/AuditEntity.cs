@@ -52,6 +52,8 @@ public static class AuditEntity
             entity[nameof(AuditRecord.InputTokens)] = input;
         if (record.OutputTokens is { } output)
             entity[nameof(AuditRecord.OutputTokens)] = output;
+        if (record.TokensEstimated)
+            entity[nameof(AuditRecord.TokensEstimated)] = true;
         // Table Storage has no decimal type; the invariant string keeps the estimate exact.
         if (record.CostEstimateUsd is { } cost)
             entity[nameof(AuditRecord.CostEstimateUsd)] = cost.ToString(CultureInfo.InvariantCulture);
@@ -77,6 +79,7 @@ public static class AuditEntity
             LatencyMs = entity.GetDouble(nameof(AuditRecord.LatencyMs)) ?? 0,
             InputTokens = entity.GetInt64(nameof(AuditRecord.InputTokens)),
             OutputTokens = entity.GetInt64(nameof(AuditRecord.OutputTokens)),
+            TokensEstimated = entity.GetBoolean(nameof(AuditRecord.TokensEstimated)) ?? false,
             CostEstimateUsd = entity.GetString(nameof(AuditRecord.CostEstimateUsd)) is { } cost
                 ? decimal.Parse(cost, NumberStyles.Number, CultureInfo.InvariantCulture)
                 : null,

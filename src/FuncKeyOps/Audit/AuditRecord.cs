@@ -20,6 +20,12 @@ public sealed record AuditRecord
     public double LatencyMs { get; init; }
     public long? InputTokens { get; init; }
     public long? OutputTokens { get; init; }
+    /// <summary>
+    /// The tokens are the relay's estimate, not the provider's report: the attempt was abandoned at the upstream timeout
+    /// or its stream cut before the usage arrived (input from the request's size, output from what was streamed).
+    /// They count against budgets and TPM ceilings all the same.
+    /// </summary>
+    public bool TokensEstimated { get; init; }
     public decimal? CostEstimateUsd { get; init; }
     public string? SourceIp { get; init; }
     public string? UserAgent { get; init; }

@@ -8,7 +8,7 @@ namespace FuncKeyOps.Pools;
 public sealed record PoolSpec(string? Provider, string? Mode, List<PoolMemberSpec?>? Members);
 
 /// <param name="Key">A registered platform provider key of the pool's provider.</param>
-/// <param name="Weight">Share of the calls in weighted mode; absent is 1.</param>
+/// <param name="Weight">Share of the calls in weighted mode, 0 to <see cref="PoolSpecValidator.MaxWeight"/>; absent is 1.</param>
 /// <param name="Deployments">Azure OpenAI only: the deployment a client names -> this member's deployment.</param>
 public sealed record PoolMemberSpec(string? Key, int? Weight, Dictionary<string, string>? Deployments);
 
@@ -20,6 +20,12 @@ internal static class PoolSpecValidator
     /// only add latency to a failing call.
     /// </summary>
     public const int MaxMembers = 32;
+
+    /// <summary>
+    /// Bound on a member's weight: weights are shares, so 1000 is finer than any split needs, and the members' sum
+    /// (at most <see cref="MaxMembers"/> x 1000) can never overflow the draw that picks the first member.
+    /// </summary>
+    public const int MaxWeight = 1000;
 
     public static string? Validate(string name, PoolSpec spec, IReadOnlyList<ProviderKeyConfig> keys, out ProviderKeyPool? pool)
     {
@@ -63,8 +69,8 @@ internal static class PoolSpecValidator
             return $"'{field}.key': {Quote(keyName)} is a {key.Provider} key; this pool is for {provider}.";
         if (earlier.Any(m => m.KeyName == keyName))
             return $"'{field}.key': {Quote(keyName)} is listed twice.";
-        if (spec.Weight is < 0)
-            return $"'{field}.weight' must not be negative.";
+        if (spec.Weight is < 0 or > MaxWeight)
+            return $"'{field}.weight' must be from 0 to {MaxWeight}.";
         var deployments = spec.Deployments ?? [];
         if (deployments.Count > 0 && provider != ProviderNames.AzureOpenAI)
             return $"'{field}.deployments' applies to {ProviderNames.AzureOpenAI} pools only.";

@@ -25,9 +25,18 @@ internal sealed class RelayCall
     public string? Pool { get; set; }
     public string? ProviderKeyVersion { get; set; }
     public string? Model { get; set; }
+    /// <summary>The model passed the relay key's allow-list (or the key has none): only then may metrics name it (<see cref="Telemetry.MetricModel"/>).</summary>
+    public bool ModelAllowed { get; set; }
     public int Status { get; set; }
     public long? InputTokens { get; set; }
     public long? OutputTokens { get; set; }
+    /// <summary>The tokens are partly or wholly <see cref="TokenEstimate"/>'s: the provider's usage never arrived.</summary>
+    public bool TokensEstimated { get; set; }
+    /// <summary>An attempt of this call went to the provider (which may bill it, answered or not).</summary>
+    public bool SentUpstream { get; set; }
+    /// <summary>Bytes of the provider's answer relayed so far, and of its SSE events (for <see cref="TokenEstimate"/>).</summary>
+    public long ResponseBytes { get; set; }
+    public long ResponseEvents { get; set; }
     public string? BodySha256 { get; set; }
     public long RequestBytes { get; set; }
     public bool Streamed { get; set; }
@@ -78,6 +87,7 @@ internal sealed class RelayCall
             Attempt = number,
             InputTokens = null,
             OutputTokens = null,
+            TokensEstimated = false,
         };
 
     public AuditRecord ToRecord(TimeSpan latency) => new()
@@ -96,6 +106,7 @@ internal sealed class RelayCall
         LatencyMs = Math.Round(latency.TotalMilliseconds, 3),
         InputTokens = InputTokens,
         OutputTokens = OutputTokens,
+        TokensEstimated = TokensEstimated,
         SourceIp = SourceIp,
         UserAgent = UserAgent,
         BodySha256 = BodySha256,

@@ -35,7 +35,7 @@ public sealed partial class RelayHandler
             await using var stream = await response.Content.ReadAsStreamAsync(context.RequestAborted).ConfigureAwait(false);
             try
             {
-                await ResponseStreamer.CopyAsync(stream, context.Response.Body, isEventStream, filter, usage, _options.StreamIdleTimeout, time, context.RequestAborted).ConfigureAwait(false);
+                await ResponseStreamer.CopyAsync(stream, context.Response.Body, isEventStream, filter, usage, _options.StreamIdleTimeout, time, call, context.RequestAborted).ConfigureAwait(false);
             }
             catch (UpstreamStalledException e)
             {
@@ -71,6 +71,7 @@ public sealed partial class RelayHandler
         try
         {
             HttpRequestMessage Build() => UpstreamRequestFactory.Create(context.Request, adapter, upstreamUri, plan.UpstreamBody, providerKey);
+            call.SentUpstream = true; // from here the provider may bill the call, whatever becomes of the answer
             // A pool member gets one send (the next member is its retry): the permit its caller took covers it.
             response = circuit is null
                 ? await upstream.SendAsync(Build, limiter, limitedKey, context.RequestAborted).ConfigureAwait(false)

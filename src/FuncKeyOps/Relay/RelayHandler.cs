@@ -101,7 +101,9 @@ public sealed partial class RelayHandler(
         }
         finally
         {
-            // Also after a broken stream: tokens the provider reported before it broke still count.
+            // Also after a broken stream: tokens the provider reported before it broke still count, and an abandoned
+            // attempt's estimate (the provider bills it; budgets must not undercount just when something went wrong).
+            TokenEstimate.Apply(call);
             if (call.Key is { } key && (call.InputTokens is not null || call.OutputTokens is not null))
             {
                 var usage = new TokenUsage(call.InputTokens, call.OutputTokens);
@@ -198,6 +200,7 @@ public sealed partial class RelayHandler(
             await RelayErrors.WriteAsync(context, adapter, call, refused.Error, refused.Message).ConfigureAwait(false);
             return;
         }
+        call.ModelAllowed = true;
 
         ProviderRoute route;
         ProviderKeyResolution? resolution = null;

@@ -19,15 +19,20 @@ public static class ResponseStreamer
 
     /// <param name="idleTimeout">Longest wait for the provider's next bytes (<c>Relay:StreamIdleTimeout</c>).</param>
     /// <param name="cancellationToken">The client's abort.</param>
-    public static async Task<long> CopyAsync(Stream upstream, Stream client, bool isEventStream, bool filterEvents, IUsageReader usage, TimeSpan idleTimeout, TimeProvider time, CancellationToken cancellationToken)
+    public static Task<long> CopyAsync(Stream upstream, Stream client, bool isEventStream, bool filterEvents, IUsageReader usage, TimeSpan idleTimeout, TimeProvider time, CancellationToken cancellationToken) =>
+        CopyAsync(upstream, client, isEventStream, filterEvents, usage, idleTimeout, time, progress: null, cancellationToken);
+
+    /// <param name="progress">Told the bytes and events relayed as they go, so a cut stream's estimate has them (<see cref="TokenEstimate"/>).</param>
+    internal static async Task<long> CopyAsync(Stream upstream, Stream client, bool isEventStream, bool filterEvents, IUsageReader usage, TimeSpan idleTimeout, TimeProvider time,
+        RelayCall? progress, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(ReadBufferSize);
         using var idle = new UpstreamIdleTimer(idleTimeout, time, cancellationToken);
         try
         {
             if (isEventStream)
-                return await CopyEventStreamAsync(upstream, client, buffer, filterEvents, usage, idle, cancellationToken).ConfigureAwait(false);
-            return await CopyBodyAsync(upstream, client, buffer, usage, idle, cancellationToken).ConfigureAwait(false);
+                return await CopyEventStreamAsync(upstream, client, buffer, filterEvents, usage, idle, progress, cancellationToken).ConfigureAwait(false);
+            return await CopyBodyAsync(upstream, client, buffer, usage, idle, progress, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (idle.IsStall(e))
         {
@@ -39,7 +44,7 @@ public static class ResponseStreamer
         }
     }
 
-    private static async Task<long> CopyBodyAsync(Stream upstream, Stream client, byte[] buffer, IUsageReader usage, UpstreamIdleTimer idle, CancellationToken cancellationToken)
+    private static async Task<long> CopyBodyAsync(Stream upstream, Stream client, byte[] buffer, IUsageReader usage, UpstreamIdleTimer idle, RelayCall? progress, CancellationToken cancellationToken)
     {
         long total = 0;
         var tee = new ArrayBufferWriter<byte>();
@@ -50,6 +55,8 @@ public static class ResponseStreamer
             idle.Restart();
             await client.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
             total += read;
+            if (progress is not null)
+                progress.ResponseBytes = total;
             if (teeing && total <= IUsageReader.MaxJsonBodyBytes)
                 tee.Write(buffer.AsSpan(0, read));
             else
@@ -60,7 +67,7 @@ public static class ResponseStreamer
         return total;
     }
 
-    private static async Task<long> CopyEventStreamAsync(Stream upstream, Stream client, byte[] buffer, bool filterEvents, IUsageReader usage, UpstreamIdleTimer idle, CancellationToken cancellationToken)
+    private static async Task<long> CopyEventStreamAsync(Stream upstream, Stream client, byte[] buffer, bool filterEvents, IUsageReader usage, UpstreamIdleTimer idle, RelayCall? progress, CancellationToken cancellationToken)
     {
         long total = 0;
         var splitter = new SseEventSplitter(MaxEventBytes);
@@ -76,10 +83,12 @@ public static class ResponseStreamer
                 await client.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
                 await client.FlushAsync(cancellationToken).ConfigureAwait(false);
                 splitter.Feed(chunk.Span, usage, keptEvents: null);
+                Report(progress, total, splitter);
                 continue;
             }
             held.ResetWrittenCount();
             splitter.Feed(chunk.Span, usage, held);
+            Report(progress, total, splitter);
             if (held.WrittenCount > 0)
             {
                 await client.WriteAsync(held.WrittenMemory, cancellationToken).ConfigureAwait(false);
@@ -91,5 +100,14 @@ public static class ResponseStreamer
         if (filterEvents && !splitter.Overflowed && rest.Length > 0)
             await client.WriteAsync(rest, cancellationToken).ConfigureAwait(false);
         return total;
+    }
+
+    // After each read: what the provider sent so far, for the estimate of a stream cut before its usage.
+    private static void Report(RelayCall? progress, long total, SseEventSplitter splitter)
+    {
+        if (progress is null)
+            return;
+        progress.ResponseBytes = total;
+        progress.ResponseEvents = splitter.Events;
     }
 }

@@ -17,6 +17,9 @@ internal sealed class SseEventSplitter(int maxEventBytes)
     /// <summary>An event outgrew the cap; splitting stopped and the caller passes bytes through.</summary>
     public bool Overflowed { get; private set; }
 
+    /// <summary>Events split so far.</summary>
+    public long Events { get; private set; }
+
     /// <param name="keptEvents">Where kept events (with their terminators) are written; null when only reading usage.</param>
     public void Feed(ReadOnlySpan<byte> chunk, IUsageReader usage, IBufferWriter<byte>? keptEvents)
     {
@@ -33,6 +36,7 @@ internal sealed class SseEventSplitter(int maxEventBytes)
             if (length == 0)
                 continue;
             var span = _buffer.AsSpan(start, i - start);
+            Events++;
             if (usage.OnSseEvent(span))
                 keptEvents?.Write(_buffer.AsSpan(start, i + length - start));
             start = i + length;

@@ -66,7 +66,9 @@ public sealed class RelayTelemetry
         var tags = new TagList
         {
             { GenAiConventions.ProviderName, provider },
-            { GenAiConventions.RequestModel, call.Model },
+            // Dimensions are bounded sets only: the model as MetricModel maps it, the error code from the catalogue,
+            // the operation from a fixed list; never the path or a header.
+            { GenAiConventions.RequestModel, MetricModel.For(call) },
             { GenAiConventions.OperationName, operation },
         };
         if (recordTokens)

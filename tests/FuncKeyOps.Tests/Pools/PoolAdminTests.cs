@@ -110,7 +110,10 @@ public class PoolAdminTests
             ("pools/p", Body("weighted", new { key = "anthropic-main" }), "'anthropic-main' is a anthropic key; this pool is for openai"),
             ("pools/p", Body("weighted", new { key = "tenant-x-openai" }), "is a tenant's own key"),
             ("pools/p", Body("weighted", new { key = "openai-main" }, new { key = "openai-main" }), "'members[1].key': 'openai-main' is listed twice"),
-            ("pools/p", Body("ordered", new { key = "openai-main", weight = -1 }), "'members[0].weight' must not be negative"),
+            ("pools/p", Body("ordered", new { key = "openai-main", weight = -1 }), "'members[0].weight' must be from 0 to 1000"),
+            // Summed as int, two of these overflowed and every call through the pool failed.
+            ("pools/p", Body("weighted", new { key = "openai-main", weight = int.MaxValue }, new { key = "openai-spare", weight = int.MaxValue }), "'members[0].weight' must be from 0 to 1000"),
+            ("pools/p", Body("weighted", new { key = "openai-main", weight = 1 }, new { key = "openai-spare", weight = 1001 }), "'members[1].weight' must be from 0 to 1000"),
             ("pools/p", Body("weighted", new { key = "openai-main", weight = 0 }, new { key = "openai-spare", weight = 0 }), "at least one member needs a weight above 0"),
             ("pools/p", Body("weighted", new { key = "openai-main", deployments = mini }), "applies to azure-openai pools only"),
             ("pools/p", new { provider = "azure-openai", members = new[] { new { key = "azure-openai-main", deployments = new Dictionary<string, string> { ["gpt-4o-mini"] = "../models" } } } },

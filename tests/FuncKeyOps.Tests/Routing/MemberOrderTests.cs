@@ -27,6 +27,22 @@ public class MemberOrderTests
     }
 
     [Fact]
+    public void Weights_past_the_bound_from_a_row_written_before_it_cannot_overflow_the_draw()
+    {
+        // Summed as int these wrapped negative and Random.Next threw: every call through the pool failed.
+        var route = Route(PoolMode.Weighted, ("a", int.MaxValue), ("b", int.MaxValue), ("c", 0));
+        var firsts = new HashSet<string>();
+        for (var i = 0; i < 100; i++)
+        {
+            var order = MemberOrder.For(route, Random.Shared.Next);
+            Assert.Equal(["a", "b", "c"], order.Select(m => m.Key.Name).Order());
+            firsts.Add(order[0].Key.Name);
+        }
+        // Counted at the bound each, a and b share the first place evenly (odds of 100 draws all alike: 2^-99); c never has it.
+        Assert.Equal(["a", "b"], firsts.Order());
+    }
+
+    [Fact]
     public void An_ordered_route_is_always_its_listed_order()
     {
         var order = MemberOrder.For(Pool with { Mode = PoolMode.Ordered }, _ => throw new InvalidOperationException("an ordered route draws nothing"));

@@ -17,8 +17,8 @@ public class RelayTelemetryTests
     {
         var (telemetry, host) = await StartAsync();
         await using var _ = host;
-        var (key, secret) = await host.CreateRelayKeyAsync();
         var model = UniqueModel();
+        var (key, secret) = await KeyForAsync(host, model);
 
         await Chat(host, secret, model).CompleteChatAsync([new UserChatMessage("hi")]);
 
@@ -47,9 +47,9 @@ public class RelayTelemetryTests
     {
         var (telemetry, host) = await StartAsync();
         await using var _ = host;
-        var (key, secret) = await host.CreateRelayKeyAsync();
-        host.OpenAI.FailNext(500, times: 10);
         var model = UniqueModel();
+        var (key, secret) = await KeyForAsync(host, model);
+        host.OpenAI.FailNext(500, times: 10);
 
         var failure = await Assert.ThrowsAsync<ClientResultException>(() => Chat(host, secret, model).CompleteChatAsync([new UserChatMessage("hi")]));
         Assert.Equal(502, failure.Status);
@@ -69,8 +69,8 @@ public class RelayTelemetryTests
     {
         var (telemetry, host) = await StartAsync();
         await using var _ = host;
-        var (key, secret) = await host.CreateRelayKeyAsync();
         var model = UniqueModel();
+        var (key, secret) = await KeyForAsync(host, model);
 
         await Chat(host, secret, model).CompleteChatAsync([new UserChatMessage("hi")]);
         await Chat(host, secret, model).CompleteChatAsync([new UserChatMessage("again")]);
@@ -101,6 +101,10 @@ public class RelayTelemetryTests
         host.OpenAI.Usage = new FakeUsage(23, 5);
         return (telemetry, host);
     }
+
+    // Metrics name a model only within a bounded set: one the relay key's own list allows is in it.
+    private static Task<(FuncKeyOps.RelayKeys.RelayKey Key, string Secret)> KeyForAsync(RelayHost host, string model) =>
+        host.CreateRelayKeyAsync(new FuncKeyOps.RelayKeys.RelayKeySpec { Tenant = "tests", Name = "otel", Models = [model] });
 
     private static string UniqueModel() => "gpt-otel-" + Guid.NewGuid().ToString("N")[..12];
 
