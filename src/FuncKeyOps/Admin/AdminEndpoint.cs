@@ -9,7 +9,8 @@ namespace FuncKeyOps.Admin;
 /// <summary>
 /// The gate every admin (and tenant) handler runs behind, in both hosts: checks the admin key (or the tenant's credential), bounds the call's time on the
 /// stores (<see cref="AdminOptions.StorageTimeout"/>, 503 with Retry-After beyond it), and leaves an
-/// <see cref="AdminEvent"/> for every change and every failed authentication.
+/// <see cref="AdminEvent"/> for every change and every failed authentication (on the tenant routes, counted per source
+/// and minute by <see cref="FailedAuthTally"/>).
 /// </summary>
 public static partial class AdminEndpoint
 {
@@ -91,6 +92,13 @@ public static partial class AdminEndpoint
             ? clientLeft ? FuncKeyOpsErrors.ClientClosedRequest.Status : StatusCodes.Status500InternalServerError
             : null;
         var adminEvent = trail.Describe(context, arrived, gate.Actor, status);
+        // Anyone can fail on a tenant route (anonymous on the Functions host): counted, not a row and a warning each.
+        if (gate.Outcome is AdminAuthOutcome.Missing or AdminAuthOutcome.Wrong
+            && context.Items.TryGetValue(AdminTrail.RouteItem, out var route) && route is Hosting.ApiRoute { Access: Hosting.RouteAccess.Tenant })
+        {
+            context.RequestServices.GetRequiredService<FailedAuthTally>().Count(adminEvent, gate.Outcome);
+            return;
+        }
         if (gate.Outcome is AdminAuthOutcome.Missing or AdminAuthOutcome.Wrong or AdminAuthOutcome.Forbidden)
             trail.LogFailedAuthentication(adminEvent, gate.Outcome);
         // Before the gate returns, so the caller's answer completes only once the change it made is on record.

@@ -6,7 +6,7 @@ namespace FuncKeyOps.Admin;
 /// </summary>
 public sealed record AdminEvent
 {
-    /// <summary>A version 7 GUID (time-ordered), unique per event.</summary>
+    /// <summary>A version 7 GUID (time-ordered), unique per event; for a tally (<see cref="Count"/>) derived from its source and minute.</summary>
     public required string Id { get; init; }
 
     /// <summary>When the call arrived.</summary>
@@ -37,4 +37,10 @@ public sealed record AdminEvent
 
     /// <summary>The admin error code of the answer (<c>unauthorized</c>, <c>conflict</c>, ...), null on success.</summary>
     public string? ErrorCode { get; init; }
+
+    /// <summary>
+    /// Set on a tally: failed authentications on the tenant routes from <see cref="SourceIp"/> in the minute from
+    /// <see cref="Time"/>, counted in this one row (method <c>*</c>, status 401) rather than a row each. Null: one call.
+    /// </summary>
+    public long? Count { get; init; }
 }

@@ -23,6 +23,40 @@ public sealed class AdminEventStore(TableStore tables)
         await table.AddEntityAsync(ToEntity(adminEvent), cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>The row counting failed authentications from <paramref name="source"/> in <paramref name="minute"/> (see <see cref="FailedAuthTally"/>).</summary>
+    internal static AdminEvent Tally(DateTimeOffset minute, string source, string route) => new()
+    {
+        Id = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+            System.Text.Encoding.UTF8.GetBytes(minute.UtcTicks.ToString(CultureInfo.InvariantCulture) + "|" + source)))[..32],
+        Time = minute,
+        SourceIp = source,
+        Method = "*",
+        Route = route,
+        Status = Microsoft.AspNetCore.Http.StatusCodes.Status401Unauthorized,
+        ErrorCode = Errors.FuncKeyOpsErrors.Unauthorized.Code,
+        Count = 0,
+    };
+
+    /// <summary>Adds <paramref name="count"/> to a tally's row, creating it; ETag-guarded, so instances counting the same source add up.</summary>
+    internal async Task AddToTallyAsync(AdminEvent tally, long count, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetTableAsync(TableNames.AdminEvents, cancellationToken).ConfigureAwait(false);
+        var (partition, row) = (Partition(tally.Time), Row(tally));
+        while (true)
+        {
+            if (await table.TryGetAsync<TableEntity>(partition, row, cancellationToken).ConfigureAwait(false) is { } stored)
+            {
+                stored[nameof(AdminEvent.Count)] = (stored.GetInt64(nameof(AdminEvent.Count)) ?? 0) + count;
+                if (await table.TryReplaceAsync(stored, cancellationToken).ConfigureAwait(false))
+                    return;
+            }
+            else if (await table.TryInsertAsync(ToEntity(tally with { Count = count }), cancellationToken).ConfigureAwait(false))
+            {
+                return;
+            }
+        }
+    }
+
     /// <summary>
     /// Events with <paramref name="from"/> &lt;= time &lt; <paramref name="to"/>, newest first, at most
     /// <paramref name="limit"/>, and the token of the next page (null after the last).
@@ -88,6 +122,8 @@ public sealed class AdminEventStore(TableStore tables)
         SetIfPresent(entity, nameof(AdminEvent.SourceIp), e.SourceIp);
         SetIfPresent(entity, nameof(AdminEvent.Target), e.Target);
         SetIfPresent(entity, nameof(AdminEvent.ErrorCode), e.ErrorCode);
+        if (e.Count is { } count)
+            entity[nameof(AdminEvent.Count)] = count;
         return entity;
     }
 
@@ -102,6 +138,7 @@ public sealed class AdminEventStore(TableStore tables)
         Target = entity.GetString(nameof(AdminEvent.Target)),
         Status = entity.GetInt32(nameof(AdminEvent.Status)) ?? 0,
         ErrorCode = entity.GetString(nameof(AdminEvent.ErrorCode)),
+        Count = entity.GetInt64(nameof(AdminEvent.Count)),
     };
 
     private static void SetIfPresent(TableEntity entity, string name, string? value)

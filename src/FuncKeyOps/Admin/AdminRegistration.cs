@@ -22,6 +22,7 @@ public static class AdminRegistration
         services.TryAddSingleton<AdminAuth>();
         services.TryAddSingleton<AdminEventStore>();
         services.TryAddSingleton<AdminTrail>();
+        services.TryAddSingleton<FailedAuthTally>();
         return services;
     }
 }

@@ -7,6 +7,8 @@ using FuncKeyOps.Secrets;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace FuncKeyOps.ProviderKeys;
 
@@ -51,12 +53,24 @@ public static class ProviderKeyAdminHandlers
             return;
         }
         var registry = context.RequestServices.GetRequiredService<ProviderKeyRegistry>();
+        var all = await registry.ListAsync(context.RequestAborted).ConfigureAwait(false);
+        if (Refusal(context.RequestServices, name, body, baseUrl!, all) is { } refusal)
+        {
+            await ApiErrors.WriteAsync(context, FuncKeyOpsErrors.InvalidRequest, refusal).ConfigureAwait(false);
+            return;
+        }
+        if (ProviderKeySecretNames.CaseTwin(name, all) is { } twin)
+        {
+            await ApiErrors.WriteAsync(context, FuncKeyOpsErrors.Conflict,
+                $"'{twin.Name}' is registered already and Key Vault names ignore case: '{name}' would share its secret.").ConfigureAwait(false);
+            return;
+        }
         var config = new ProviderKeyConfig
         {
             Name = name,
             Provider = body.Provider!,
             BaseUrl = baseUrl!,
-            SecretName = body.SecretName ?? name,
+            SecretName = name,
             Connector = body.Connector ?? "manual",
             Policy = policy,
             ConnectorSettings = body.ConnectorSettings ?? [],
@@ -207,6 +221,15 @@ public static class ProviderKeyAdminHandlers
             _ => ApiErrors.WriteAsync(context, FuncKeyOpsErrors.ProviderValidationFailed,
                 $"The provider answered the validation call with status {status}, which says nothing about the value (check the base URL); nothing was changed."),
         };
+    }
+
+    // What Validate cannot judge alone: the vault's other secrets and the hosts the operator allows.
+    private static string? Refusal(IServiceProvider services, string name, RegisterRequest body, Uri baseUrl, IReadOnlyList<ProviderKeyConfig> all)
+    {
+        var options = services.GetRequiredService<IOptions<ProviderKeyOptions>>().Value;
+        var development = services.GetService<IHostEnvironment>()?.IsDevelopment() == true;
+        return ProviderKeySecretNames.Check(name, body.SecretName, body.ConnectorSettings, all, services)
+            ?? ProviderKeyEndpoints.Check(body.Provider!, baseUrl, body.ConnectorSettings, options.AllowedEndpointHosts, development);
     }
 
     private static Task NotFoundAsync(HttpContext context, string name) =>

@@ -22,6 +22,14 @@ public sealed class ProviderKeyOptions
     /// </summary>
     public TimeSpan ValidationTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Hosts a platform provider key's endpoints may name besides its provider's own (<c>baseUrl</c>, and the
+    /// connector's <c>adminBaseUrl</c>, <c>armEndpoint</c>, <c>apiKeysEndpoint</c>): <c>llm.corp.example</c>, or
+    /// <c>*.corp.example</c> for the hosts below it, or <c>*</c> for any. Empty (the default): the providers' hosts only
+    /// (and loopback in Development). See <see cref="ProviderKeyEndpoints"/>.
+    /// </summary>
+    public List<string> AllowedEndpointHosts { get; set; } = [];
+
     /// <summary>Read again in the last fifth of <see cref="CacheTtl"/>, as relay-key rows are.</summary>
     internal RefreshPolicy CachePolicy => RefreshPolicy.FromTimeToLive(CacheTtl, MaxStale);
 

@@ -26,12 +26,12 @@ public class ProviderKeyAdminTests
         var registry = host.Services.GetRequiredService<ProviderKeyRegistry>();
 
         using (var created = await host.Client.SendAsync(Admin(HttpMethod.Put, "provider-keys/openai-backup",
-            new { provider = "openai", baseUrl = "https://api.openai.example/", secretName = "openai-backup", connector = "manual" })))
+            new { provider = "openai", baseUrl = "https://api.openai.com/", secretName = "openai-backup", connector = "manual" })))
             Assert.Equal(HttpStatusCode.Created, created.StatusCode);
 
         await registry.PutAsync((await registry.GetAsync("openai-backup"))! with { Weights = new Dictionary<string, int> { ["v1"] = 100 } });
         using (var again = await host.Client.SendAsync(Admin(HttpMethod.Put, "provider-keys/openai-backup",
-            new { provider = "openai", baseUrl = "https://api2.openai.example/" })))
+            new { provider = "openai", baseUrl = "https://eu.api.openai.com/" })))
             Assert.Equal(HttpStatusCode.OK, again.StatusCode);
         var stored = (await registry.GetAsync("openai-backup"))!;
         Assert.Equal(100, stored.Weights["v1"]); // re-registering never resets traffic weights
@@ -76,7 +76,7 @@ public class ProviderKeyAdminTests
         await using var host = await RelayHost.StartAsync();
         using (var created = await host.Client.SendAsync(Admin(HttpMethod.Put, "provider-keys/openai-team", new
         {
-            provider = "openai", baseUrl = "https://api.openai.example/", connector = "openai",
+            provider = "openai", baseUrl = "https://api.openai.com/", connector = "openai",
             policy = new { period = "P30D", strategy = "blue-green", holds = "PT1S" },
             connectorSettings = new Dictionary<string, string> { ["projectId"] = "proj_1", ["adminKeySecret"] = "openai-admin" },
         })))

@@ -25,7 +25,7 @@ public class ProviderKeyLimitAdminTests
         var registry = host.Services.GetRequiredService<ProviderKeyRegistry>();
 
         using (var created = await host.Client.SendAsync(Put("openai-limited",
-            """{"provider":"openai","baseUrl":"https://api.openai.example/","rpm":60,"tpm":150000}""")))
+            """{"provider":"openai","baseUrl":"https://api.openai.com/","rpm":60,"tpm":150000}""")))
         {
             Assert.Equal(HttpStatusCode.Created, created.StatusCode);
             var shown = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement;
@@ -43,7 +43,7 @@ public class ProviderKeyLimitAdminTests
         }
 
         using (var cleared = await host.Client.SendAsync(Put("openai-limited",
-            """{"provider":"openai","baseUrl":"https://api.openai.example/","rpm":null}""")))
+            """{"provider":"openai","baseUrl":"https://api.openai.com/","rpm":null}""")))
         {
             Assert.Equal(HttpStatusCode.OK, cleared.StatusCode);
             var shown = JsonDocument.Parse(await cleared.Content.ReadAsStringAsync()).RootElement;
