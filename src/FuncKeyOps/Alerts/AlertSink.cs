@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace FuncKeyOps.Alerts;
 
 /// <summary>
-/// The <see cref="IAlertSink"/>: deduplicated through the <see cref="AlertLedger"/>, delivered to the webhook when
+/// The delivery behind <see cref="QueuedAlertSink"/>: deduplicated through the <see cref="AlertLedger"/>, delivered to the webhook when
 /// its secret exists, else written to the log. Never throws into the caller's step (a rotation must not fail
 /// because an alert could not go out): a failed delivery is logged at Warning, without the URL (a secret), and the
 /// alert stays unsent in the <c>alerts</c> table, delivered by the next publish of its dedupe key.

@@ -1,13 +1,15 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 
 namespace FuncKeyOps.Alerts;
 
 public static class AlertsRegistration
 {
     /// <summary>
-    /// The <see cref="IAlertSink"/> (webhook or log, deduplicated in the <c>alerts</c> table) and its options. The
+    /// The <see cref="IAlertSink"/> (webhook or log, deduplicated in the <c>alerts</c> table, delivered in the background
+    /// by a hosted service so that publishers never wait on the webhook) and its options. The
     /// webhook's client retries through the standard resilience handler, tuned under <c>Alerts:Resilience</c>.
     /// Needs a <see cref="Storage.TableStore"/> and a <see cref="Secrets.SecretCache"/> (AddFuncKeyOps registers them).
     /// </summary>
@@ -26,7 +28,11 @@ public static class AlertsRegistration
             .AddStandardResilienceHandler(options => configuration.GetSection(AlertOptions.Section + ":Resilience").Bind(options));
         services.TryAddSingleton<AlertLedger>();
         services.TryAddSingleton<AlertWebhook>();
-        services.TryAddSingleton<IAlertSink, AlertSink>();
+        services.TryAddSingleton<AlertSink>();
+        // Callers only queue: the delivery service sends, so an alert outage never holds up a rotation.
+        services.TryAddSingleton<AlertQueue>();
+        services.TryAddSingleton<IAlertSink, QueuedAlertSink>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, AlertDeliveryService>());
         return services;
     }
 }

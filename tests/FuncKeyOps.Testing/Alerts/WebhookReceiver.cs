@@ -14,12 +14,15 @@ namespace FuncKeyOps.Testing.Alerts;
 
 /// <summary>
 /// An alert webhook on 127.0.0.1: records every JSON body POSTed to its URL, whose path carries a token as real
-/// webhook URLs do (so tests can look for it in logs). <see cref="Down"/> makes it answer 503, as a webhook in an outage.
+/// webhook URLs do (so tests can look for it in logs). <see cref="Down"/> makes it answer 503, as a webhook in an outage;
+/// <see cref="Hold"/> makes it hang, as a webhook that takes longer than anyone would wait.
 /// </summary>
 public sealed class WebhookReceiver : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<JsonElement> _posts = new();
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _kinds = new();
+    private TaskCompletionSource? _held;
 
     private WebhookReceiver(WebApplication app, string token)
     {
@@ -37,6 +40,18 @@ public sealed class WebhookReceiver : IAsyncDisposable
     /// <summary>Bodies received while up, in arrival order.</summary>
     public IReadOnlyList<JsonElement> Posts => _posts.ToArray();
 
+    /// <summary>From now on every request waits, unanswered and unrecorded, until <see cref="Release"/>.</summary>
+    public void Hold() => Volatile.Write(ref _held, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+
+    /// <summary>Lets the held requests (and later ones) through.</summary>
+    public void Release() => Interlocked.Exchange(ref _held, null)?.TrySetResult();
+
+    /// <summary>Completes when an alert of <paramref name="kind"/> has been received (recorded in <see cref="Posts"/>).</summary>
+    public Task ReceivedAsync(string kind) => KindSignal(kind).Task;
+
+    private TaskCompletionSource KindSignal(string kind) =>
+        _kinds.GetOrAdd(kind, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+
     public static async Task<WebhookReceiver> StartAsync()
     {
         var token = "hook-" + RandomNumberGenerator.GetHexString(32, lowercase: true);
@@ -47,9 +62,14 @@ public sealed class WebhookReceiver : IAsyncDisposable
         var receiver = new WebhookReceiver(app, token);
         app.MapPost($"/hooks/{token}", async (HttpContext context) =>
         {
+            if (Volatile.Read(ref receiver._held) is { } held)
+                await held.Task;
             if (receiver.Down)
                 return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
-            receiver._posts.Enqueue(await JsonSerializer.DeserializeAsync<JsonElement>(context.Request.Body));
+            var body = await JsonSerializer.DeserializeAsync<JsonElement>(context.Request.Body);
+            receiver._posts.Enqueue(body);
+            if (body.TryGetProperty("kind", out var kind) && kind.GetString() is { } name)
+                receiver.KindSignal(name).TrySetResult();
             return Results.NoContent();
         });
         await app.StartAsync();

@@ -28,7 +28,8 @@ internal sealed class AlertsInstance : IAsyncDisposable
     }
 
     public CapturingLoggerProvider Logs { get; }
-    public IAlertSink Sink => _services.GetRequiredService<IAlertSink>();
+    /// <summary>The delivery itself (the host's <see cref="IAlertSink"/> queues for it in the background), so a test sees each publish delivered when it returns.</summary>
+    public IAlertSink Sink => _services.GetRequiredService<AlertSink>();
     internal AlertLedger Ledger => _services.GetRequiredService<AlertLedger>();
     public TableStore Tables => _services.GetRequiredService<TableStore>();
 
