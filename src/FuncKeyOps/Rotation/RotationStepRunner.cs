@@ -451,7 +451,10 @@ public sealed partial class RotationStepRunner(
     private static ConnectorRequest Request(Step step, IReadOnlyList<SecretVersionInfo> versions) =>
         new(step.Config, step.Rotation.Id, versions
             .Where(v => step.Config.Weights.GetValueOrDefault(v.Version) > 0 && v.Tags.ContainsKey(SecretTags.ProviderKeyId))
-            .Select(v => v.Tags[SecretTags.ProviderKeyId]).ToList());
+            .Select(v => v.Tags[SecretTags.ProviderKeyId]).ToList(),
+            step.Rotation.Strategy == RotationStrategy.Emergency && step.Rotation.OldVersion is { } contained
+                ? versions.FirstOrDefault(v => v.Version == contained)?.Tags.GetValueOrDefault(SecretTags.ProviderKeyId)
+                : null);
 
     private Task<IReadOnlyList<SecretVersionInfo>> VersionsAsync(string secretName, CancellationToken cancellationToken) =>
         VersionsAsync(store, secretName, cancellationToken);
