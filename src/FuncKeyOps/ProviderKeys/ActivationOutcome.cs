@@ -17,6 +17,12 @@ public enum ActivationOutcome
     /// <summary>The provider refused the value; nothing was written.</summary>
     Rejected,
 
+    /// <summary>
+    /// The key has a rotation that has not finished: it owns the weights and will revoke the version it replaces, so
+    /// an activation by hand (a manual rollback during its grace) is refused rather than raced; abort the rotation first.
+    /// </summary>
+    RotationRunning,
+
     /// <summary>The provider could not be asked, or gave an answer that says nothing about the key; nothing was written.</summary>
     ValidationFailed,
 }

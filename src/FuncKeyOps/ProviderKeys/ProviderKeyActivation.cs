@@ -1,3 +1,4 @@
+using FuncKeyOps.Rotation;
 using FuncKeyOps.Secrets;
 
 namespace FuncKeyOps.ProviderKeys;
@@ -7,7 +8,8 @@ namespace FuncKeyOps.ProviderKeys;
 /// every write is skipped when its end state already holds, so a re-run after a crash finishes the same activation
 /// and a re-run after success writes nothing.
 /// </summary>
-public sealed class ProviderKeyActivation(ProviderKeyRegistry registry, ISecretStore store, SecretCache secrets, ProviderKeyValidator validator)
+public sealed class ProviderKeyActivation(ProviderKeyRegistry registry, ISecretStore store, SecretCache secrets, ProviderKeyValidator validator,
+    RotationStore rotations)
 {
     public const int FullWeight = 100;
 
@@ -15,6 +17,8 @@ public sealed class ProviderKeyActivation(ProviderKeyRegistry registry, ISecretS
     {
         if (await registry.GetAsync(name, cancellationToken).ConfigureAwait(false) is not { } config)
             return new ActivationResult(ActivationOutcome.KeyNotFound);
+        if (await RunningRotationAsync(name, cancellationToken).ConfigureAwait(false) is { } refused)
+            return refused;
         IReadOnlyList<SecretVersionInfo> versions;
         try
         {
@@ -36,6 +40,12 @@ public sealed class ProviderKeyActivation(ProviderKeyRegistry registry, ISecretS
 
         return await ApplyAsync(config, versions, target, validation, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Refused while the key has an unfinished rotation (see <see cref="ActivationOutcome.RotationRunning"/>); null otherwise.</summary>
+    internal async Task<ActivationResult?> RunningRotationAsync(string name, CancellationToken cancellationToken) =>
+        await rotations.GetUnfinishedAsync(name, cancellationToken).ConfigureAwait(false) is { } running
+            ? new ActivationResult(ActivationOutcome.RotationRunning, RunningRotation: running.Id)
+            : null;
 
     /// <summary>Activates a version whose value was validated just before it was stored (stage with activate).</summary>
     internal async Task<ActivationResult> ActivateValidatedAsync(ProviderKeyConfig config, string version, ProviderKeyValidation validation, CancellationToken cancellationToken)

@@ -212,6 +212,8 @@ public static class ProviderKeyAdminHandlers
             ActivationOutcome.KeyNotFound => NotFoundAsync(context, name),
             ActivationOutcome.VersionNotFound => ApiErrors.WriteAsync(context, FuncKeyOpsErrors.NotFound,
                 $"Provider key '{name}' has no version '{version}'."),
+            ActivationOutcome.RotationRunning => ApiErrors.WriteAsync(context, FuncKeyOpsErrors.RotationRunning,
+                $"Provider key '{name}' has rotation '{result.RunningRotation}' that has not finished: it owns the weights and revokes the version it replaced. Abort it (POST rotations/{name}/{result.RunningRotation}/abort) or let it end, then activate; nothing was changed."),
             ActivationOutcome.VersionUnusable => ApiErrors.WriteAsync(context, FuncKeyOpsErrors.VersionUnusable,
                 $"Version '{version}' is disabled or revoked and cannot be activated."),
             // The provider's body is never passed on: some providers quote the key they refused.

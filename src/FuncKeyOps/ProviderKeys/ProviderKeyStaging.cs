@@ -28,6 +28,8 @@ public sealed class ProviderKeyStaging(ProviderKeyRegistry registry, ISecretStor
         ProviderKeyValidation? validation = null;
         if (activate)
         {
+            if (await activation.RunningRotationAsync(config.Name, cancellationToken).ConfigureAwait(false) is { } refused)
+                return new StagingResult(null, refused);
             validation = await validator.ValidateAsync(config, value, cancellationToken).ConfigureAwait(false);
             if (validation.Verdict != ProviderKeyVerdict.Accepted)
                 return new StagingResult(null, new ActivationResult(

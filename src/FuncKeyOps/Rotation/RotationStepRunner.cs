@@ -133,6 +133,8 @@ public sealed partial class RotationStepRunner(
             // would leave the compromised key alive.
             var nothingServes = step with { Config = step.Config with { Weights = none } };
             var revocation = await RevokeVersionAsync(nothingServes, versions, old, cancellationToken, refusedMeansByHand: true).ConfigureAwait(false);
+            if (revocation?.Outcome == ConnectorRevokeOutcome.StillServes)
+                return await StoppedBecauseServingAsync(step, revocation, cancellationToken).ConfigureAwait(false);
             // The wait is recorded with the window's start: from now on no key serves, whatever the provider does.
             if (revocation?.Outcome == ConnectorRevokeOutcome.Failed)
                 return await WaitOrFailAsync(step, $"the provider did not revoke the compromised key ({revocation.Detail})", cancellationToken,
@@ -202,6 +204,8 @@ public sealed partial class RotationStepRunner(
                 // It never carried weight: revoking it touches no traffic.
                 var versions = await VersionsAsync(step.SecretName, cancellationToken).ConfigureAwait(false);
                 var revocation = await RevokeVersionAsync(step, versions, version, cancellationToken).ConfigureAwait(false);
+                if (revocation?.Outcome == ConnectorRevokeOutcome.StillServes)
+                    return await StoppedBecauseServingAsync(step, revocation, cancellationToken).ConfigureAwait(false);
                 if (revocation?.Outcome == ConnectorRevokeOutcome.Failed && revocation.Transient)
                     return await WaitOrFailAsync(step, $"the refused new key could not be revoked yet ({revocation.Detail})", cancellationToken).ConfigureAwait(false);
                 return await CompleteAsync(step, $"the provider refused version {version} (status {validation.Status}); it was revoked and the weights were not touched",
@@ -267,6 +271,8 @@ public sealed partial class RotationStepRunner(
         {
             var versions = await VersionsAsync(step.SecretName, cancellationToken).ConfigureAwait(false);
             var revocation = await RevokeVersionAsync(step, versions, old, cancellationToken).ConfigureAwait(false);
+            if (revocation is { Outcome: ConnectorRevokeOutcome.StillServes })
+                return await StoppedBecauseServingAsync(step, revocation, cancellationToken).ConfigureAwait(false);
             if (revocation is { Outcome: ConnectorRevokeOutcome.Failed, Transient: true })
                 return await WaitOrFailAsync(step, $"the provider did not revoke the old key ({revocation.Detail})", cancellationToken).ConfigureAwait(false);
             if (revocation is { Outcome: ConnectorRevokeOutcome.Failed })
@@ -316,6 +322,8 @@ public sealed partial class RotationStepRunner(
         if (step.Rotation.NewVersion is { } newVersion && step.Rotation.OldVersion is not null)
         {
             var revocation = await RevokeVersionAsync(step, versions, newVersion, cancellationToken).ConfigureAwait(false);
+            if (revocation is { Outcome: ConnectorRevokeOutcome.StillServes })
+                return await StoppedBecauseServingAsync(step, revocation, cancellationToken).ConfigureAwait(false);
             if (revocation is { Outcome: ConnectorRevokeOutcome.Failed, Transient: true })
                 return await WaitOrFailAsync(step, $"the provider did not revoke the new key ({revocation.Detail})", cancellationToken).ConfigureAwait(false);
             if (revocation is { Outcome: ConnectorRevokeOutcome.Failed })
@@ -341,6 +349,12 @@ public sealed partial class RotationStepRunner(
     {
         if (versions.FirstOrDefault(v => v.Version == version) is not { } info || info.State == SecretVersionState.Revoked)
             return null;
+        // What serves is read again here, not taken from the step's start: an operator may have given the version
+        // weight since (a rollback by hand during the grace), and no connector must be asked to kill a serving key.
+        var current = await registry.GetAsync(step.Config.Name, cancellationToken).ConfigureAwait(false) ?? step.Config;
+        if (Serves(current.Weights, info))
+            return new ConnectorRevocation(ConnectorRevokeOutcome.StillServes, $"version {version} carries routing weight; it was not revoked");
+        step = step with { Config = current };
         var revocation = await step.Connector.RevokeAsync(Request(step, versions),
             new RevokedVersion(version, info.Tags.GetValueOrDefault(SecretTags.ProviderKeyId)), cancellationToken).ConfigureAwait(false);
         Wrote(step, "revoke.provider");
@@ -357,6 +371,15 @@ public sealed partial class RotationStepRunner(
         secrets.Invalidate(step.SecretName);
         return revocation;
     }
+
+    /// <summary>Carries weight, or, on a row without weights (which serves its active version), is tagged active.</summary>
+    private static bool Serves(IReadOnlyDictionary<string, int> weights, SecretVersionInfo info) =>
+        weights.Count > 0 ? weights.GetValueOrDefault(info.Version) > 0 : info.Enabled && info.State == SecretVersionState.Active;
+
+    /// <summary>A revoke left undone because the version serves: the rotation stops there and says why; nothing is rolled over it.</summary>
+    private Task<RotationStepResult> StoppedBecauseServingAsync(Step step, ConnectorRevocation revocation, CancellationToken cancellationToken) =>
+        CompleteAsync(step, $"{revocation.Detail}: it was given weight again (activated by hand?) after the rotation chose it; the rotation stops without revoking it",
+            final: RotationStatus.Failed, cancellationToken: cancellationToken);
 
     private async Task TagAsync(Step step, string version, SecretVersionState state, string write, CancellationToken cancellationToken)
     {
@@ -457,7 +480,10 @@ public sealed partial class RotationStepRunner(
     private static ConnectorRequest Request(Step step, IReadOnlyList<SecretVersionInfo> versions) =>
         new(step.Config, step.Rotation.Id, versions
             .Where(v => step.Config.Weights.GetValueOrDefault(v.Version) > 0 && v.Tags.ContainsKey(SecretTags.ProviderKeyId))
-            .Select(v => v.Tags[SecretTags.ProviderKeyId]).ToList());
+            .Select(v => v.Tags[SecretTags.ProviderKeyId]).ToList(),
+            step.Rotation.Strategy == RotationStrategy.Emergency && step.Rotation.OldVersion is { } contained
+                ? versions.FirstOrDefault(v => v.Version == contained)?.Tags.GetValueOrDefault(SecretTags.ProviderKeyId)
+                : null);
 
     private Task<IReadOnlyList<SecretVersionInfo>> VersionsAsync(string secretName, CancellationToken cancellationToken) =>
         VersionsAsync(store, secretName, cancellationToken);

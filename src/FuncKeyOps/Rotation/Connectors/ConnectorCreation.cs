@@ -25,6 +25,8 @@ public enum ConnectorRevokeOutcome
     Failed,
     /// <summary>The connector cannot revoke at the provider (manual): the vault version is disabled and an operator is alerted to delete the key.</summary>
     OperatorMustRevoke,
+    /// <summary>Not asked of a connector: the step runner found the version carrying routing weight when it came to revoke it, and left it alone.</summary>
+    StillServes,
 }
 
 /// <param name="Transient">For <see cref="ConnectorRevokeOutcome.Failed"/>: worth retrying.</param>

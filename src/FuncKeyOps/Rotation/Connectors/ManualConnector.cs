@@ -15,8 +15,11 @@ public sealed class ManualConnector : IKeyConnector
     public Task<ConnectorCreation> CreateAsync(ConnectorRequest request, CancellationToken cancellationToken) =>
         Task.FromResult(new ConnectorCreation(ConnectorCreateOutcome.AwaitingOperator, Detail: "stage the new value with POST provider-keys/{name}/versions"));
 
+    /// <summary>Refuses a key named as serving: the answer would have the vault version disabled under its traffic.</summary>
     public Task<ConnectorRevocation> RevokeAsync(ConnectorRequest request, RevokedVersion version, CancellationToken cancellationToken) =>
-        Task.FromResult(new ConnectorRevocation(ConnectorRevokeOutcome.OperatorMustRevoke, "delete the key at the provider by hand"));
+        Task.FromResult(version.ProviderKeyId is { } id && request.ServingProviderKeyIds.Contains(id, StringComparer.Ordinal)
+            ? ConnectorFailure.RevokeFailed($"manual: key {id} still serves; the version is not disabled", transient: false)
+            : new ConnectorRevocation(ConnectorRevokeOutcome.OperatorMustRevoke, "delete the key at the provider by hand"));
 
     /// <summary>
     /// Nothing here acts on the id at a provider (revoke disables the vault version and asks an operator to delete the

@@ -172,6 +172,18 @@ public sealed class GeminiKeyConnectorTests : IAsyncLifetime
         Assert.DoesNotContain(_google.Keys, k => k.Deleted);
     }
 
+    [Fact]
+    public async Task Revoke_refuses_a_key_named_as_serving_and_deletes_nothing()
+    {
+        var created = await Connector.CreateAsync(Request("rot-1"), default);
+
+        var revoked = await Connector.RevokeAsync(new ConnectorRequest(_key, "rot-2", [created.ProviderKeyId!]), new RevokedVersion("v1", created.ProviderKeyId), default);
+
+        Assert.Equal((ConnectorRevokeOutcome.Failed, false), (revoked.Outcome, revoked.Transient));
+        Assert.DoesNotContain(_google.Keys, k => k.Deleted);
+        Assert.Equal(200, await ListModelsAsync(created.Value!));
+    }
+
     private ConnectorRequest Request(string rotationId) => new(_key, rotationId, []);
 
     private async Task<ProviderKeyConfig> RegisterKeyAsync(bool registeredAccount)

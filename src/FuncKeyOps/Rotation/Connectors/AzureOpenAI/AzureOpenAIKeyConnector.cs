@@ -20,7 +20,8 @@ namespace FuncKeyOps.Rotation.Connectors.AzureOpenAI;
 /// Which slot carries traffic: the ids the caller names as serving, plus any slot whose current value is the value of a
 /// version the relay routes to (weight above 0; the active version when the key has no weights), so a version staged
 /// without a providerKeyId still protects its slot. Exactly one serving slot is required to create: with none or both
-/// the connector cannot tell which regeneration is safe and refuses (non-transient) rather than guess.
+/// the connector cannot tell which regeneration is safe and refuses (non-transient) rather than guess, except after an
+/// emergency's containment (<see cref="ConnectorRequest.ContainedProviderKeyId"/>), when the other slot is the successor.
 /// </remarks>
 public sealed class AzureOpenAIKeyConnector(
     TokenCredential credential,
@@ -57,6 +58,14 @@ public sealed class AzureOpenAIKeyConnector(
                 }
 
                 target = marker.Slot; // marked, then the run stopped before the regeneration
+            }
+            else if (serving.Count == 0 && request.ContainedProviderKeyId is AccountKeys.Key1 or AccountKeys.Key2)
+            {
+                // Emergency, contain first: the leaked slot was regenerated and serves nothing, so no slot serves; the
+                // successor is the other slot, regenerated too, since whoever saw one key may have seen both.
+                target = request.ContainedProviderKeyId == AccountKeys.Key1 ? AccountKeys.Key2 : AccountKeys.Key1;
+                await _markers.WriteAsync(secretName,
+                    new SlotRegenerationMarker.Entry(request.RotationId, target, SlotRegenerationMarker.Fingerprint(keys[target])), cancellationToken);
             }
             else if (serving.Count != 1)
             {

@@ -78,6 +78,11 @@ public sealed class GeminiKeyConnector(
             return ConnectorFailure.RevokeFailed("gemini: the version has no Google key name (providerKeyId): revoke it in the Google console", transient: false);
         }
 
+        if (request.ServingProviderKeyIds.Contains(name, StringComparer.Ordinal))
+        {
+            return ConnectorFailure.RevokeFailed($"gemini: key {name} still serves; it is not deleted", transient: false);
+        }
+
         try
         {
             var settings = GeminiSettings.Read(request.Key.ConnectorSettings);
