@@ -15,6 +15,7 @@ public static class TenantsRegistration
         services.TryAddSingleton<TenantKeyDirectory>();
         services.TryAddSingleton<ITenantKeyDirectory>(sp => sp.GetRequiredService<TenantKeyDirectory>());
         services.TryAddSingleton<TenantKeyService>();
+        services.AddHostedService<TenantKeyRecovery>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IKeyConnector, TenantKeyConnector>());
         return services;
     }
