@@ -1,6 +1,7 @@
 using FuncKeyOps.ProviderKeys;
 using FuncKeyOps.Rotation;
 using FuncKeyOps.Secrets;
+using Microsoft.Extensions.Logging;
 
 namespace FuncKeyOps.Tenants;
 
@@ -11,7 +12,7 @@ namespace FuncKeyOps.Tenants;
 /// A new value serves at once (validated, then activated: weights 100); the one it replaces is revoked after the grace
 /// by a rotation (<see cref="RotationService.StartRevokeAsync"/>), which survives restarts and runs in either host.
 /// </summary>
-public sealed class TenantKeyService(
+public sealed partial class TenantKeyService(
     ProviderKeyRegistry registry,
     ProviderKeyValidator validator,
     ProviderKeyStaging staging,
@@ -23,7 +24,8 @@ public sealed class TenantKeyService(
     TenantStore tenants,
     TenantKeyDirectory directory,
     TenantKeyUsage usage,
-    TimeProvider time)
+    TimeProvider time,
+    ILogger<TenantKeyService> logger)
 {
     /// <summary>The hint is the value's last characters: this many, and only of values long enough that it reveals little.</summary>
     public const int HintLength = 4;
@@ -35,6 +37,9 @@ public sealed class TenantKeyService(
     /// PUT that stopped loses it, and short, since another PUT of the key waits (409) until then.
     /// </summary>
     internal static readonly TimeSpan ClaimLease = TimeSpan.FromMinutes(1);
+
+    // 1 once this process has finished the replacements stopped PUTs left (RecoverAsync).
+    private int _recovered;
 
     // The writes of a PUT, as AfterWrite names them.
     internal const string Staged = "staged";
@@ -55,6 +60,7 @@ public sealed class TenantKeyService(
     /// </summary>
     public async Task<TenantKeyStoreResult> StoreAsync(string tenant, string provider, string value, CancellationToken cancellationToken)
     {
+        await RecoverOnceAsync(cancellationToken).ConfigureAwait(false);
         var name = TenantKeyNames.KeyName(tenant, provider);
         var all = await registry.ListAsync(cancellationToken).ConfigureAwait(false);
         var existing = all.FirstOrDefault(c => c.Name == name && c.Tenant == tenant);
@@ -132,6 +138,7 @@ public sealed class TenantKeyService(
     /// </summary>
     public async Task<bool> DeleteAsync(string tenant, string provider, CancellationToken cancellationToken)
     {
+        await RecoverOnceAsync(cancellationToken).ConfigureAwait(false);
         var name = TenantKeyNames.KeyName(tenant, provider);
         var record = await tenants.GetAsync(tenant, cancellationToken).ConfigureAwait(false);
         var registration = await RegistrationAsync(tenant, provider, cancellationToken).ConfigureAwait(false);
@@ -200,6 +207,27 @@ public sealed class TenantKeyService(
                 await tenants.ReleaseClaimAsync(claim.Tenant, claim.Provider, claim.ETag, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    // On the Functions host only a call holding a Durable client can start a revoke, so the first tenant call after a
+    // start recovers there (the Server host's TenantKeyRecovery did at start; once more changes nothing). A failure is
+    // the other keys' business: this call goes on, and the next one tries again.
+    private async Task RecoverOnceAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _recovered) == 1)
+            return;
+        try
+        {
+            await RecoverAsync(cancellationToken).ConfigureAwait(false);
+            Volatile.Write(ref _recovered, 1);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogRecoveryFailed(logger, e.GetType().Name);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not finish tenants' key replacements left by stopped PUTs ({Failure}); the next tenant call tries again")]
+    private static partial void LogRecoveryFailed(ILogger logger, string failure);
 
     private Task WroteAsync(string name, string write) => AfterWrite?.Invoke(name, write) ?? Task.CompletedTask;
 
