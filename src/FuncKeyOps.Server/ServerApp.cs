@@ -1,3 +1,4 @@
+using FuncKeyOps.Tenants;
 using FuncKeyOps.Hosting;
 using FuncKeyOps.Logging;
 using FuncKeyOps.Rotation.Server;
@@ -16,6 +17,8 @@ public static class ServerApp
         builder.Services.AddFuncKeyOps(builder.Configuration);
         // This host drives rotations itself (leased rows, a cron-timed schedule); the Functions app uses Durable instead.
         builder.Services.AddRotationServer(builder.Configuration);
+        // Its driver can schedule at once, so tenant PUTs that stopped are finished at start.
+        builder.Services.AddTenantKeyRecovery();
         // Spans, metrics and logs over OTLP once OTEL_EXPORTER_OTLP_ENDPOINT is set; before redaction, like any logger.
         builder.Services.AddFuncKeyOpsOtlpExport(builder.Configuration);
         configure?.Invoke(builder);

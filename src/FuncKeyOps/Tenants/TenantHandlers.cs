@@ -39,6 +39,8 @@ public static class TenantHandlers
             TenantKeyStoreOutcome.Unreachable => ApiErrors.WriteAsync(context, FuncKeyOpsErrors.ProviderUnreachable),
             TenantKeyStoreOutcome.Inconclusive => ApiErrors.WriteAsync(context, FuncKeyOpsErrors.ProviderValidationFailed,
                 $"The provider answered the validation call with status {result.Status}, which says nothing about the key; nothing was stored."),
+            TenantKeyStoreOutcome.InProgress => ApiErrors.WriteAsync(context, FuncKeyOpsErrors.Conflict,
+                $"Another PUT of this tenant's {provider} key is under way; try again when it has answered; nothing was stored."),
             TenantKeyStoreOutcome.NoUpstream => ApiErrors.WriteAsync(context, FuncKeyOpsErrors.Conflict,
                 $"The platform has no {provider} key, so no {provider} endpoint to send a tenant's key to; nothing was stored."),
             _ => ApiErrors.WriteAsync(context, FuncKeyOpsErrors.RotationRunning,

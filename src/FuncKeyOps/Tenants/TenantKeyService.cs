@@ -1,6 +1,7 @@
 using FuncKeyOps.ProviderKeys;
 using FuncKeyOps.Rotation;
 using FuncKeyOps.Secrets;
+using Microsoft.Extensions.Logging;
 
 namespace FuncKeyOps.Tenants;
 
@@ -11,7 +12,7 @@ namespace FuncKeyOps.Tenants;
 /// A new value serves at once (validated, then activated: weights 100); the one it replaces is revoked after the grace
 /// by a rotation (<see cref="RotationService.StartRevokeAsync"/>), which survives restarts and runs in either host.
 /// </summary>
-public sealed class TenantKeyService(
+public sealed partial class TenantKeyService(
     ProviderKeyRegistry registry,
     ProviderKeyValidator validator,
     ProviderKeyStaging staging,
@@ -23,7 +24,8 @@ public sealed class TenantKeyService(
     TenantStore tenants,
     TenantKeyDirectory directory,
     TenantKeyUsage usage,
-    TimeProvider time)
+    TimeProvider time,
+    ILogger<TenantKeyService> logger)
 {
     /// <summary>The hint is the value's last characters: this many, and only of values long enough that it reveals little.</summary>
     public const int HintLength = 4;
@@ -31,13 +33,34 @@ public sealed class TenantKeyService(
     private const string Trigger = "tenant";
 
     /// <summary>
-    /// Writes, in this order, each one a re-run repeats harmlessly: (1) the registration (weights kept), (2) the value as
-    /// a pending version, (3) its activation (all weight to it, the old version tagged previous), (4) the old version's
-    /// revoke, scheduled after the grace, (5) the tenant's row (hint, time). A crash before (3) leaves traffic where it
-    /// was; a PUT again finishes the job with a new version.
+    /// How long a PUT's claim holds: well past the admin call's own bound (<c>Admin:StorageTimeout</c>) so that only a
+    /// PUT that stopped loses it, and short, since another PUT of the key waits (409) until then.
+    /// </summary>
+    internal static readonly TimeSpan ClaimLease = TimeSpan.FromMinutes(1);
+
+    // 1 once this process has finished the replacements stopped PUTs left (RecoverAsync).
+    private int _recovered;
+
+    // The writes of a PUT, as AfterWrite names them.
+    internal const string Staged = "staged";
+    internal const string Activated = "activated";
+    internal const string RevokeStarted = "revoke-started";
+
+    /// <summary>Test hook: awaited after each named write of a PUT, so a test can hold one there (a race) or stop it (a crash).</summary>
+    internal Func<string, string, Task>? AfterWrite { get; set; }
+
+    /// <summary>
+    /// Writes, in this order, each one a re-run repeats harmlessly: (0) the claim (one PUT per tenant and provider at a
+    /// time: two at once would each replace a value, and only one revoke waits per key), (1) the registration (weights
+    /// kept), (2) the value as a pending version, (3) its activation (all weight to it, the old version tagged previous),
+    /// (4) the old version's revoke, scheduled after the grace, (5) the tenant's row (hint, time), then the claim is
+    /// released. A crash before (3) leaves traffic where it was; a PUT again finishes the job with a new version. A crash
+    /// after (3) leaves the claim: the host's next start, or the next PUT once the claim's lease is over, starts (4)
+    /// (<see cref="FinishReplacementAsync"/>).
     /// </summary>
     public async Task<TenantKeyStoreResult> StoreAsync(string tenant, string provider, string value, CancellationToken cancellationToken)
     {
+        await RecoverOnceAsync(cancellationToken).ConfigureAwait(false);
         var name = TenantKeyNames.KeyName(tenant, provider);
         var all = await registry.ListAsync(cancellationToken).ConfigureAwait(false);
         var existing = all.FirstOrDefault(c => c.Name == name && c.Tenant == tenant);
@@ -65,26 +88,37 @@ public sealed class TenantKeyService(
             case ProviderKeyVerdict.Inconclusive:
                 return new TenantKeyStoreResult(TenantKeyStoreOutcome.Inconclusive, validation.Status);
         }
-        // One revoke waits at a time: a second replacement now would leave the value in between never revoked.
+        if (await tenants.TryClaimAsync(tenant, provider, time.GetUtcNow(), ClaimLease, cancellationToken).ConfigureAwait(false) is not { } claim)
+            return new TenantKeyStoreResult(TenantKeyStoreOutcome.InProgress);
+        // A replacement an earlier PUT left unfinished (it stopped after its activation) is finished first.
+        await FinishReplacementAsync(name, cancellationToken).ConfigureAwait(false);
+        // One revoke waits at a time: a second replacement now would leave the value in between never revoked. Checked
+        // under the claim, so no other PUT can start one between this check and this PUT's own.
         if (await rotationRows.GetUnfinishedAsync(name, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            await tenants.ReleaseClaimAsync(tenant, provider, claim, cancellationToken).ConfigureAwait(false);
             return new TenantKeyStoreResult(TenantKeyStoreOutcome.RevokePending);
+        }
 
         var (_, registered) = await registry.RegisterAsync(config, cancellationToken: cancellationToken).ConfigureAwait(false);
         await staging.PinServingVersionAsync(registered, cancellationToken).ConfigureAwait(false);
         var stored = await store.SetAsync(name, value,
             new Dictionary<string, string> { [SecretTags.State] = SecretVersionState.Pending.ToTag() }, cancellationToken).ConfigureAwait(false);
+        await WroteAsync(name, Staged).ConfigureAwait(false);
         var activated = await activation.ActivateValidatedAsync(registered, stored.Version, validation, cancellationToken).ConfigureAwait(false);
         if (activated.Outcome is not (ActivationOutcome.Activated or ActivationOutcome.AlreadyActive))
             throw new InvalidOperationException($"The tenant key '{name}' was removed while its new value was activated.");
+        await WroteAsync(name, Activated).ConfigureAwait(false);
         var previous = activated.Previous ?? [];
         var replaced = previous.Count > 0;
-        // Activation tags previous only the version that served (more only after an earlier crash): its revoke waits here.
-        foreach (var old in previous.Take(1))
-            await rotations.StartRevokeAsync(name, old, stored.Version, "the tenant stored a new value", Trigger, cancellationToken).ConfigureAwait(false);
+        // Activation tagged previous the version that served: its revoke waits here.
+        await FinishReplacementAsync(name, cancellationToken).ConfigureAwait(false);
+        await WroteAsync(name, RevokeStarted).ConfigureAwait(false);
 
         var record = new TenantKeyRecord(provider, Stored: true, Hint(value), time.GetUtcNow(), LastUsed: null);
         await tenants.SetKeyAsync(tenant, record, cancellationToken).ConfigureAwait(false);
         Changed(tenant, provider, name);
+        await tenants.ReleaseClaimAsync(tenant, provider, claim, cancellationToken).ConfigureAwait(false);
         return new TenantKeyStoreResult(replaced ? TenantKeyStoreOutcome.Replaced : TenantKeyStoreOutcome.Created, validation.Status, record);
     }
 
@@ -104,6 +138,7 @@ public sealed class TenantKeyService(
     /// </summary>
     public async Task<bool> DeleteAsync(string tenant, string provider, CancellationToken cancellationToken)
     {
+        await RecoverOnceAsync(cancellationToken).ConfigureAwait(false);
         var name = TenantKeyNames.KeyName(tenant, provider);
         var record = await tenants.GetAsync(tenant, cancellationToken).ConfigureAwait(false);
         var registration = await RegistrationAsync(tenant, provider, cancellationToken).ConfigureAwait(false);
@@ -135,6 +170,66 @@ public sealed class TenantKeyService(
         await tenants.SetPolicyAsync(tenant, fallbackToPlatform, cancellationToken).ConfigureAwait(false);
         directory.Invalidate(tenant);
     }
+
+    /// <summary>
+    /// Starts the revoke of a value a PUT replaced, when none is under way: a version tagged previous, still enabled, that
+    /// carries no weight. Run by every PUT (before its own replacement and after its activation) and at start-up for the
+    /// claims stopped PUTs left (<see cref="RecoverAsync"/>). Harmless beside a PUT under way elsewhere: the version it
+    /// would revoke is the same, and starting a revoke twice starts one.
+    /// </summary>
+    internal async Task FinishReplacementAsync(string name, CancellationToken cancellationToken)
+    {
+        if (await rotationRows.GetUnfinishedAsync(name, cancellationToken).ConfigureAwait(false) is not null)
+            return;
+        if (await registry.GetAsync(name, cancellationToken).ConfigureAwait(false) is not { Tenant: not null } config)
+            return;
+        var serving = config.Weights.Where(w => w.Value > 0).Select(w => w.Key).ToList();
+        if (serving.Count != 1)
+            return; // not one version serving: an activation is under way, and whoever runs it finishes it
+        var replaced = (await RotationStepRunner.VersionsAsync(store, name, cancellationToken).ConfigureAwait(false))
+            .Where(v => v.Enabled && v.State == SecretVersionState.Previous && v.Version != serving[0])
+            .OrderBy(v => v.CreatedOn)
+            .FirstOrDefault();
+        if (replaced is not null)
+            await rotations.StartRevokeAsync(name, replaced.Version, serving[0], "the tenant stored a new value", Trigger, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// At start-up: finishes the replacement of every key whose claim is stored (a PUT that stopped, or one under way
+    /// elsewhere, which finishing does not disturb), and drops the claims past their lease.
+    /// </summary>
+    public async Task RecoverAsync(CancellationToken cancellationToken)
+    {
+        foreach (var claim in await tenants.ListClaimsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await FinishReplacementAsync(TenantKeyNames.KeyName(claim.Tenant, claim.Provider), cancellationToken).ConfigureAwait(false);
+            if (claim.ClaimedAt is not { } since || since <= time.GetUtcNow() - ClaimLease)
+                await tenants.ReleaseClaimAsync(claim.Tenant, claim.Provider, claim.ETag, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // On the Functions host only a call holding a Durable client can start a revoke, so the first tenant call after a
+    // start recovers there (the Server host's TenantKeyRecovery did at start; once more changes nothing). A failure is
+    // the other keys' business: this call goes on, and the next one tries again.
+    private async Task RecoverOnceAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _recovered) == 1)
+            return;
+        try
+        {
+            await RecoverAsync(cancellationToken).ConfigureAwait(false);
+            Volatile.Write(ref _recovered, 1);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogRecoveryFailed(logger, e.GetType().Name);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not finish tenants' key replacements left by stopped PUTs ({Failure}); the next tenant call tries again")]
+    private static partial void LogRecoveryFailed(ILogger logger, string failure);
+
+    private Task WroteAsync(string name, string write) => AfterWrite?.Invoke(name, write) ?? Task.CompletedTask;
 
     internal static string? Hint(string value) => value.Length >= MinLengthForHint ? value[^HintLength..] : null;
 

@@ -16,6 +16,8 @@ public enum TenantKeyStoreOutcome
     NoUpstream,
     /// <summary>The value replaced before is still within its grace; nothing was stored.</summary>
     RevokePending,
+    /// <summary>Another PUT for this tenant and provider is under way; nothing was stored.</summary>
+    InProgress,
 }
 
 /// <param name="Status">The provider's status on the validation call, when it answered.</param>

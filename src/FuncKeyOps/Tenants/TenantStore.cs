@@ -1,3 +1,4 @@
+using Azure;
 using Azure.Data.Tables;
 using FuncKeyOps.Storage;
 
@@ -70,6 +71,57 @@ public sealed class TenantStore(TableStore tables)
         catch (Azure.RequestFailedException e) when (e.Status == 404)
         {
         }
+    }
+
+    /// <summary>
+    /// Claims the replacement of the tenant's key for the provider: one PUT at a time, across instances (insert, or
+    /// replace by ETag). A claim older than <paramref name="lease"/> belongs to a PUT that stopped and is taken over.
+    /// The claim's ETag, or null when another PUT holds it.
+    /// </summary>
+    public async Task<ETag?> TryClaimAsync(string tenant, string provider, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken = default)
+    {
+        var table = await Table(cancellationToken).ConfigureAwait(false);
+        var (partition, row) = (TenantKeyNames.Partition(tenant), TenantEntity.ClaimRow(provider));
+        if (await table.TryGetAsync<TenantEntity>(partition, row, cancellationToken).ConfigureAwait(false) is not { } held)
+        {
+            var claim = new TenantEntity { PartitionKey = partition, RowKey = row, Tenant = tenant, Provider = provider, ClaimedAt = now };
+            return await table.TryInsertAsync(claim, cancellationToken).ConfigureAwait(false) ? claim.ETag : null;
+        }
+        // Another tenant whose name hashes alike holds nothing of this one's; its claim is taken as stale would be.
+        if (held.Tenant == tenant && held.ClaimedAt > now - lease)
+            return null;
+        held.Tenant = tenant;
+        held.Provider = provider;
+        held.ClaimedAt = now;
+        return await table.TryReplaceAsync(held, cancellationToken).ConfigureAwait(false) ? held.ETag : null;
+    }
+
+    /// <summary>Ends a claim, unless another PUT took it over meanwhile (its ETag changed).</summary>
+    public async Task ReleaseClaimAsync(string tenant, string provider, ETag claim, CancellationToken cancellationToken = default)
+    {
+        var table = await Table(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await table.DeleteEntityAsync(TenantKeyNames.Partition(tenant), TenantEntity.ClaimRow(provider), claim, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 412)
+        {
+        }
+    }
+
+    /// <summary>Every claim stored: PUTs under way, or stopped before they finished.</summary>
+    public async Task<IReadOnlyList<TenantClaim>> ListClaimsAsync(CancellationToken cancellationToken = default)
+    {
+        var table = await Table(cancellationToken).ConfigureAwait(false);
+        // '.' follows '-': every RowKey that starts with "claim-".
+        var filter = TableClient.CreateQueryFilter($"RowKey ge {TenantEntity.ClaimRowPrefix} and RowKey lt {"claim."}");
+        var claims = new List<TenantClaim>();
+        await foreach (var row in table.QueryAsync<TenantEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            if (row.Provider is not null)
+                claims.Add(new TenantClaim(row.Tenant, row.Provider, row.ClaimedAt, row.ETag));
+        }
+        return claims;
     }
 
     private Task<TableClient> Table(CancellationToken cancellationToken) => tables.GetTableAsync(TableNames.Tenants, cancellationToken);

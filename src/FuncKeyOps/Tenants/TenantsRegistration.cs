@@ -18,4 +18,16 @@ public static class TenantsRegistration
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IKeyConnector, TenantKeyConnector>());
         return services;
     }
+
+    /// <summary>
+    /// Finishes, when the host starts, the key replacements of tenant PUTs that stopped (<see cref="TenantKeyService.RecoverAsync"/>).
+    /// For a host whose rotation driver can schedule at start (the Server host's own driver). The Functions host's
+    /// Durable driver schedules only within a trigger holding a Durable client, so there the first tenant call after a
+    /// start recovers instead (<see cref="TenantKeyService"/> runs it once per process).
+    /// </summary>
+    public static IServiceCollection AddTenantKeyRecovery(this IServiceCollection services)
+    {
+        services.AddHostedService<TenantKeyRecovery>();
+        return services;
+    }
 }
