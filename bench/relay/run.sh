@@ -183,8 +183,9 @@ start_server_host() {
   local name="$1" storage="$2" dll="$3" port
   shift 3
   port="$(free_port)"
-  # Production as deployed, on the local test vault: its pinned certificate needs the explicit opt-in outside Development.
-  env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
+  # Production as deployed, on the local test vault: its pinned certificate needs the explicit opt-in outside Development,
+  # and the fake upstream on loopback is allowed as a provider key's endpoint only by the operator's host list.
+  env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning ProviderKeys__AllowedEndpointHosts__0=127.0.0.1 \
     Storage__ConnectionString="$storage" KeyVault__Uri="$VAULT_URI" KeyVault__Credential=Development \
     KeyVault__TrustedCertificateThumbprint="$VAULT_THUMBPRINT" KeyVault__AllowLocalVaultOutsideDevelopment=true "$@" \
     dotnet "$dll" --urls "http://127.0.0.1:$port" >"$RUN_DIR/$name.log" 2>&1 &
