@@ -61,9 +61,9 @@ public sealed partial class RelayHandler
     /// Sends the call with one provider key value (with the upstream client's own retries) and reads as much of the
     /// answer as decides whether it reaches the client: its headers, and a 4xx's body, which may be a key refusal.
     /// </summary>
+    /// <param name="limitedKey">The key whose own limit admitted this attempt's first send (<see cref="IProviderKeyLimiter"/>); each retry takes its own permit.</param>
     // Pooled: every call makes at least one attempt, and the hot path should not pay a state machine box for it.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    /// <param name="limitedKey">The key whose own limit admitted this attempt's first send (<see cref="IProviderKeyLimiter"/>); each retry takes its own permit.</param>
     private async ValueTask<UpstreamAttempt> AttemptAsync(HttpContext context, IProviderAdapter adapter, RelayCall call, RequestPlan plan, Uri upstreamUri, string providerKey,
         ProviderKeyConfig limitedKey, ProviderKeyCircuits.MemberCircuit? circuit)
     {
@@ -74,7 +74,7 @@ public sealed partial class RelayHandler
             call.SentUpstream = true; // from here the provider may bill the call, whatever becomes of the answer
             // A pool member gets one send (the next member is its retry): the permit its caller took covers it.
             response = circuit is null
-                ? await upstream.SendAsync(Build, limiter, limitedKey, context.RequestAborted).ConfigureAwait(false)
+                ? await upstream.SendAsync(Build, adapter, limiter, limitedKey, context.RequestAborted).ConfigureAwait(false)
                 : await circuit.SendAsync(token => upstream.SendOnceAsync(Build, token), adapter, context.RequestAborted).ConfigureAwait(false);
         }
         catch (BrokenCircuitException)

@@ -1,5 +1,6 @@
 using System.Net;
 using FuncKeyOps.ProviderKeys;
+using FuncKeyOps.Providers;
 using FuncKeyOps.Routing;
 using Microsoft.Extensions.Options;
 using Polly;
@@ -29,7 +30,8 @@ public sealed class UpstreamClient : IDisposable
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
                 Delay = relay.RetryBaseDelay,
-                ShouldHandle = args => ValueTask.FromResult(relay.MaxRetries > 0 && ShouldRetry(args.Outcome, relay.MaxRetryAfter, time)),
+                ShouldHandle = args => ValueTask.FromResult(relay.MaxRetries > 0 && !args.Context.Properties.TryGetValue(CallOnlyKey, out _)
+                    && ShouldRetry(args.Outcome, relay.MaxRetryAfter, time)),
                 // Null lets the retry strategy use its own jittered backoff.
                 DelayGenerator = args => ValueTask.FromResult(RetryAfterHeader.From(args.Outcome.Result, time)),
             })
@@ -50,9 +52,11 @@ public sealed class UpstreamClient : IDisposable
     /// As <see cref="SendAsync(Func{HttpRequestMessage}, CancellationToken)"/> for a relayed call with
     /// <paramref name="key"/>: the caller took the first send's permit; each retry takes its own from
     /// <paramref name="limiter"/> before it is sent, so a key's RPM counts requests, not calls. A retry refused
-    /// throws <see cref="RetryNotAdmittedException"/> (nothing more is sent).
+    /// throws <see cref="RetryNotAdmittedException"/> (nothing more is sent). A 429 about the request alone
+    /// (<see cref="IProviderAdapter.IsKeyLimitSpent"/> false) is not retried: it would only be refused again.
     /// </summary>
-    public async ValueTask<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> build, IProviderKeyLimiter limiter, ProviderKeyConfig key, CancellationToken cancellationToken)
+    public async ValueTask<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> build, IProviderAdapter adapter, IProviderKeyLimiter limiter, ProviderKeyConfig key,
+        CancellationToken cancellationToken)
     {
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         try
@@ -66,10 +70,13 @@ public sealed class UpstreamClient : IDisposable
                     else if (await state.limiter.TryAcquireAsync(state.key, context.CancellationToken).ConfigureAwait(false) is { Allowed: false } refused)
                         throw new RetryNotAdmittedException(refused.RetryAfter);
                     using var request = state.build();
-                    return await state.invoker.SendAsync(request, context.CancellationToken).ConfigureAwait(false);
+                    var response = await state.invoker.SendAsync(request, context.CancellationToken).ConfigureAwait(false);
+                    if (response.StatusCode == HttpStatusCode.TooManyRequests && !state.adapter.IsKeyLimitSpent(response))
+                        context.Properties.Set(CallOnlyKey, Sent);
+                    return response;
                 },
                 context,
-                (build, invoker: _invoker, limiter, key)).ConfigureAwait(false);
+                (build, invoker: _invoker, adapter, limiter, key)).ConfigureAwait(false);
         }
         finally
         {
@@ -78,6 +85,7 @@ public sealed class UpstreamClient : IDisposable
     }
 
     private static readonly ResiliencePropertyKey<object> SentKey = new("fko.sent");
+    private static readonly ResiliencePropertyKey<object> CallOnlyKey = new("fko.call-only-429");
     private static readonly object Sent = new();
 
     /// <summary>

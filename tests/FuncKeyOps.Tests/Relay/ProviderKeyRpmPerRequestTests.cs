@@ -35,4 +35,27 @@ public class ProviderKeyRpmPerRequestTests
         Assert.Equal(2, host.OpenAI.Requests.Count); // the first call's send and one retry; then no permit is left
         Assert.All(statuses, s => Assert.Equal((HttpStatusCode.TooManyRequests, "provider_keys_busy"), s));
     }
+
+    [Fact]
+    public async Task A_429_about_the_request_alone_is_the_calls_answer_and_spends_no_retry_while_a_rate_limit_429_is_retried()
+    {
+        await using var host = await RelayHost.StartAsync(settings: new Dictionary<string, string?> { ["Relay:MaxRetries"] = "2" });
+        var (_, secret) = await host.CreateRelayKeyAsync();
+
+        // Once only: a retry would be served, so only a relay that does not retry answers the 429.
+        host.OpenAI.FailNextRequestTooLarge();
+        using (var tooLarge = await host.Client.SendAsync(OpenAIChat(secret)))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, tooLarge.StatusCode);
+            Assert.Contains("Request too large", await tooLarge.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        Assert.Single(host.OpenAI.Requests); // retrying would only be refused again, each retry a request of the key's rpm
+
+        // The key's own limit spent (its headers say so): that one is worth a retry.
+        var before = host.OpenAI.Requests.Count;
+        host.OpenAI.FailNext(429, retryAfter: TimeSpan.Zero);
+        using var retried = await host.Client.SendAsync(OpenAIChat(secret));
+        Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
+        Assert.Equal(before + 2, host.OpenAI.Requests.Count);
+    }
 }
