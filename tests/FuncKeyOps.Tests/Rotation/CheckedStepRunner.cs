@@ -18,9 +18,16 @@ internal sealed class CheckedStepRunner(RotationStepRunner runner, Func<Rotation
     /// <summary>Runs after each step that returned and held the invariants, before the driver goes on (a test acts while a hold lasts).</summary>
     public Func<RotationId, int, RotationStepResult, Task>? AfterStep { get; set; }
 
-    public async Task<RotationStepResult> RunStepAsync(RotationId rotation, int index, CancellationToken cancellationToken)
+    public Task<RotationStepResult> RunStepAsync(RotationId rotation, int index, CancellationToken cancellationToken) =>
+        CheckAsync(rotation, index, runner.RunStepAsync(rotation, index, cancellationToken));
+
+    /// <summary>The Server driver's call: the step's writes fenced by its lease.</summary>
+    public Task<RotationStepResult> RunStepAsync(RotationId rotation, int index, long fence, CancellationToken cancellationToken) =>
+        CheckAsync(rotation, index, runner.RunStepAsync(rotation, index, fence, cancellationToken));
+
+    private async Task<RotationStepResult> CheckAsync(RotationId rotation, int index, Task<RotationStepResult> step)
     {
-        var result = await runner.RunStepAsync(rotation, index, cancellationToken);
+        var result = await step;
         try
         {
             await RotationInvariants.CheckAsync(host(), rotation, index, result);
