@@ -26,6 +26,8 @@ internal sealed class ProviderKeyEntity : ITableEntity
     public int? Rpm { get; set; }
     public long? Tpm { get; set; }
     public string? Tenant { get; set; }
+    /// <summary>The last <see cref="WriteFence"/> a rotation driver stamped the row with (not part of the config).</summary>
+    public string? RotationFence { get; set; }
 
     public ProviderKeyConfig ToConfig() => new()
     {

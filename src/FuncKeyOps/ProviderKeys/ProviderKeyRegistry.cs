@@ -135,13 +135,20 @@ public sealed class ProviderKeyRegistry
     /// written meanwhile is not overwritten). No write when the weights are already these.
     /// </summary>
     /// <returns>The weights the row held before, or null when the row does not exist.</returns>
-    public async Task<IReadOnlyDictionary<string, int>?> SetWeightsAsync(string name, IReadOnlyDictionary<string, int> weights, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyDictionary<string, int>?> SetWeightsAsync(string name, IReadOnlyDictionary<string, int> weights, CancellationToken cancellationToken = default) =>
+        SetWeightsAsync(name, weights, fence: null, cancellationToken);
+
+    /// <summary>As <see cref="SetWeightsAsync(string, IReadOnlyDictionary{string, int}, CancellationToken)"/>, refused
+    /// (<see cref="FencedOutException"/>) once the row bears a newer token than <paramref name="fence"/>.</summary>
+    public async Task<IReadOnlyDictionary<string, int>?> SetWeightsAsync(string name, IReadOnlyDictionary<string, int> weights, WriteFence? fence,
+        CancellationToken cancellationToken = default)
     {
         var table = await _tables.GetTableAsync(TableNames.ProviderKeys, cancellationToken).ConfigureAwait(false);
         for (var attempt = 0; attempt < WriteAttempts; attempt++)
         {
             if (await table.TryGetAsync<ProviderKeyEntity>(TableKeys.ProviderPartition, name, cancellationToken).ConfigureAwait(false) is not { } entity)
                 return null;
+            ThrowIfFencedOut(entity, fence);
             var before = entity.ToConfig().Weights;
             if (SameWeights(before, weights))
                 return before;
@@ -153,6 +160,35 @@ public sealed class ProviderKeyRegistry
             }
         }
         throw new InvalidOperationException($"The provider key '{name}' kept changing while its weights were written.");
+    }
+
+    /// <summary>
+    /// Stamps the row with <paramref name="fence"/> (a write, so its ETag changes: any write begun on an older read is
+    /// refused), unless it bears it already. Throws <see cref="FencedOutException"/> when it bears a newer token of the
+    /// same holder; does nothing when the row is gone.
+    /// </summary>
+    public async Task FenceAsync(string name, WriteFence fence, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(fence);
+        var table = await _tables.GetTableAsync(TableNames.ProviderKeys, cancellationToken).ConfigureAwait(false);
+        for (var attempt = 0; attempt < WriteAttempts; attempt++)
+        {
+            if (await table.TryGetAsync<ProviderKeyEntity>(TableKeys.ProviderPartition, name, cancellationToken).ConfigureAwait(false) is not { } entity)
+                return;
+            ThrowIfFencedOut(entity, fence);
+            if (WriteFence.Parse(entity.RotationFence) == fence)
+                return;
+            entity.RotationFence = fence.ToColumn();
+            if (await table.TryReplaceAsync(entity, cancellationToken).ConfigureAwait(false))
+                return; // the config is unchanged: nothing to invalidate
+        }
+        throw new InvalidOperationException($"The provider key '{name}' kept changing while it was fenced.");
+    }
+
+    private static void ThrowIfFencedOut(ProviderKeyEntity entity, WriteFence? fence)
+    {
+        if (fence is not null && fence.IsSupersededBy(WriteFence.Parse(entity.RotationFence)))
+            throw new FencedOutException($"The provider key '{entity.RowKey}' is fenced by a newer lease of {fence.Holder} than {fence.Token}.");
     }
 
     public static bool SameWeights(IReadOnlyDictionary<string, int> a, IReadOnlyDictionary<string, int> b) =>

@@ -9,4 +9,13 @@ namespace FuncKeyOps.Rotation;
 public interface IRotationStepRunner
 {
     Task<RotationStepResult> RunStepAsync(RotationId rotation, int index, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// As <see cref="RunStepAsync(RotationId, int, CancellationToken)"/>, for a driver holding the row's lease with fence
+    /// token <paramref name="fence"/> (<see cref="RotationColumns.LeaseFence"/>): the step's table writes are fenced
+    /// (<see cref="ProviderKeys.WriteFence"/>), so once another driver has taken the row over, none of them lands;
+    /// the step throws <see cref="ProviderKeys.FencedOutException"/> instead.
+    /// </summary>
+    Task<RotationStepResult> RunStepAsync(RotationId rotation, int index, long fence, CancellationToken cancellationToken) =>
+        RunStepAsync(rotation, index, cancellationToken);
 }

@@ -16,6 +16,11 @@ public static class RotationColumns
     /// <summary>The driver instance holding the row (string) and until when (DateTimeOffset); expired leases are free.</summary>
     public const string LeaseOwner = "LeaseOwner";
     public const string LeaseUntil = "LeaseUntil";
+    /// <summary>
+    /// The lease's fence token (long): one more with every lease taken, so each holder's writes can be told from an
+    /// earlier holder's (<see cref="ProviderKeys.WriteFence"/>). Written by the Server driver only; read by the step runner.
+    /// </summary>
+    public const string LeaseFence = "LeaseFence";
     /// <summary>What the step at <see cref="StepIndex"/> waits for until <see cref="NextDue"/> (a staged value, a provider's answer); empty when it waits for nothing.</summary>
     public const string WaitingFor = "WaitingFor";
     /// <summary>Set by an abort request (bool); the next step run rolls back instead.</summary>

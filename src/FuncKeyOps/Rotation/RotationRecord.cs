@@ -35,6 +35,9 @@ public sealed record RotationRecord
 
     internal ETag ETag { get; init; }
 
+    /// <summary>The Server driver's fence token on the row (<see cref="RotationColumns.LeaseFence"/>); 0 when never leased.</summary>
+    internal long LeaseFence { get; init; }
+
     public RotationId RotationId => new(KeyName, Id);
     public bool IsFinal => Status != RotationStatus.Running;
 }

@@ -89,6 +89,7 @@ internal static class RotationRows
             StartedAt = e.GetDateTimeOffset(StartedAt) ?? default,
             FinishedAt = e.GetDateTimeOffset(FinishedAt),
             ETag = e.ETag,
+            LeaseFence = e.GetInt64(RotationColumns.LeaseFence) ?? 0,
         };
     }
 }

@@ -37,12 +37,18 @@ public sealed partial class RotationStepRunner(
     /// <summary>Test hook: called after every write a step makes (its name, e.g. <c>shift.weights</c>); throwing simulates a crash there.</summary>
     internal Action<RotationId, string>? AfterWrite { get; set; }
 
-    public async Task<RotationStepResult> RunStepAsync(RotationId rotation, int index, CancellationToken cancellationToken)
+    public Task<RotationStepResult> RunStepAsync(RotationId rotation, int index, CancellationToken cancellationToken) =>
+        RunStepAsync(rotation, index, fence: null, cancellationToken);
+
+    public Task<RotationStepResult> RunStepAsync(RotationId rotation, int index, long fence, CancellationToken cancellationToken) =>
+        RunStepAsync(rotation, index, new WriteFence(rotation.Id, fence), cancellationToken);
+
+    private async Task<RotationStepResult> RunStepAsync(RotationId rotation, int index, WriteFence? fence, CancellationToken cancellationToken)
     {
         using var span = RotationTelemetry.Start(rotation, index);
         try
         {
-            var result = await RunStepCoreAsync(rotation, index, span, cancellationToken).ConfigureAwait(false);
+            var result = await RunStepCoreAsync(rotation, index, fence, span, cancellationToken).ConfigureAwait(false);
             RotationTelemetry.Finish(span, result);
             return result;
         }
@@ -53,10 +59,12 @@ public sealed partial class RotationStepRunner(
         }
     }
 
-    private async Task<RotationStepResult> RunStepCoreAsync(RotationId rotation, int index, System.Diagnostics.Activity? span, CancellationToken cancellationToken)
+    private async Task<RotationStepResult> RunStepCoreAsync(RotationId rotation, int index, WriteFence? fence, System.Diagnostics.Activity? span,
+        CancellationToken cancellationToken)
     {
         var record = await rotations.GetAsync(rotation.KeyName, rotation.Id, cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"There is no rotation {rotation}.");
+        ThrowIfFencedOut(record, fence);
         if (index != record.StepIndex || record.IsFinal)
             return Recorded(record, index);
 
@@ -67,16 +75,19 @@ public sealed partial class RotationStepRunner(
             var why = config is null ? "the provider key's registration was removed" : $"no connector named '{config.Connector}' is registered";
             // Removed by whoever asked for the abort (a tenant deleting its own key): an abort, not a failure to alert on.
             var final = config is null && record.AbortRequested ? RotationStatus.Aborted : RotationStatus.Failed;
-            return await CompleteAsync(new Step(record, config!, connector!, record.Plan.Steps[index]), why, final: final, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return await CompleteAsync(new Step(record, config!, connector!, record.Plan.Steps[index], fence), why, final: final, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
+        // Before any write of this lease: from now on a write an earlier holder began cannot land on the key's row.
+        if (fence is not null)
+            await registry.FenceAsync(config.Name, fence, cancellationToken).ConfigureAwait(false);
 
         if (record.AbortRequested)
-            return await RollbackAsync(new Step(record, config, connector, record.Plan.Steps[record.Plan.RollbackIndex]), cancellationToken).ConfigureAwait(false);
+            return await RollbackAsync(new Step(record, config, connector, record.Plan.Steps[record.Plan.RollbackIndex], fence), cancellationToken).ConfigureAwait(false);
         var now = time.GetUtcNow();
         if (now < record.NextDue)
             return RotationStepResult.Next(index, record.NextDue - now);
 
-        var step = new Step(record, config, connector, record.Plan.Steps[index]);
+        var step = new Step(record, config, connector, record.Plan.Steps[index], fence);
         RotationTelemetry.Running(span, step.Definition);
         LogRunning(logger, rotation.ToString(), index, step.Definition.Name);
         return step.Definition.Kind switch
@@ -102,7 +113,8 @@ public sealed partial class RotationStepRunner(
         return RotationStepResult.Next(record.StepIndex, wait > TimeSpan.Zero ? wait : TimeSpan.Zero);
     }
 
-    private sealed record Step(RotationRecord Rotation, ProviderKeyConfig Config, IKeyConnector Connector, RotationStep Definition)
+    /// <param name="Fence">The Server driver's lease, when it runs the step: its table writes are fenced.</param>
+    private sealed record Step(RotationRecord Rotation, ProviderKeyConfig Config, IKeyConnector Connector, RotationStep Definition, WriteFence? Fence = null)
     {
         public int Index => Rotation.StepIndex;
         public string SecretName => Config.SecretName;
@@ -122,7 +134,7 @@ public sealed partial class RotationStepRunner(
         // The old version stays listed with weight 0 rather than none: a row without weights would serve the latest
         // version, and staging the successor (which pins the serving version of such a row) must find nothing to pin.
         var none = step.Rotation.OldVersion is { } contained ? new Dictionary<string, int> { [contained] = 0 } : new Dictionary<string, int>();
-        if (await registry.SetWeightsAsync(step.Config.Name, none, cancellationToken).ConfigureAwait(false) is null)
+        if (await registry.SetWeightsAsync(step.Config.Name, none, step.Fence, cancellationToken).ConfigureAwait(false) is null)
             return await CompleteAsync(step, "the provider key's registration was removed", final: RotationStatus.Failed, cancellationToken: cancellationToken).ConfigureAwait(false);
         Wrote(step, "contain.weights");
         var now = time.GetUtcNow();
@@ -231,7 +243,7 @@ public sealed partial class RotationStepRunner(
         {
             await TagAsync(step, newVersion, SecretVersionState.Active, "shift.tag-active", cancellationToken).ConfigureAwait(false);
         }
-        var before = await registry.SetWeightsAsync(step.Config.Name, weights, cancellationToken).ConfigureAwait(false);
+        var before = await registry.SetWeightsAsync(step.Config.Name, weights, step.Fence, cancellationToken).ConfigureAwait(false);
         if (before is null)
             return await CompleteAsync(step, "the provider key's registration was removed", final: RotationStatus.Failed, cancellationToken: cancellationToken).ConfigureAwait(false);
         if (!ProviderKeyRegistry.SameWeights(before, weights))
@@ -310,7 +322,7 @@ public sealed partial class RotationStepRunner(
             if (old.State != SecretVersionState.Active)
                 await TagAsync(step, old.Version, SecretVersionState.Active, "rollback.tag-old-active", cancellationToken).ConfigureAwait(false);
             var weights = new Dictionary<string, int> { [old.Version] = ProviderKeyActivation.FullWeight };
-            var before = await registry.SetWeightsAsync(step.Config.Name, weights, cancellationToken).ConfigureAwait(false);
+            var before = await registry.SetWeightsAsync(step.Config.Name, weights, step.Fence, cancellationToken).ConfigureAwait(false);
             if (before is not null && !ProviderKeyRegistry.SameWeights(before, weights))
                 Wrote(step, "rollback.weights");
             secrets.Invalidate(step.SecretName);
@@ -418,6 +430,7 @@ public sealed partial class RotationStepRunner(
                 return result;
             var fresh = await rotations.GetAsync(record.KeyName, record.Id, cancellationToken).ConfigureAwait(false)
                 ?? throw new InvalidOperationException($"The rotation {step.Id} was deleted while it ran.");
+            ThrowIfFencedOut(fresh, step.Fence);
             if (fresh.StepIndex != index || fresh.IsFinal)
                 return Recorded(fresh, index);
             record = fresh;
@@ -465,11 +478,19 @@ public sealed partial class RotationStepRunner(
             }
             var fresh = await rotations.GetAsync(record.KeyName, record.Id, cancellationToken).ConfigureAwait(false)
                 ?? throw new InvalidOperationException($"The rotation {step.Id} was deleted while it ran.");
+            ThrowIfFencedOut(fresh, step.Fence);
             if (fresh.StepIndex != index || fresh.IsFinal)
                 return Recorded(fresh, index); // another run of this step recorded it first
             record = fresh;
         }
         throw new InvalidOperationException($"The rotation {step.Id} kept changing while step {index} was recorded.");
+    }
+
+    /// <summary>The row was leased again since this step's driver took it: another driver runs it now.</summary>
+    private static void ThrowIfFencedOut(RotationRecord record, WriteFence? fence)
+    {
+        if (fence is not null && record.LeaseFence != fence.Token)
+            throw new FencedOutException($"The rotation {record.RotationId} was leased again (fence {record.LeaseFence}, this step's {fence.Token}).");
     }
 
     private Task PublishAsync(Step step, string kind, string message, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? details = null) =>

@@ -18,9 +18,30 @@ internal sealed class CheckedStepRunner(RotationStepRunner runner, Func<Rotation
     /// <summary>Runs after each step that returned and held the invariants, before the driver goes on (a test acts while a hold lasts).</summary>
     public Func<RotationId, int, RotationStepResult, Task>? AfterStep { get; set; }
 
-    public async Task<RotationStepResult> RunStepAsync(RotationId rotation, int index, CancellationToken cancellationToken)
+    public Task<RotationStepResult> RunStepAsync(RotationId rotation, int index, CancellationToken cancellationToken) =>
+        CheckAsync(rotation, index, () => runner.RunStepAsync(rotation, index, cancellationToken));
+
+    /// <summary>The Server driver's call: the step's writes fenced by its lease.</summary>
+    public Task<RotationStepResult> RunStepAsync(RotationId rotation, int index, long fence, CancellationToken cancellationToken) =>
+        CheckAsync(rotation, index, () => runner.RunStepAsync(rotation, index, fence, cancellationToken));
+
+    /// <summary>Told of each step's beginning and end (load tests attribute their calls by it).</summary>
+    public WeightEpochs? Epochs { get; set; }
+
+    private async Task<RotationStepResult> CheckAsync(RotationId rotation, int index, Func<Task<RotationStepResult>> step)
     {
-        var result = await runner.RunStepAsync(rotation, index, cancellationToken);
+        Epochs?.StepBegins();
+        RotationStepResult result;
+        try
+        {
+            result = await step();
+        }
+        finally
+        {
+            // Also after a step that threw: its writes, if any, are in the weights read here.
+            if (Epochs is { } epochs)
+                epochs.StepEnded((await host().Registry.GetAsync(rotation.KeyName))!.Weights);
+        }
         try
         {
             await RotationInvariants.CheckAsync(host(), rotation, index, result);

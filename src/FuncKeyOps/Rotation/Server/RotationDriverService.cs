@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using FuncKeyOps.ProviderKeys;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -191,9 +192,9 @@ public sealed partial class RotationDriverService : BackgroundService, IRotation
                 using var stepToken = CancellationTokenSource.CreateLinkedTokenSource(_abandon.Token, leaseRunsOut.Token);
                 try
                 {
-                    result = await _runner.RunStepAsync(row.Rotation, row.StepIndex, stepToken.Token).ConfigureAwait(false);
+                    result = await _runner.RunStepAsync(row.Rotation, row.StepIndex, row.Fence, stepToken.Token).ConfigureAwait(false);
                 }
-                catch (Exception) when (leaseRunsOut.IsCancellationRequested && !_abandon.IsCancellationRequested)
+                catch (Exception e) when ((leaseRunsOut.IsCancellationRequested || e is FencedOutException) && !_abandon.IsCancellationRequested)
                 {
                     // Neither renewed nor released: the row is free for whichever driver sweeps next, and may be taken already.
                     release = false;

@@ -18,7 +18,7 @@ public sealed class RotationLeases(TableStore tables)
 
     // The keys too: a projection leaves out whatever it does not name.
     private static readonly string[] Columns =
-        [nameof(TableEntity.PartitionKey), nameof(TableEntity.RowKey), RotationColumns.Status, RotationColumns.StepIndex, RotationColumns.NextDue, RotationColumns.LeaseOwner, RotationColumns.LeaseUntil];
+        [nameof(TableEntity.PartitionKey), nameof(TableEntity.RowKey), RotationColumns.Status, RotationColumns.StepIndex, RotationColumns.NextDue, RotationColumns.LeaseOwner, RotationColumns.LeaseUntil, RotationColumns.LeaseFence];
 
     // Only rotation rows have a Status: rows without one (markers kept in the same table) never match.
     private static readonly string RunningFilter = $"{RotationColumns.Status} eq '{nameof(RotationStatus.Running)}'";
@@ -56,12 +56,14 @@ public sealed class RotationLeases(TableStore tables)
     /// <summary>
     /// Takes the row as it was read: succeeds only if nobody wrote it since (the ETag), so two drivers racing for the
     /// same row cannot both win. Null when another driver (or the step runner) got there first, or the row is gone.
+    /// The lease gets the next fence token (<see cref="RotationColumns.LeaseFence"/>), which its steps write under.
     /// </summary>
     public async Task<RotationRowState?> TryAcquireAsync(RotationRowState row, string owner, DateTimeOffset until, CancellationToken cancellationToken)
     {
         var table = await tables.GetTableAsync(TableNames.Rotations, cancellationToken).ConfigureAwait(false);
-        var etag = await TryMergeLeaseAsync(table, row, owner, until, cancellationToken).ConfigureAwait(false);
-        return etag is { } written ? row with { LeaseOwner = owner, LeaseUntil = until, ETag = written } : null;
+        var fence = row.Fence + 1;
+        var etag = await TryMergeLeaseAsync(table, row, owner, until, cancellationToken, fence).ConfigureAwait(false);
+        return etag is { } written ? row with { LeaseOwner = owner, LeaseUntil = until, ETag = written, Fence = fence } : null;
     }
 
     /// <summary>
@@ -96,13 +98,16 @@ public sealed class RotationLeases(TableStore tables)
     }
 
     /// <returns>The row's new ETag, or null when the row changed since it was read (412) or is gone (404).</returns>
-    private static async Task<ETag?> TryMergeLeaseAsync(TableClient table, RotationRowState row, string owner, DateTimeOffset until, CancellationToken cancellationToken)
+    private static async Task<ETag?> TryMergeLeaseAsync(TableClient table, RotationRowState row, string owner, DateTimeOffset until, CancellationToken cancellationToken,
+        long? fence = null)
     {
         var lease = new TableEntity(row.Rotation.KeyName, row.Rotation.Id)
         {
             [RotationColumns.LeaseOwner] = owner,
             [RotationColumns.LeaseUntil] = until,
         };
+        if (fence is { } token)
+            lease[RotationColumns.LeaseFence] = token;
         try
         {
             var response = await table.UpdateEntityAsync(lease, row.ETag, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
@@ -126,7 +131,8 @@ public sealed class RotationLeases(TableStore tables)
             ReadTime(entity, RotationColumns.NextDue),
             entity.TryGetValue(RotationColumns.LeaseOwner, out var owner) ? owner as string : null,
             ReadTime(entity, RotationColumns.LeaseUntil),
-            entity.ETag);
+            entity.ETag,
+            entity.TryGetValue(RotationColumns.LeaseFence, out var fence) ? fence switch { long l => l, int i => i, _ => 0 } : 0);
     }
 
     // Lenient about the stored type: a column written by another writer as Int64 (or DateTime) still reads.

@@ -10,7 +10,8 @@ public sealed record RotationRowState(
     DateTimeOffset? NextDue,
     string? LeaseOwner,
     DateTimeOffset? LeaseUntil,
-    ETag ETag)
+    ETag ETag,
+    long Fence = 0)
 {
     /// <summary>No driver holds the row: never leased, released, or its holder stopped renewing (crashed) and the lease ran out.</summary>
     public bool IsLeaseFree(DateTimeOffset now) => string.IsNullOrEmpty(LeaseOwner) || LeaseUntil is not { } until || until <= now;

@@ -35,12 +35,26 @@ internal sealed class CheckedStepRunner(RotationHost host) : IRotationStepRunner
     /// <summary>Step <paramref name="index"/> runs only once <paramref name="gate"/> completes.</summary>
     public void HoldBack(int index, Task gate) => _gates[index] = gate;
 
+    /// <summary>Told of each step's beginning (after its hold-back) and end (load tests attribute their calls by it).</summary>
+    public WeightEpochs? Epochs { get; set; }
+
     public async Task<RotationStepResult> RunStepAsync(RotationId rotation, int index, CancellationToken cancellationToken)
     {
         _calls.Enqueue(index);
         if (_gates.TryGetValue(index, out var gate))
             await gate.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
-        var result = await host.Runner.RunStepAsync(rotation, index, cancellationToken);
+        Epochs?.StepBegins();
+        RotationStepResult result;
+        try
+        {
+            result = await host.Runner.RunStepAsync(rotation, index, cancellationToken);
+        }
+        finally
+        {
+            // Also after a failed step (retried by the orchestration): its writes, if any, are in the weights read here.
+            if (Epochs is { } epochs)
+                epochs.StepEnded((await host.Registry.GetAsync(rotation.KeyName))!.Weights);
+        }
         try
         {
             await RotationInvariants.CheckAsync(host, rotation, index, result);

@@ -10,8 +10,8 @@ namespace FuncKeyOps.Tests.Rotation.Server;
 /// <summary>
 /// Callers relay chat completions (OpenAI .NET SDK, several at once, without pause) through the Server host while the
 /// host's own driver runs a canary rotation of the key they use, started through the admin API with one-second holds
-/// and grace on the fake clock. No call fails, and in every shift's hold the new version serves its weight's share
-/// (<see cref="RotationLoad.Tolerance"/>).
+/// and grace on the fake clock. No call fails, and the calls routed with each shift's weights served the new version
+/// its weight's share (<see cref="RotationLoad.Tolerance"/>).
 /// </summary>
 public class RotationLoadTests(ITestOutputHelper output)
 {
@@ -20,31 +20,27 @@ public class RotationLoadTests(ITestOutputHelper output)
     {
         await using var host = await RotationHost.StartAsync(Settings(), serverDriver: true);
         var key = await host.RegisterKeyAsync(stem: "aaa"); // sorts before openai-main: the relay's OpenAI key
-        var (relayKey, secret) = await host.Relay.CreateRelayKeyAsync();
+        var (_, secret) = await host.Relay.CreateRelayKeyAsync();
         var oldVersion = Assert.Single((await host.Registry.GetAsync(key))!.Weights).Key;
-        // A phase's calls all begin after the weights it stands for were written: the clock moves on a millisecond
-        // first, so no call of the phase shares the instant the step recorded (calls begun before it are the previous phase's).
-        async Task PhaseAsync()
-        {
-            host.Time.Advance(TimeSpan.FromMilliseconds(1));
-            await PhaseCountedAsync(host.Relay).WaitAsync(Signal);
-        }
+        var oldKey = (await host.Secrets.GetAsync(key, oldVersion)).Value;
+        var epochs = new WeightEpochs((await host.Registry.GetAsync(key))!.Weights);
         RotationId? rotation = null;
         host.CheckedRunner.AfterStep = async (id, index, _) =>
         {
             // Inside the driver, which waits: the shift's weights stay in force until the phase is counted.
             if (id == rotation && (await host.Store.GetAsync(id.KeyName, id.Id))!.Plan.Steps[index].Kind == RotationStepKind.Shift)
-                await PhaseAsync();
+                await PhaseCountedAsync(host.Relay).WaitAsync(Signal);
         };
         using var stop = new CancellationTokenSource();
+        var calls = new ConcurrentQueue<Call>();
         var failures = new ConcurrentQueue<string>();
         var answered = new StrongBox<int>();
-        var callers = StartCallers(host.Relay, secret, failures, answered, stop.Token);
+        var callers = StartCallers(host.Relay, secret, epochs, calls, failures, answered, stop.Token);
 
-        await PhaseAsync();
+        await PhaseCountedAsync(host.Relay).WaitAsync(Signal);
+        host.CheckedRunner.Epochs = epochs; // the host's driver runs no other rotation's steps
         rotation = await StartAsync(host, key, RotationStrategy.Canary);
         await AdvanceUntilAsync(host, host.ServerDriver, () => FinishedAsync(host, rotation.Value));
-        await PhaseAsync();
         await stop.CancelAsync();
         await Task.WhenAll(callers).WaitAsync(Signal);
 
@@ -53,7 +49,7 @@ public class RotationLoadTests(ITestOutputHelper output)
         var record = (await host.Store.GetAsync(key, rotation.Value.Id))!;
         Assert.Equal(RotationStatus.Succeeded, record.Status);
         Assert.Equal(new Dictionary<string, int> { [record.NewVersion!] = 100 }, (await host.Registry.GetAsync(key))!.Weights.Where(w => w.Value > 0));
-        await AssertSharesFollowWeightsAsync(host, record, relayKey.Id, oldVersion, output, () => host.Time.Advance(TimeSpan.FromSeconds(30)));
+        await AssertSharesFollowWeightsAsync(host, record, oldVersion, oldKey, epochs, calls, output);
         Assert.True(answered.Value > 0);
     }
 }
