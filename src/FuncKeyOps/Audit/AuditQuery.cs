@@ -49,6 +49,32 @@ public sealed class AuditQuery(TableStore tables)
         return Earliest(rows, limit);
     }
 
+    private static readonly string[] StatusColumns = [nameof(AuditRecord.Status), nameof(AuditRecord.UpstreamStatus)];
+
+    /// <summary>
+    /// The status and upstream status of every row of one provider key version with <paramref name="from"/> &lt;=
+    /// time &lt; <paramref name="to"/>, in no particular order. The table service filters on the key and version and
+    /// returns only those two columns, so rows of other keys (or a flood of unauthenticated calls, which name no key)
+    /// are never read and cannot push this version's rows out of a limit: there is none, memory is constant.
+    /// </summary>
+    public async IAsyncEnumerable<(int Status, int? UpstreamStatus)> StatusesOfVersionAsync(
+        DateTimeOffset from,
+        DateTimeOffset to,
+        string providerKeyName,
+        string providerKeyVersion,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        if (from >= to)
+            yield break;
+        var filter = Filter(from, to, relayKeyId: null) + " and " + TableClient.CreateQueryFilter(
+            $"ProviderKeyName eq {providerKeyName} and ProviderKeyVersion eq {providerKeyVersion}");
+        foreach (var month in Months(from, to))
+        {
+            await foreach (var entity in ReadAsync(tables, month, filter, StatusColumns, cancellationToken).ConfigureAwait(false))
+                yield return (entity.GetInt32(nameof(AuditRecord.Status)) ?? 0, entity.GetInt32(nameof(AuditRecord.UpstreamStatus)));
+        }
+    }
+
     /// <summary>Rows per page of <see cref="PageAsync"/> when the caller does not say, and at most.</summary>
     public const int DefaultPageSize = 100;
     public const int MaxPageSize = 1000;

@@ -9,16 +9,24 @@ public sealed class RotationErrorRate(AuditQuery audit)
     /// A call failed when the relay answered 5xx or the provider refused the key (401/403 upstream, which the relay
     /// may have answered from the other version after its retry): both say the new key is not fit to serve.
     /// </summary>
-    public static bool IsError(AuditRecord row) => row.Status >= 500 || row.UpstreamStatus is 401 or 403;
+    public static bool IsError(AuditRecord row) => IsError(row.Status, row.UpstreamStatus);
 
+    private static bool IsError(int status, int? upstreamStatus) => status >= 500 || upstreamStatus is 401 or 403;
+
+    /// <summary>
+    /// Every call of the version in the window, however many other rows it holds: only that key's and version's rows
+    /// are read (a server-side filter), so a flood of other calls during the hold cannot push them out of the count
+    /// and pass the step as "too few calls".
+    /// </summary>
     public async Task<(int Calls, int Errors)> MeasureAsync(string keyName, string version, DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken)
     {
-        if (until <= since)
-            return (0, 0);
-        // One read of the window (the query has no version filter); a hold's worth of one key's traffic fits the limit
-        // at the rates a relay instance serves, and when it does not, the earliest rows are still a fair sample.
-        var rows = await audit.QueryAsync(since, until, limit: AuditQuery.MaxLimit, cancellationToken: cancellationToken).ConfigureAwait(false);
-        var mine = rows.Where(r => r.ProviderKeyName == keyName && r.ProviderKeyVersion == version).ToList();
-        return (mine.Count, mine.Count(IsError));
+        var (calls, errors) = (0, 0);
+        await foreach (var (status, upstreamStatus) in audit.StatusesOfVersionAsync(since, until, keyName, version, cancellationToken).ConfigureAwait(false))
+        {
+            calls++;
+            if (IsError(status, upstreamStatus))
+                errors++;
+        }
+        return (calls, errors);
     }
 }
