@@ -85,6 +85,9 @@ public static class FuncKeyOpsErrors
         "The providerKeyId does not name the staged value's key at the provider; nothing was stored.");
     public static readonly FuncKeyOpsError ProviderKeyIdUnconfirmed = new("provider_key_id_unconfirmed", StatusCodes.Status502BadGateway,
         "The provider could not be asked whether the providerKeyId names the staged value's key; nothing was stored.");
+    /// <summary>Staging a value the key already has as a version: a rotation would then "replace" the serving key with itself and revoke it.</summary>
+    public static readonly FuncKeyOpsError ValueExists = new("value_exists", StatusCodes.Status409Conflict,
+        "The provider key already has a version with this value; nothing was stored.");
     public static readonly FuncKeyOpsError VersionUnusable = new("version_unusable", StatusCodes.Status409Conflict, "The version is disabled or revoked and cannot be activated.");
     /// <summary>
     /// An activation's value refused by the provider: the same fact as <see cref="ProviderKeyRejected"/>, so the same
@@ -113,7 +116,7 @@ public static class FuncKeyOpsErrors
         ClientClosedRequest, RelayError,
         Unauthorized, AdminKeyUnavailable, StorageUnavailable, NotFound, MethodNotAllowed, Conflict, ProviderKeyInUse, RotationRunning,
         VersionUnusable, ProviderKeyValueRejected, TenantKeyRejected, Forbidden, ProviderUnreachable, ProviderValidationFailed,
-        ProviderKeyIdRefused, ProviderKeyIdUnconfirmed,
+        ProviderKeyIdRefused, ProviderKeyIdUnconfirmed, ValueExists,
     ];
 
     /// <summary>

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using FuncKeyOps.Errors;
 using FuncKeyOps.Rotation.Connectors;
 using FuncKeyOps.Secrets;
@@ -15,6 +17,9 @@ public sealed class ProviderKeyStaging(ProviderKeyRegistry registry, ISecretStor
 {
     public async Task<StagingResult> StageAsync(ProviderKeyConfig config, string value, string? providerKeyId, bool activate, CancellationToken cancellationToken)
     {
+        if (await VersionWithValueAsync(config, value, cancellationToken).ConfigureAwait(false) is { } existing)
+            return new StagingResult(null, null, new StagingRefusal(FuncKeyOpsErrors.ValueExists,
+                $"Version {existing} of '{config.Name}' already has this value: staging it again would have a rotation replace that key with itself, then revoke it. Nothing was stored."));
         if (!string.IsNullOrWhiteSpace(providerKeyId))
         {
             var confirmation = await ConfirmKeyIdAsync(config, value, providerKeyId.Trim(), cancellationToken).ConfigureAwait(false);
@@ -45,6 +50,31 @@ public sealed class ProviderKeyStaging(ProviderKeyRegistry registry, ISecretStor
             return new StagingResult(stored.Version, null);
         var activated = await activation.ActivateValidatedAsync(config, stored.Version, validation!, cancellationToken).ConfigureAwait(false);
         return new StagingResult(stored.Version, activated);
+    }
+
+    /// <summary>
+    /// The enabled version whose value is <paramref name="value"/>, if any (compared in constant time, in memory only).
+    /// Disabled versions cannot be read, and a revoked value the provider no longer accepts fails validation anyway.
+    /// </summary>
+    private async Task<string?> VersionWithValueAsync(ProviderKeyConfig config, string value, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<SecretVersionInfo> versions;
+        try
+        {
+            versions = await store.ListVersionsAsync(config.SecretName, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SecretNotFoundException)
+        {
+            return null;
+        }
+        var wanted = Encoding.UTF8.GetBytes(value);
+        foreach (var version in versions.Where(v => v.Enabled))
+        {
+            var stored = await store.GetAsync(config.SecretName, version.Version, cancellationToken).ConfigureAwait(false);
+            if (CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(stored.Value), wanted))
+                return version.Version;
+        }
+        return null;
     }
 
     /// <summary>What the key's connector says of the id; with no such connector there is nobody to ask, so it is refused.</summary>

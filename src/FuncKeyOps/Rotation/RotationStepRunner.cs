@@ -66,7 +66,7 @@ public sealed partial class RotationStepRunner(
             ?? throw new InvalidOperationException($"There is no rotation {rotation}.");
         ThrowIfFencedOut(record, fence);
         if (index != record.StepIndex || record.IsFinal)
-            return Recorded(record, index);
+            return Recorded(record);
 
         var config = await registry.GetAsync(record.KeyName, cancellationToken).ConfigureAwait(false);
         var connector = config is null ? null : connectors.FirstOrDefault(c => c.Name == config.Connector);
@@ -102,11 +102,13 @@ public sealed partial class RotationStepRunner(
         };
     }
 
-    /// <summary>A step already run returns what it returned; any other index than the current one learns where the rotation is.</summary>
-    private RotationStepResult Recorded(RotationRecord record, int index)
+    /// <summary>
+    /// Any index other than the row's current one (a step already run, asked again by a retried activity or by an
+    /// orchestration re-driven from step 0) learns where the rotation is and what is left of its wait: the row's
+    /// state, never the recorded results one by one, which would serve every hold again.
+    /// </summary>
+    private RotationStepResult Recorded(RotationRecord record)
     {
-        if (record.History.LastOrDefault(h => h.Index == index) is { } done && (index < record.StepIndex || record.IsFinal))
-            return done.ToStepResult();
         if (record.IsFinal)
             return RotationStepResult.Finished(record.Status);
         var wait = record.NextDue - time.GetUtcNow();
@@ -480,7 +482,7 @@ public sealed partial class RotationStepRunner(
                 ?? throw new InvalidOperationException($"The rotation {step.Id} was deleted while it ran.");
             ThrowIfFencedOut(fresh, step.Fence);
             if (fresh.StepIndex != index || fresh.IsFinal)
-                return Recorded(fresh, index); // another run of this step recorded it first
+                return Recorded(fresh); // another run of this step recorded it first
             record = fresh;
         }
         throw new InvalidOperationException($"The rotation {step.Id} kept changing while step {index} was recorded.");

@@ -86,4 +86,25 @@ public class ProviderKeyIdStagingTests
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         Assert.Equal(2, host.OpenAI.Admin.Keys(project).Count); // nothing was deleted on the way
     }
+
+    [Fact]
+    public async Task Staging_a_value_the_key_already_has_is_409_and_stores_nothing()
+    {
+        await using var host = await RelayHost.StartAsync();
+        await RegisterAsync(host, "openai-dup", "openai", host.OpenAI.BaseUri);
+        var value = "fake-dup-" + Guid.NewGuid().ToString("N");
+        host.OpenAI.AcceptKey(value);
+        var (first, body) = await AdminAsync(host, HttpMethod.Post, "provider-keys/openai-dup/versions", new { value, activate = true });
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+
+        foreach (var activate in new[] { false, true })
+        {
+            var (again, error) = await AdminAsync(host, HttpMethod.Post, "provider-keys/openai-dup/versions", new { value, activate });
+            Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+            Assert.Equal("value_exists", error.GetProperty("error").GetProperty("code").GetString());
+            Assert.Contains(body.GetProperty("version").GetString()!, error.GetProperty("error").GetProperty("message").GetString());
+            Assert.DoesNotContain(value[^12..], error.ToString());
+        }
+        Assert.Single(await VersionsAsync(host, "openai-dup"));
+    }
 }
