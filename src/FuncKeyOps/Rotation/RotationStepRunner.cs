@@ -434,7 +434,7 @@ public sealed partial class RotationStepRunner(
                 ?? throw new InvalidOperationException($"The rotation {step.Id} was deleted while it ran.");
             ThrowIfFencedOut(fresh, step.Fence);
             if (fresh.StepIndex != index || fresh.IsFinal)
-                return Recorded(fresh, index);
+                return Recorded(fresh);
             record = fresh;
         }
         throw new InvalidOperationException($"The rotation {step.Id} kept changing while step {index}'s wait was recorded.");
