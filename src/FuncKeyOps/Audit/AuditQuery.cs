@@ -49,6 +49,31 @@ public sealed class AuditQuery(TableStore tables)
         return Earliest(rows, limit);
     }
 
+    /// <summary>
+    /// Every row of one provider key version in the window, only the <paramref name="select"/> columns, filtered by the
+    /// table service: rows of other keys (a flood of unauthenticated calls among them) are never read, so they cannot
+    /// crowd these out of a limit, and the caller streams them without holding them.
+    /// </summary>
+    internal async IAsyncEnumerable<TableEntity> ProviderKeyVersionRowsAsync(
+        DateTimeOffset from,
+        DateTimeOffset to,
+        string providerKeyName,
+        string version,
+        IEnumerable<string> select,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        if (from >= to)
+            yield break;
+        // Column names are written into the filter, not passed as arguments: those become quoted values.
+        var filter = Filter(from, to, null) + " and " + TableClient.CreateQueryFilter(
+            $"ProviderKeyName eq {providerKeyName} and ProviderKeyVersion eq {version}");
+        foreach (var month in Months(from, to))
+        {
+            await foreach (var entity in ReadAsync(tables, month, filter, select, cancellationToken).ConfigureAwait(false))
+                yield return entity;
+        }
+    }
+
     /// <summary>Rows per page of <see cref="PageAsync"/> when the caller does not say, and at most.</summary>
     public const int DefaultPageSize = 100;
     public const int MaxPageSize = 1000;
