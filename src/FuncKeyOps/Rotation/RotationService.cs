@@ -65,8 +65,7 @@ public sealed class RotationService(
         var (started, runningId) = await rotations.TryStartAsync(record, cancellationToken).ConfigureAwait(false);
         if (!started)
             return new RotationStart(RotationStartOutcome.AlreadyRunning, runningId is null ? null : new RotationId(config.Name, runningId));
-        await RotationAlerts.PublishAsync(alertSinks, RotationAlerts.For(record, "start", RotationAlerts.Started,
-            $"started ({request.Strategy.ToName()}, {request.Trigger}): {request.Reason}", now), cancellationToken).ConfigureAwait(false);
+        await RotationAlerts.PublishAsync(alertSinks, RotationAlerts.ForStart(record, request, now), cancellationToken).ConfigureAwait(false);
         await driver.ScheduleAsync(record.RotationId, cancellationToken).ConfigureAwait(false);
         return new RotationStart(RotationStartOutcome.Started, record.RotationId);
     }
