@@ -49,29 +49,28 @@ public sealed class AuditQuery(TableStore tables)
         return Earliest(rows, limit);
     }
 
-    private static readonly string[] StatusColumns = [nameof(AuditRecord.Status), nameof(AuditRecord.UpstreamStatus)];
-
     /// <summary>
-    /// The status and upstream status of every row of one provider key version with <paramref name="from"/> &lt;=
-    /// time &lt; <paramref name="to"/>, in no particular order. The table service filters on the key and version and
-    /// returns only those two columns, so rows of other keys (or a flood of unauthenticated calls, which name no key)
-    /// are never read and cannot push this version's rows out of a limit: there is none, memory is constant.
+    /// Every row of one provider key version in the window, only the <paramref name="select"/> columns, filtered by the
+    /// table service: rows of other keys (a flood of unauthenticated calls among them) are never read, so they cannot
+    /// crowd these out of a limit, and the caller streams them without holding them.
     /// </summary>
-    public async IAsyncEnumerable<(int Status, int? UpstreamStatus)> StatusesOfVersionAsync(
+    internal async IAsyncEnumerable<TableEntity> ProviderKeyVersionRowsAsync(
         DateTimeOffset from,
         DateTimeOffset to,
         string providerKeyName,
-        string providerKeyVersion,
+        string version,
+        IEnumerable<string> select,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         if (from >= to)
             yield break;
-        var filter = Filter(from, to, relayKeyId: null) + " and " + TableClient.CreateQueryFilter(
-            $"ProviderKeyName eq {providerKeyName} and ProviderKeyVersion eq {providerKeyVersion}");
+        // Column names are written into the filter, not passed as arguments: those become quoted values.
+        var filter = Filter(from, to, null) + " and " + TableClient.CreateQueryFilter(
+            $"ProviderKeyName eq {providerKeyName} and ProviderKeyVersion eq {version}");
         foreach (var month in Months(from, to))
         {
-            await foreach (var entity in ReadAsync(tables, month, filter, StatusColumns, cancellationToken).ConfigureAwait(false))
-                yield return (entity.GetInt32(nameof(AuditRecord.Status)) ?? 0, entity.GetInt32(nameof(AuditRecord.UpstreamStatus)));
+            await foreach (var entity in ReadAsync(tables, month, filter, select, cancellationToken).ConfigureAwait(false))
+                yield return entity;
         }
     }
 

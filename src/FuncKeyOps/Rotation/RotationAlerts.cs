@@ -28,6 +28,21 @@ internal static class RotationAlerts
     }
 
     /// <summary>
+    /// The start alert. A <c>holds</c> override (drills, tests) replaces every hold and the revoke grace, so the
+    /// alert says so, with the duration (also as the <c>holdsOverride</c> detail): an operator reading it must not
+    /// take a rotation that skips its holds for one that served them.
+    /// </summary>
+    public static Alert ForStart(RotationRecord rotation, RotationRequest request, DateTimeOffset time)
+    {
+        var message = $"started ({request.Strategy.ToName()}, {request.Trigger}): {request.Reason}";
+        if (request.Holds is not { } holds)
+            return For(rotation, "start", Started, message, time);
+        var duration = System.Xml.XmlConvert.ToString(holds);
+        return For(rotation, "start", Started, $"{message}; holds overridden: every hold and the revoke grace are {duration}", time,
+            new Dictionary<string, string> { ["holdsOverride"] = duration });
+    }
+
+    /// <summary>
     /// To every registered sink (the alert sinks' registration decides which: webhook, log); with none registered the
     /// rotation's own log lines are all there is.
     /// </summary>

@@ -13,18 +13,19 @@ public sealed class RotationErrorRate(AuditQuery audit)
 
     private static bool IsError(int status, int? upstreamStatus) => status >= 500 || upstreamStatus is 401 or 403;
 
+    private static readonly string[] Columns = [nameof(AuditRecord.Status), nameof(AuditRecord.UpstreamStatus)];
+
     /// <summary>
-    /// Every call of the version in the window, however many other rows it holds: only that key's and version's rows
-    /// are read (a server-side filter), so a flood of other calls during the hold cannot push them out of the count
-    /// and pass the step as "too few calls".
+    /// Counts every call of the version in the window, read with a server-side filter on the key and version (two
+    /// columns each, streamed): other keys' rows, however many, are not read, so none can push these out of the count.
     /// </summary>
     public async Task<(int Calls, int Errors)> MeasureAsync(string keyName, string version, DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken)
     {
         var (calls, errors) = (0, 0);
-        await foreach (var (status, upstreamStatus) in audit.StatusesOfVersionAsync(since, until, keyName, version, cancellationToken).ConfigureAwait(false))
+        await foreach (var row in audit.ProviderKeyVersionRowsAsync(since, until, keyName, version, Columns, cancellationToken).ConfigureAwait(false))
         {
             calls++;
-            if (IsError(status, upstreamStatus))
+            if (IsError(row.GetInt32(nameof(AuditRecord.Status)) ?? 0, row.GetInt32(nameof(AuditRecord.UpstreamStatus))))
                 errors++;
         }
         return (calls, errors);

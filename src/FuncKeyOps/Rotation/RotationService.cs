@@ -67,8 +67,7 @@ public sealed class RotationService(
             return new RotationStart(RotationStartOutcome.AlreadyRunning, runningId is null ? null : new RotationId(config.Name, runningId));
         // Handed to its driver before anything else: an alert that cannot go out must not leave a rotation undriven.
         await driver.ScheduleAsync(record.RotationId, cancellationToken).ConfigureAwait(false);
-        await RotationAlerts.PublishAsync(alertSinks, RotationAlerts.For(record, "start", RotationAlerts.Started,
-            $"started ({request.Strategy.ToName()}, {request.Trigger}): {request.Reason}", now), cancellationToken).ConfigureAwait(false);
+        await RotationAlerts.PublishAsync(alertSinks, RotationAlerts.ForStart(record, request, now), cancellationToken).ConfigureAwait(false);
         return new RotationStart(RotationStartOutcome.Started, record.RotationId);
     }
 

@@ -1,48 +1,66 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
 using FuncKeyOps.Audit;
 using FuncKeyOps.Rotation;
-using FuncKeyOps.Tests.Audit;
+using FuncKeyOps.Tests.ProviderKeys;
+using FuncKeyOps.Tests.Relay;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FuncKeyOps.Tests.Rotation;
 
+/// <summary>
+/// The canary analysis reads the rows of the key and version under analysis only: a flood of other rows in its window
+/// (here unauthenticated calls, which anyone can send) cannot push the new version's rows out of what it reads.
+/// </summary>
 public class CanaryAnalysisFloodTests
 {
-    private static readonly DateTimeOffset Shift = new(2026, 9, 14, 10, 0, 0, TimeSpan.Zero);
-
-    /// <summary>
-    /// During a hold, more unauthenticated calls than any read limit land before the new version's first call (they
-    /// name no provider key); the new version then fails every call. The analysis counts those failures, not "too few calls".
-    /// </summary>
     [Fact]
-    public async Task A_flood_of_other_calls_during_the_hold_does_not_hide_the_new_versions_errors()
+    public async Task A_flood_of_unauthenticated_calls_during_a_hold_does_not_hide_the_new_versions_errors()
     {
-        await using var audit = await AuditHarness.CreateAsync();
-        await audit.StartAsync();
-        for (var i = 0; i < AuditQuery.MaxLimit + 500; i++)
+        await using var host = await RotationHost.StartAsync(new Dictionary<string, string?> { ["Rotation:AnalysisMinRequests"] = "5" });
+        var name = await host.RegisterKeyAsync(stem: "aaa"); // sorts before openai-main: the relay's OpenAI key
+        var (_, relayKey) = await host.Relay.CreateRelayKeyAsync();
+        var rotation = await host.StartRotationAsync(name, RotationStrategy.Canary);
+        var flooded = 0;
+        var sentToNew = 0;
+
+        var status = await host.DriveAsync(rotation, afterStep: async (_, _) =>
         {
-            audit.Writer.Enqueue(new AuditRecord
-            {
-                RequestId = $"flood-{i:D5}",
-                Time = Shift.AddMilliseconds(i),
-                Provider = "openai",
-                Method = "POST",
-                Path = "v1/chat/completions",
-                Status = 401,
-                ErrorCode = "invalid_relay_key",
-            });
-        }
-        var newVersion = Enumerable.Range(0, 6).Select(i => AuditRecords.Full($"new-{i}", Shift.AddMinutes(1).AddSeconds(i)) with
-        {
-            ProviderKeyName = "openai-canary", ProviderKeyVersion = "v2", Status = 502, UpstreamStatus = 401,
+            var record = (await host.Store.GetAsync(rotation.KeyName, rotation.Id))!;
+            if (record.NewVersion is not { } version || (await host.Registry.GetAsync(name))!.Weights.GetValueOrDefault(version) != 10
+                || record.Plan.Steps[record.StepIndex].Kind != RotationStepKind.Analyze || sentToNew > 0)
+                return;
+            // More rows than one audit read returns, all before the new version's calls (a minute earlier).
+            flooded = await FloodAsync(host.Relay, AuditQuery.MaxLimit + 1);
+            host.Time.Advance(TimeSpan.FromMinutes(1));
+            sentToNew = await host.RefuseNewKeyUnderTrafficAsync(rotation, relayKey, calls: 6);
         });
-        var otherVersion = AuditRecords.Full("old-0", Shift.AddMinutes(1)) with { ProviderKeyName = "openai-canary", ProviderKeyVersion = "v1", Status = 200, UpstreamStatus = 200 };
-        foreach (var record in newVersion.Append(otherVersion))
-            audit.Writer.Enqueue(record);
-        await audit.Writer.FlushAsync().WaitAsync(AuditHarness.Timeout);
 
-        var measured = await new RotationErrorRate(audit.Query).MeasureAsync("openai-canary", "v2", Shift, Shift.AddMinutes(5), CancellationToken.None);
+        Assert.Equal(AuditQuery.MaxLimit + 1, flooded);
+        Assert.True(sentToNew >= 5, $"only {sentToNew} calls went to the new version");
+        var record = (await host.Store.GetAsync(rotation.KeyName, rotation.Id))!;
+        Assert.Equal(RotationStatus.RolledBack, status);
+        Assert.Contains(record.History, h => h.Step == "analyze" && h.NextIndex == record.Plan.RollbackIndex && h.Result.Contains($"of {sentToNew} calls failed"));
+    }
 
-        Assert.Equal((6, 6), measured);
-        Assert.Equal((1, 0), await new RotationErrorRate(audit.Query).MeasureAsync("openai-canary", "v1", Shift, Shift.AddMinutes(5), CancellationToken.None));
-        Assert.Equal((0, 0), await new RotationErrorRate(audit.Query).MeasureAsync("openai-canary", "v2", Shift, Shift.AddMinutes(1), CancellationToken.None));
+    /// <summary>Calls with a made-up relay key, 16 at a time; each is refused 401 and audited. Returns how many were refused.</summary>
+    private static async Task<int> FloodAsync(RelayHost relay, int calls)
+    {
+        var refused = 0;
+        await Parallel.ForAsync(0, calls, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "api/relay/openai/v1/chat/completions")
+            {
+                Content = new StringContent(ProviderKeyCalls.ChatBody, Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", $"fko_flood{i % 97}_not-a-real-secret");
+            using var response = await relay.Client.SendAsync(request, ct);
+            if (response.StatusCode == HttpStatusCode.Unauthorized)
+                Interlocked.Increment(ref refused);
+        });
+        await relay.Server.WaitIdleAsync();
+        await relay.Services.GetRequiredService<AuditWriter>().FlushAsync(CancellationToken.None);
+        return refused;
     }
 }
