@@ -17,6 +17,9 @@ public sealed class ProviderKeyStaging(ProviderKeyRegistry registry, ISecretStor
 {
     public async Task<StagingResult> StageAsync(ProviderKeyConfig config, string value, string? providerKeyId, bool activate, CancellationToken cancellationToken)
     {
+        // A rotation owns the weights until it ends: said first, as nothing else about the value matters until then.
+        if (activate && await activation.RunningRotationAsync(config.Name, cancellationToken).ConfigureAwait(false) is { } running)
+            return new StagingResult(null, running);
         if (await VersionWithValueAsync(config, value, cancellationToken).ConfigureAwait(false) is { } existing)
             return new StagingResult(null, null, new StagingRefusal(FuncKeyOpsErrors.ValueExists,
                 $"Version {existing} of '{config.Name}' already has this value: staging it again would have a rotation replace that key with itself, then revoke it. Nothing was stored."));
@@ -33,8 +36,6 @@ public sealed class ProviderKeyStaging(ProviderKeyRegistry registry, ISecretStor
         ProviderKeyValidation? validation = null;
         if (activate)
         {
-            if (await activation.RunningRotationAsync(config.Name, cancellationToken).ConfigureAwait(false) is { } refused)
-                return new StagingResult(null, refused);
             validation = await validator.ValidateAsync(config, value, cancellationToken).ConfigureAwait(false);
             if (validation.Verdict != ProviderKeyVerdict.Accepted)
                 return new StagingResult(null, new ActivationResult(

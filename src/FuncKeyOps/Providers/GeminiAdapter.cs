@@ -54,13 +54,13 @@ public sealed class GeminiAdapter : IProviderAdapter
 
     public IUsageReader CreateUsageReader(RequestPlan plan) => new GeminiUsageReader();
 
-    /// <summary>Google answers a wrong or deleted key with 400 INVALID_ARGUMENT and an ErrorInfo reason <c>API_KEY_INVALID</c>, a restricted one with 403.</summary>
     /// <summary>
     /// Google sends no rate-limit headers, and its 429 (<c>RESOURCE_EXHAUSTED</c>) is always a quota of the key's
     /// project; a request too large is a 400 <c>INVALID_ARGUMENT</c>.
     /// </summary>
     public bool IsKeyLimitSpent(HttpResponseMessage response) => true;
 
+    /// <summary>Google answers a wrong or deleted key with 400 INVALID_ARGUMENT and an ErrorInfo reason <c>API_KEY_INVALID</c>, a restricted one with 403.</summary>
     public bool IsProviderKeyRefusal(int status, ReadOnlySpan<byte> errorBody) =>
         status is 401 or 403 || status == 400 && GoogleErrors.HasReason(errorBody, "API_KEY_INVALID");
 
