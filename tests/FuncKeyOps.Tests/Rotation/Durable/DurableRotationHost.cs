@@ -26,10 +26,11 @@ internal sealed class DurableRotationHost : IAsyncDisposable
     public CheckedStepRunner Runner { get; }
     public RotationService Service => Host.Services.GetRequiredService<RotationService>();
 
+    /// <param name="settings">More settings, over <see cref="ShortGrace"/>'s: the engine's timers wait out the revoke grace for real.</param>
     /// <param name="configure">More registrations (e.g. a connector's HTTP handler).</param>
     public static async Task<DurableRotationHost> StartAsync(DurableEngine engine, IDictionary<string, string?>? settings = null,
         Action<IServiceCollection>? configure = null) =>
-        new(engine, await RotationHost.StartAsync(settings, TimeProvider.System, services =>
+        new(engine, await RotationHost.StartAsync(ShortGrace.With(settings), TimeProvider.System, services =>
         {
             services.AddDurableRotationDriver(_ => engine.Client);
             configure?.Invoke(services);
