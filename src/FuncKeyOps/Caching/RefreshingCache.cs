@@ -136,10 +136,16 @@ internal sealed partial class RefreshingCache<TKey, TValue>
                 return await load.Task.WaitAsync(Max(load.Started + _policy.HungAfter - now, TimeSpan.Zero), _time, cancellationToken).ConfigureAwait(false);
             return await load.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (TimeoutException) when (!load.Task.IsCompleted && Stale(key) is { } stale)
+        catch (TimeoutException) when (!load.Task.IsCompleted)
         {
-            ServingStale(key, _time.GetUtcNow() - stale.LoadedAt);
-            return stale.Value;
+            if (Stale(key) is { } stale)
+            {
+                ServingStale(key, _time.GetUtcNow() - stale.LoadedAt);
+                return stale.Value;
+            }
+            // The fallback ran past its bound while the load hung: wait for the store, as a read without one does,
+            // rather than answer a slow store with a failure (a short MaxStale makes this common).
+            return await load.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (_isOutage(e) && Stale(key) is { } stale)
         {
