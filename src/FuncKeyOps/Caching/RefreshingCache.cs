@@ -133,18 +133,19 @@ internal sealed partial class RefreshingCache<TKey, TValue>
         {
             // With a value to fall back on, wait only until the load counts as hung.
             if (Stale(key) is not null)
-                return await load.Task.WaitAsync(Max(load.Started + _policy.HungAfter - now, TimeSpan.Zero), _time, cancellationToken).ConfigureAwait(false);
-            return await load.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException) when (!load.Task.IsCompleted)
-        {
-            if (Stale(key) is { } stale)
             {
-                ServingStale(key, _time.GetUtcNow() - stale.LoadedAt);
-                return stale.Value;
+                using var hung = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                await Task.WhenAny(load.Task, Task.Delay(Max(load.Started + _policy.HungAfter - now, TimeSpan.Zero), _time, hung.Token)).ConfigureAwait(false);
+                await hung.CancelAsync().ConfigureAwait(false);
+                if (!load.Task.IsCompleted && Stale(key) is { } stale)
+                {
+                    ServingStale(key, _time.GetUtcNow() - stale.LoadedAt);
+                    return stale.Value;
+                }
+                cancellationToken.ThrowIfCancellationRequested();
             }
-            // The fallback ran past its bound while the load hung: wait for the store, as a read without one does,
-            // rather than answer a slow store with a failure (a short MaxStale makes this common).
+            // The load's answer: it came in time, there is nothing to fall back on, or the fallback ran past its bound
+            // while the load hung (then the read waits for the store as one without a fallback does, rather than fail).
             return await load.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (_isOutage(e) && Stale(key) is { } stale)

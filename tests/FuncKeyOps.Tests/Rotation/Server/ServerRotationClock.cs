@@ -22,8 +22,8 @@ internal static class ServerRotationClock
     /// </summary>
     private const string UpstreamTimeout = "00:00:10";
 
-    /// <summary>The revoke grace these settings give: the caches' 1 s and 2 retries after a 10 s attempt and a 0.25 s Retry-After.</summary>
-    public static readonly TimeSpan Grace = TimeSpan.FromSeconds(21.5);
+    /// <summary>The revoke grace these settings give: the caches' 5.5 s and 2 retries after a 10 s attempt and a 0.25 s Retry-After.</summary>
+    public static readonly TimeSpan Grace = TimeSpan.FromSeconds(26);
 
     /// <summary>
     /// More sweeps than any plan needs with one-second holds (canary: six holds, then the grace a poll at a time) plus
