@@ -375,6 +375,15 @@ cmd_dev() {
   export Rotation__RecheckInterval="${Rotation__RecheckInterval:-00:00:02}"
   # The Server host's driver looks for due steps (a drill's 1 s holds ending) this often.
   export Rotation__PollInterval="${Rotation__PollInterval:-00:00:01}"
+  # A drill's holds override never shortens the revoke grace (the staleness bound, docs/caching.md: 39 min with the
+  # defaults), so dev makes the bound about 10 s: caches read again after 0.5 s and used 5 s more while storage or the
+  # vault fails, and 2 retries after a 2 s attempt and at most a 0.5 s wait each (5.5 s + 2 x 2.5 s). Fine against the
+  # local fakes; raise them against real providers.
+  export ProviderKeys__CacheTtl="${ProviderKeys__CacheTtl:-00:00:00.5}" ProviderKeys__MaxStale="${ProviderKeys__MaxStale:-00:00:05}"
+  export Secrets__Cache__RefreshAhead="${Secrets__Cache__RefreshAhead:-00:00:00.4}" Secrets__Cache__TimeToLive="${Secrets__Cache__TimeToLive:-00:00:00.5}"
+  export Secrets__Cache__MaxStale="${Secrets__Cache__MaxStale:-00:00:05}"
+  export Relay__UpstreamTimeout="${Relay__UpstreamTimeout:-00:00:02}" Relay__MaxRetryAfter="${Relay__MaxRetryAfter:-00:00:00.5}"
+  export Relay__RetryBaseDelay="${Relay__RetryBaseDelay:-00:00:00.05}"
   if [[ $functions -eq 1 ]]; then
     DEV_FUNCTION_KEY="$(head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
     start_functions_host "$app"

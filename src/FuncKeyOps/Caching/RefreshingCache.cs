@@ -133,13 +133,20 @@ internal sealed partial class RefreshingCache<TKey, TValue>
         {
             // With a value to fall back on, wait only until the load counts as hung.
             if (Stale(key) is not null)
-                return await load.Task.WaitAsync(Max(load.Started + _policy.HungAfter - now, TimeSpan.Zero), _time, cancellationToken).ConfigureAwait(false);
+            {
+                using var hung = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                await Task.WhenAny(load.Task, Task.Delay(Max(load.Started + _policy.HungAfter - now, TimeSpan.Zero), _time, hung.Token)).ConfigureAwait(false);
+                await hung.CancelAsync().ConfigureAwait(false);
+                if (!load.Task.IsCompleted && Stale(key) is { } stale)
+                {
+                    ServingStale(key, _time.GetUtcNow() - stale.LoadedAt);
+                    return stale.Value;
+                }
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+            // The load's answer: it came in time, there is nothing to fall back on, or the fallback ran past its bound
+            // while the load hung (then the read waits for the store as one without a fallback does, rather than fail).
             return await load.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException) when (!load.Task.IsCompleted && Stale(key) is { } stale)
-        {
-            ServingStale(key, _time.GetUtcNow() - stale.LoadedAt);
-            return stale.Value;
         }
         catch (Exception e) when (_isOutage(e) && Stale(key) is { } stale)
         {

@@ -28,8 +28,8 @@ internal static class RotationAlerts
     }
 
     /// <summary>
-    /// The start alert. A <c>holds</c> override (drills, tests) replaces every hold and the revoke grace, so the
-    /// alert says so, with the duration (also as the <c>holdsOverride</c> detail): an operator reading it must not
+    /// The start alert. A <c>holds</c> override (drills, tests) replaces every hold (and the revoke grace when longer
+    /// than it: the grace never goes below the staleness bound), so the alert says so, with the duration (also as the <c>holdsOverride</c> detail): an operator reading it must not
     /// take a rotation that skips its holds for one that served them.
     /// </summary>
     public static Alert ForStart(RotationRecord rotation, RotationRequest request, DateTimeOffset time)
@@ -38,7 +38,7 @@ internal static class RotationAlerts
         if (request.Holds is not { } holds)
             return For(rotation, "start", Started, message, time);
         var duration = System.Xml.XmlConvert.ToString(holds);
-        return For(rotation, "start", Started, $"{message}; holds overridden: every hold and the revoke grace are {duration}", time,
+        return For(rotation, "start", Started, $"{message}; holds overridden: every hold is {duration} (the revoke grace is at least the staleness bound)", time,
             new Dictionary<string, string> { ["holdsOverride"] = duration });
     }
 

@@ -21,14 +21,17 @@ public static class RotationPlans
     /// </summary>
     public static RotationPlan RevokeAfterGrace(TimeSpan grace) => new([RotationStep.Revoke(grace), RotationStep.Rollback()]);
 
-    /// <param name="holdsOverride">The admin call's <c>holds</c> (drills, tests): replaces every hold AND the grace.</param>
+    /// <param name="holdsOverride">The admin call's <c>holds</c> (drills, tests): replaces every hold, and the grace
+    /// only when longer than it.</param>
     /// <param name="grace">The revoke grace: <see cref="ProviderKeys.ProviderKeyStaleness.Bound"/>, so no instance still
-    /// sends the old version when it is revoked. The policy's holds never shorten it; only <paramref name="holdsOverride"/> does.</param>
+    /// sends the old version when it is revoked. Nothing shortens it: a shorter wait would revoke a version some
+    /// instance may still send, whoever asked for it. Only an emergency does without it, by having no revoke step
+    /// (containment revokes at once: the leaked key is the danger, not the calls it fails).</param>
     public static RotationPlan For(RotationStrategy strategy, RotationPolicy policy, TimeSpan? holdsOverride, TimeSpan grace,
         int minRequests = DefaultMinRequests)
     {
         var hold = holdsOverride ?? policy.Holds ?? DefaultHold;
-        var revokeGrace = holdsOverride ?? grace;
+        var revokeGrace = holdsOverride > grace ? holdsOverride.Value : grace;
         List<RotationStep> steps = strategy switch
         {
             RotationStrategy.Canary =>

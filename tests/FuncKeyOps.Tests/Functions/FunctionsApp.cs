@@ -19,7 +19,7 @@ namespace FuncKeyOps.Tests.Functions;
 /// and table, as the host needs) with a table prefix of its own. Tests isolate by relay key.
 /// Does nothing when no host is found; the tests are skipped then (<see cref="FunctionsHostFactAttribute"/>).
 /// </summary>
-public sealed class FunctionsApp : IAsyncLifetime
+public class FunctionsApp : IAsyncLifetime
 {
     public const string AdminKey = "fake-admin-key-functions-0123456789";
     public const int MaxRequestBodyBytes = 4096;
@@ -48,6 +48,9 @@ public sealed class FunctionsApp : IAsyncLifetime
 
     /// <summary>The relay base URL an SDK is pointed at for a provider.</summary>
     public Uri RelayBase(string provider) => new(BaseUri, $"api/relay/{provider}/");
+
+    /// <summary>A fixture's own app settings (configuration keys, <c>:</c> separated), over the ones every app gets.</summary>
+    protected virtual IReadOnlyDictionary<string, string?> MoreSettings => new Dictionary<string, string?>();
 
     public async Task InitializeAsync()
     {
@@ -82,6 +85,8 @@ public sealed class FunctionsApp : IAsyncLifetime
         {
             settings[name] = value;
         }
+        foreach (var (name, value) in TestSettings.AsEnvironment(MoreSettings))
+            settings[name] = value;
         _host = await FunctionsHostInstance.StartAsync(settings);
         Client = new HttpClient { BaseAddress = _host.BaseUri, Timeout = TimeSpan.FromSeconds(100) };
 

@@ -17,9 +17,10 @@ namespace FuncKeyOps.Tests.Functions;
 /// Rotations through the Functions app under a real Functions host: started, read and aborted through its admin
 /// trigger (<c>/api/manage</c>), driven by the real Durable engine (Azure Storage task hub on Azurite) running the
 /// library's orchestration and step activity in the worker, with the <c>openai</c> connector making and deleting keys
-/// at the fake's Admin API. Holds are the admin call's override (about a second), never the plan's ten minutes.
+/// at the fake's Admin API. Holds are the admin call's override (about a second), never the plan's ten minutes; the
+/// revoke grace, which no override shortens, is the app's staleness bound, kept to seconds (<see cref="FunctionsRotationApp"/>).
 /// </summary>
-public class FunctionsRotationTests(FunctionsApp app, ITestOutputHelper output) : IClassFixture<FunctionsApp>
+public class FunctionsRotationTests(FunctionsRotationApp app, ITestOutputHelper output) : IClassFixture<FunctionsRotationApp>
 {
     /// <summary>How long a one-second-hold canary may take end to end under a loaded machine.</summary>
     private static readonly TimeSpan RotationBound = TimeSpan.FromSeconds(90);
@@ -174,7 +175,7 @@ public class FunctionsRotationTests(FunctionsApp app, ITestOutputHelper output) 
     [FunctionsHostFact]
     public async Task The_daily_timer_starts_a_rotation_of_a_key_past_its_period()
     {
-        var key = await RegisterOpenAIKeyAsync(NewKeyName("due"), """{"period":"PT1S","warningWindow":"PT0.5S","strategy":"blue-green","holds":"PT1S"}""");
+        var key = await RegisterOpenAIKeyAsync(NewKeyName("due"), """{"period":"PT1S","warningWindow":"PT0.5S","strategy":"blue-green","holds":"PT10M"}""");
         var rotations = new RotationStore(await app.TablesAsync(), TimeProvider.System);
 
         // The version is a second old soon after it is made (the vault's creation times are whole seconds): run the
@@ -196,7 +197,7 @@ public class FunctionsRotationTests(FunctionsApp app, ITestOutputHelper output) 
         Assert.Equal("blue-green", status.GetProperty("strategy").GetString());
         // Its orchestration runs it: the new version is made and validated by the Durable steps, not by the test.
         await PollRotationAsync(key.Name, started.Id, "the new version", s => s.GetProperty("stepsDone").GetInt32() >= 2);
-        await app.AdminOkAsync(HttpMethod.Post, $"rotations/{key.Name}/{started.Id}/abort"); // its revoke grace is the real one (minutes)
+        await app.AdminOkAsync(HttpMethod.Post, $"rotations/{key.Name}/{started.Id}/abort"); // its hold outlasts the test: the timer's part is the start
         Assert.Equal("Aborted", (await WaitUntilFinishedAsync(key.Name, started.Id)).GetProperty("status").GetString());
     }
 

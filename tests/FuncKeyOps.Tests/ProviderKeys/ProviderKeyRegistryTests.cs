@@ -131,4 +131,22 @@ public class ProviderKeyRegistryTests
         azurite.Resume();
         Assert.Equal("https://one.example/", (await beyond.WaitAsync(TimeSpan.FromSeconds(90)))!.BaseUrl.ToString());
     }
+
+    [Fact]
+    public async Task A_read_whose_snapshot_runs_past_the_bound_while_storage_hangs_waits_for_storage_rather_than_fail()
+    {
+        await using var azurite = await AzuriteInstance.StartAsync();
+        var time = new FakeTimeProvider();
+        var options = new ProviderKeyOptions();
+        var registry = new ProviderKeyRegistry(await TestTables.CreateAsync(connectionString: azurite.ConnectionString), Options.Create(options), time);
+        await registry.PutAsync(Key("https://one.example/"));
+        await registry.FindDefaultAsync("openai");
+
+        azurite.Pause();
+        time.Advance(options.StalenessBound - TimeSpan.FromSeconds(1)); // past the TTL, the snapshot still within its bound
+        var waiting = registry.FindDefaultAsync("openai").AsTask();
+        time.Advance(TimeSpan.FromSeconds(2)); // the read hangs for the refresh-ahead window, by when the snapshot is past its bound
+        azurite.Resume();
+        Assert.Equal("https://one.example/", (await waiting.WaitAsync(TimeSpan.FromSeconds(90)))!.BaseUrl.ToString());
+    }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using FuncKeyOps.Rotation;
 using FuncKeyOps.Tests.ProviderKeys;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FuncKeyOps.Tests.Rotation;
 
@@ -25,7 +26,8 @@ public class RotationAdminTests
         var rotation = new RotationId(name, id);
         Assert.Equal([rotation], host.Driver.Scheduled);
         var record = (await host.Store.GetAsync(name, id))!;
-        Assert.All(record.Plan.Steps.Where(s => s.Hold is not null || s.Grace is not null), s => Assert.Equal(TimeSpan.FromSeconds(1), s.Hold ?? s.Grace));
+        Assert.All(record.Plan.Steps.Where(s => s.Hold is not null), s => Assert.Equal(TimeSpan.FromSeconds(1), s.Hold));
+        Assert.Equal(host.Services.GetRequiredService<RotationService>().Grace, record.Plan.Steps[^2].Grace); // holds never shorten the grace
 
         for (var index = 0; index < 3; index++) // create, validate, shift 1 %
             await host.Runner.RunStepAsync(rotation, index, CancellationToken.None);

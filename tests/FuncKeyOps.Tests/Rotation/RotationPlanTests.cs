@@ -39,16 +39,27 @@ public class RotationPlanTests
     }
 
     [Fact]
-    public void The_policys_holds_never_shorten_the_grace_but_the_admin_override_replaces_every_hold_and_the_grace()
+    public void The_policys_holds_never_shorten_the_grace_and_the_admin_override_replaces_every_hold_but_not_below_the_grace()
     {
         var policy = RotationPolicy.Parse("""{"holds":"PT1S"}""");
         var byPolicy = RotationPlans.For(RotationStrategy.Canary, policy, null, Grace);
         Assert.All(byPolicy.Steps.Where(s => s.Hold is not null), s => Assert.Equal(TimeSpan.FromSeconds(1), s.Hold));
         Assert.Equal(Grace, byPolicy.Steps[^2].Grace);
 
-        var drill = RotationPlans.For(RotationStrategy.Canary, RotationPolicy.Default, TimeSpan.FromSeconds(1), Grace);
-        Assert.All(drill.Steps.Where(s => s.Hold is not null), s => Assert.Equal(TimeSpan.FromSeconds(1), s.Hold));
-        Assert.Equal(TimeSpan.FromSeconds(1), drill.Steps[^2].Grace);
+        var drill = RotationPlans.For(RotationStrategy.Canary, RotationPolicy.Default, TimeSpan.FromTicks(1), Grace);
+        Assert.All(drill.Steps.Where(s => s.Hold is not null), s => Assert.Equal(TimeSpan.FromTicks(1), s.Hold));
+        Assert.Equal(Grace, drill.Steps[^2].Grace);
+
+        var longer = Grace + TimeSpan.FromMinutes(1);
+        Assert.Equal(longer, RotationPlans.For(RotationStrategy.Immediate, RotationPolicy.Default, longer, Grace).Steps[^2].Grace);
+    }
+
+    [Fact]
+    public void An_emergency_with_a_holds_override_still_revokes_first_and_waits_for_nothing()
+    {
+        var plan = RotationPlans.For(RotationStrategy.Emergency, RotationPolicy.Default, TimeSpan.FromTicks(1), Grace);
+        Assert.Equal(["contain", "create", "validate", "shift 100%", "rollback"], plan.Steps.Select(s => s.Name));
+        Assert.All(Enumerable.Range(0, plan.Steps.Count), i => Assert.Equal(TimeSpan.Zero, plan.WaitAfter(i)));
     }
 
     [Theory]

@@ -26,10 +26,11 @@ internal sealed class DurableRotationHost : IAsyncDisposable
     public CheckedStepRunner Runner { get; }
     public RotationService Service => Host.Services.GetRequiredService<RotationService>();
 
+    /// <param name="settings">More settings, over <see cref="ShortGrace"/>'s: the engine's timers wait out the revoke grace for real.</param>
     /// <param name="configure">More registrations (e.g. a connector's HTTP handler).</param>
     public static async Task<DurableRotationHost> StartAsync(DurableEngine engine, IDictionary<string, string?>? settings = null,
         Action<IServiceCollection>? configure = null) =>
-        new(engine, await RotationHost.StartAsync(settings, TimeProvider.System, services =>
+        new(engine, await RotationHost.StartAsync(ShortGrace.With(settings), TimeProvider.System, services =>
         {
             services.AddDurableRotationDriver(_ => engine.Client);
             configure?.Invoke(services);
@@ -42,11 +43,14 @@ internal sealed class DurableRotationHost : IAsyncDisposable
         return Host.StartRotationAsync(keyName, strategy, holds);
     }
 
+    /// <summary>A bound on a whole rotation here: what the engine's tests allow, and the revoke grace its timer waits out.</summary>
+    private static readonly TimeSpan CompletionBound = TimeSpan.FromSeconds(30) + ShortGrace.Bound;
+
     /// <summary>Waits for the orchestration to complete (bounded) and returns the status it ended with; no step broke an invariant.</summary>
     /// <param name="timeout">The bound, when the steps wait on more than the engine (e.g. calls to be counted).</param>
     public async Task<RotationStatus> CompletionAsync(RotationId rotation, TimeSpan? timeout = null)
     {
-        var done = await _engine.WaitForCompletionAsync(rotation, timeout);
+        var done = await _engine.WaitForCompletionAsync(rotation, timeout ?? CompletionBound);
         Assert.True(done.RuntimeStatus == OrchestrationRuntimeStatus.Completed, $"{done.RuntimeStatus}: {done.FailureDetails}");
         Assert.Empty(Runner.Violations);
         return done.ReadOutputAs<RotationStatus>();

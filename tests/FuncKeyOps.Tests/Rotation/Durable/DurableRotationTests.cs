@@ -10,7 +10,10 @@ namespace FuncKeyOps.Tests.Rotation.Durable;
 /// </summary>
 public class DurableRotationTests(DurableEngine engine) : IClassFixture<DurableEngine>
 {
-    /// <summary>Every hold and the revoke grace (the admin call's <c>holds</c>): real durable timers, kept short.</summary>
+    /// <summary>
+    /// Every hold (the admin call's <c>holds</c>): real durable timers, kept short. The revoke grace is the host's
+    /// staleness bound, which <see cref="ShortGrace"/> keeps to seconds.
+    /// </summary>
     private static readonly TimeSpan Hold = TimeSpan.FromMilliseconds(300);
 
     /// <summary>A hold no test waits out: only an abort ends it in time.</summary>
@@ -31,6 +34,8 @@ public class DurableRotationTests(DurableEngine engine) : IClassFixture<DurableE
         Assert.Equal(RotationStatus.Succeeded, await d.CompletionAsync(rotation));
 
         var record = await d.RecordAsync(rotation);
+        if (strategy != RotationStrategy.Emergency) // the 300 ms holds never shorten the grace; an emergency has no revoke to wait for
+            Assert.Equal(ShortGrace.Bound, record.Plan.Steps[^2].Grace);
         // Determinism: the engine replays the body from the top on every wake (each activity result, each hold's
         // timer) and compares the actions each replay schedules with the recorded history: a body that schedules
         // anything else on replay fails the instance (NonDeterministicOrchestrationException; tried by scheduling a

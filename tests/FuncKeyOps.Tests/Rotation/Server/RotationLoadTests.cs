@@ -10,7 +10,7 @@ namespace FuncKeyOps.Tests.Rotation.Server;
 /// <summary>
 /// Callers relay chat completions (OpenAI .NET SDK, several at once, without pause) through the Server host while the
 /// host's own driver runs a canary rotation of the key they use, started through the admin API with one-second holds
-/// and grace on the fake clock. No call fails, and the calls routed with each shift's weights served the new version
+/// on the fake clock, then the grace (<see cref="ServerRotationClock.Grace"/>). No call fails, and the calls routed with each shift's weights served the new version
 /// its weight's share (<see cref="RotationLoad.Tolerance"/>).
 /// </summary>
 public class RotationLoadTests(ITestOutputHelper output)
@@ -48,6 +48,7 @@ public class RotationLoadTests(ITestOutputHelper output)
         Assert.Empty(host.CheckedRunner.Violations);
         var record = (await host.Store.GetAsync(key, rotation.Value.Id))!;
         Assert.Equal(RotationStatus.Succeeded, record.Status);
+        Assert.Equal(Grace, record.Plan.Steps[^2].Grace); // the one-second holds never shorten it: it passed a poll at a time
         Assert.Equal(new Dictionary<string, int> { [record.NewVersion!] = 100 }, (await host.Registry.GetAsync(key))!.Weights.Where(w => w.Value > 0));
         await AssertSharesFollowWeightsAsync(host, record, oldVersion, oldKey, epochs, calls, output);
         Assert.True(answered.Value > 0);

@@ -15,14 +15,29 @@ internal static class ServerRotationClock
     public static readonly TimeSpan Lease = TimeSpan.FromSeconds(5);
     public static readonly TimeSpan Signal = TimeSpan.FromSeconds(60);
 
-    /// <summary>More sweeps than any plan needs with one-second holds (canary: six holds and the grace) plus a lease run out.</summary>
-    private const int MaxSweeps = 60;
+    /// <summary>
+    /// The relay's attempt timeout on this clock. Polly's timeout runs on the host's clock too, and an idle sweep takes
+    /// a few milliseconds: <see cref="ShortGrace"/>'s 2 s would time out a call that merely spans two sweeps (the callers
+    /// of <see cref="RotationLoadTests"/>), so it stays well beyond the polls one call can span.
+    /// </summary>
+    private const string UpstreamTimeout = "00:00:10";
 
-    public static Dictionary<string, string?> Settings() => new()
+    /// <summary>The revoke grace these settings give: the caches' 5.5 s and 2 retries after a 10 s attempt and a 0.25 s Retry-After.</summary>
+    public static readonly TimeSpan Grace = TimeSpan.FromSeconds(26);
+
+    /// <summary>
+    /// More sweeps than any plan needs with one-second holds (canary: six holds, then the grace a poll at a time) plus
+    /// a lease run out.
+    /// </summary>
+    private static readonly int MaxSweeps = 60 + (int)Math.Ceiling(Grace / Poll);
+
+    /// <summary>The driver's poll and lease, and <see cref="ShortGrace"/>'s settings: the grace passes a poll at a time.</summary>
+    public static Dictionary<string, string?> Settings() => ShortGrace.With(new Dictionary<string, string?>
     {
         ["Rotation:PollInterval"] = "00:00:01",
         ["Rotation:LeaseLength"] = "00:00:05",
-    };
+        ["Relay:UpstreamTimeout"] = UpstreamTimeout,
+    });
 
     /// <summary><c>POST /api/admin/provider-keys/{name}/rotations</c>: the route, the service and the host's driver (woken at once).</summary>
     public static async Task<RotationId> StartAsync(RotationHost host, string keyName, RotationStrategy strategy, string holds = "PT1S")
