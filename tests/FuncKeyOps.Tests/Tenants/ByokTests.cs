@@ -22,7 +22,7 @@ public class ByokTests
     /// The grace before a replaced value is revoked is ProviderKeyStaleness.Bound: cache TTLs plus MaxStale plus the
     /// relay's longest send. Shortened here to about a second, and the driver polls often, so a revoke is seen in seconds.
     /// </summary>
-    private static readonly Dictionary<string, string?> ShortGrace = new()
+    internal static readonly Dictionary<string, string?> ShortGrace = new()
     {
         ["ProviderKeys:CacheTtl"] = "00:00:01",
         ["ProviderKeys:MaxStale"] = "00:00:00",

@@ -17,16 +17,7 @@ namespace FuncKeyOps.Tests.Tenants;
 public class TenantKeyReplacementTests
 {
     // As ByokTests: a grace of about a second, a driver that polls often.
-    private static readonly Dictionary<string, string?> ShortGrace = new()
-    {
-        ["ProviderKeys:CacheTtl"] = "00:00:01",
-        ["ProviderKeys:MaxStale"] = "00:00:00",
-        ["Secrets:Cache:RefreshAhead"] = "00:00:00.800",
-        ["Secrets:Cache:TimeToLive"] = "00:00:01",
-        ["Secrets:Cache:MaxStale"] = "00:00:00",
-        ["Relay:MaxRetries"] = "0",
-        ["Rotation:PollInterval"] = "00:00:00.200",
-    };
+    private static readonly Dictionary<string, string?> ShortGrace = ByokTests.ShortGrace;
 
     private static string NewValue() => "sk-tenant-" + Guid.NewGuid().ToString("N");
 

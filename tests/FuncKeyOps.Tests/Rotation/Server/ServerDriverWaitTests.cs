@@ -20,6 +20,8 @@ public class ServerDriverWaitTests
         var compromised = await host.RegisterKeyAsync();
         var waitingRotation = await StartAsync(host, waiting, RotationStrategy.Immediate);
         var started = host.Time.GetUtcNow();
+        // The wait is on the row before the emergency starts: else the emergency may finish before the other's first step runs.
+        await AdvanceUntilAsync(host, host.ServerDriver, async () => (await host.Store.GetAsync(waiting, waitingRotation.Id))!.WaitingFor is not null);
 
         var emergency = await StartAsync(host, compromised, RotationStrategy.Emergency);
         await AdvanceUntilAsync(host, host.ServerDriver, () => FinishedAsync(host, emergency));
