@@ -140,6 +140,15 @@ for path in glob.glob(sys.argv[1] + "/*.trx"):
     failed += int(c.get("failed", 0)) + int(c.get("error", 0)) + int(c.get("timeout", 0)) + int(c.get("aborted", 0))
     # A test xunit skips is in the trx as NotExecuted but in no counter: what did not run is what was skipped.
     skipped += int(c.get("total", 0)) - int(c.get("executed", 0))
+    # CI keeps only the log's tail: name each failure and the start of its message just above the count line.
+    for r in ET.parse(path).getroot().iterfind("t:Results/t:UnitTestResult", ns):
+        if r.get("outcome") in ("Passed", "NotExecuted"):
+            continue
+        msg = r.findtext("t:Output/t:ErrorInfo/t:Message", "", ns).strip().splitlines()
+        trace = r.findtext("t:Output/t:ErrorInfo/t:StackTrace", "", ns).strip().splitlines()
+        print(f"FAILED {r.get('testName')} ({r.get('duration')})")
+        for line in msg[:12] + trace[:8]:
+            print(f"    {line[:300]}")
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 PY
 }
