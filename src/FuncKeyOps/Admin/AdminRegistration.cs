@@ -2,6 +2,7 @@ using FuncKeyOps.Logging;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 
 namespace FuncKeyOps.Admin;
 
@@ -23,6 +24,8 @@ public static class AdminRegistration
         services.TryAddSingleton<AdminEventStore>();
         services.TryAddSingleton<AdminTrail>();
         services.TryAddSingleton<FailedAuthTally>();
+        // Stopped with the host, so counts still unwritten are stored on a graceful shutdown.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, FailedAuthTally>(sp => sp.GetRequiredService<FailedAuthTally>()));
         return services;
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace FuncKeyOps.Admin;
@@ -9,8 +10,9 @@ namespace FuncKeyOps.Admin;
 /// and minute: one admin event row per source and minute carries the count (<see cref="AdminEvent.Count"/>), merged
 /// by ETag off the call's path with at most one write in flight per row, and one warning per source, minute and
 /// instance. A crash loses only the counts of the write then in flight or waiting; they are a measure, not a change.
+/// A graceful shutdown stores them first (<see cref="StopAsync"/>).
 /// </summary>
-public sealed partial class FailedAuthTally(AdminEventStore store, TimeProvider time, ILogger<FailedAuthTally> logger)
+public sealed partial class FailedAuthTally(AdminEventStore store, TimeProvider time, ILogger<FailedAuthTally> logger) : IHostedService
 {
     private static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(10);
 
@@ -37,7 +39,12 @@ public sealed partial class FailedAuthTally(AdminEventStore store, TimeProvider 
             tally.Running = Task.Run(() => WriteAsync(tally));
     }
 
-    /// <summary>Writes what is counted and not yet stored, and waits for writes in flight: for tests and shutdown.</summary>
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Stores what is counted before the host goes (each write is bounded by its own timeout).</summary>
+    public Task StopAsync(CancellationToken cancellationToken) => FlushAsync();
+
+    /// <summary>Writes what is counted and not yet stored, and waits for writes in flight.</summary>
     internal async Task FlushAsync()
     {
         foreach (var tally in _tallies.Values)
