@@ -31,7 +31,7 @@ internal sealed partial class FindingResponder(
     /// <summary>How far back <see cref="RetryPendingAsync"/> looks: a finding still unfinished after a week is for an operator (its state says so).</summary>
     internal static readonly TimeSpan RetryHorizon = TimeSpan.FromDays(7);
 
-    /// <summary>Test hook: called after each write (<c>stored</c>, <c>claim</c>, <c>trail</c>, <c>outcome</c>, <c>alerted</c>); throwing simulates a crash there.</summary>
+    /// <summary>Test hook: called after each write (<c>stored</c>, <c>claim</c>, <c>trail</c>, <c>outcome</c>, <c>alert trail</c>, <c>alerted</c>); throwing simulates a crash there.</summary>
     internal Action<string, string>? AfterWrite { get; set; }
 
     public async Task<Finding> RespondAsync(Finding finding, CancellationToken cancellationToken)
@@ -188,6 +188,7 @@ internal sealed partial class FindingResponder(
         }
         await trail.RecordAsync(finding, SweepTrail.AlertRoute, finding.Id, Microsoft.AspNetCore.Http.StatusCodes.Status202Accepted, null,
             finding.ActionStartedAt ?? finding.FoundAt, cancellationToken).ConfigureAwait(false);
+        Wrote(stored, "alert trail");
         var (marked, written) = await UpdateAsync(stored, current => current.Alerted ? null : current with { Alerted = true }, cancellationToken).ConfigureAwait(false);
         if (written)
             Wrote(marked, "alerted");
