@@ -61,7 +61,10 @@ public class FindingResponderTests
         };
         await responder.RespondAsync(baseline.Finding, CancellationToken.None);
         var expected = await EndStateAsync(host, baseline);
-        Assert.Equal(action == FindingAction.Alert ? ["stored", "claim", "outcome", "alert trail", "alerted"] : ["stored", "claim", "trail", "outcome", "alert trail", "alerted"], writes);
+        string[] expectedWrites = action == FindingAction.Alert
+            ? ["stored", "claim", "outcome", "alert trail", "alerted"]
+            : ["stored", "claim", "trail", "outcome", "alert trail", "alerted"];
+        Assert.Equal(expectedWrites, writes);
 
         for (var crashAt = 0; crashAt < writes.Count; crashAt++)
         {
@@ -158,6 +161,7 @@ public class FindingResponderTests
         await using var host = await RotationHost.StartAsync();
         var keyName = await host.RegisterKeyAsync();
         var running = await host.StartRotationAsync(keyName, RotationStrategy.Canary);
+        host.Driver.Running[keyName] = true; // its driver has it
         var finding = NewFinding(Detectors.ShadowUsage, FindingSubject.ProviderKey(keyName, await VersionOfAsync(host, keyName)), FindingSeverity.High,
             host.Time.GetUtcNow());
 

@@ -139,12 +139,12 @@ internal sealed class FindingStore(TableStore tables)
             var upperWindow = WindowOf(upper);
             // A cursor's own window is read again for the ids below the cursor.
             var isCursor = upper.Length > FindingRows.WindowIdLength;
-            var lastDay = isCursor ? upperWindow : upperWindow - SweepWindow.Length;
-            if (lastDay < first)
+            var lastWindow = isCursor ? upperWindow : upperWindow - SweepWindow.Length;
+            if (lastWindow < first)
                 break;
             var lower = upperWindow - first > span ? upperWindow - span : first;
             var filter = TableClient.CreateQueryFilter(
-                $"PartitionKey ge {FindingRows.PartitionOf(lower)} and PartitionKey le {FindingRows.PartitionOf(lastDay)} and RowKey ge {Id(lower)} and RowKey lt {upper}")
+                $"PartitionKey ge {FindingRows.PartitionOf(lower)} and PartitionKey le {FindingRows.PartitionOf(lastWindow)} and RowKey ge {Id(lower)} and RowKey lt {upper}")
                 + Filters(query);
             var newest = new PriorityQueue<TableEntity, string>(StringComparer.Ordinal);
             var found = 0;
