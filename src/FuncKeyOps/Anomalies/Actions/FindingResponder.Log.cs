@@ -22,4 +22,7 @@ internal sealed partial class FindingResponder
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Finding {FindingId} is stored but its action or alert could not be recorded ({ErrorType}); the next sweep finishes it")]
     private static partial void LogUnfinished(ILogger logger, string findingId, string errorType);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The findings left unfinished could not be read ({ErrorType}); the next sweep tries again")]
+    private static partial void LogRetryUnreadable(ILogger logger, string errorType);
 }

@@ -60,8 +60,17 @@ internal sealed partial class FindingResponder(
     {
         var now = time.GetUtcNow();
         var unfinished = new List<StoredFinding>();
-        await foreach (var stored in store.UnfinishedAsync(now - RetryHorizon, now, cancellationToken).ConfigureAwait(false))
-            unfinished.Add(stored);
+        try
+        {
+            await foreach (var stored in store.UnfinishedAsync(now - RetryHorizon, now, cancellationToken).ConfigureAwait(false))
+                unfinished.Add(stored);
+        }
+        catch (Exception e) when (IsStorageFailure(e, cancellationToken))
+        {
+            // The next sweep looks again; a storage outage is not the sweep's failure.
+            LogRetryUnreadable(logger, e.GetType().Name);
+            return;
+        }
         foreach (var stored in unfinished)
         {
             try
