@@ -156,6 +156,32 @@ public class FindingResponderTests
     }
 
     [Fact]
+    public async Task Responses_to_one_finding_at_once_start_one_rotation_and_send_one_alert()
+    {
+        FlakyRotationStarter? starter = null;
+        await using var host = await RotationHost.StartAsync(configure: services =>
+            services.AddSingleton<IRotationStarter>(sp => starter = new FlakyRotationStarter(sp.GetRequiredService<RotationService>())));
+        var keyName = await host.RegisterKeyAsync();
+        var finding = NewFinding(Detectors.RetiredKeyUse, FindingSubject.ProviderKey(keyName, await VersionOfAsync(host, keyName)), FindingSeverity.High,
+            host.Time.GetUtcNow());
+        var responder = Responder(host.Services);
+
+        // As a sweep, its retry pass and a second instance's sweep of the same window would, all at once.
+        await Task.WhenAll(Enumerable.Range(0, 6).Select(i => Task.Run(() => i % 2 == 0
+            ? responder.RespondAsync(finding, CancellationToken.None)
+            : responder.RetryPendingAsync(CancellationToken.None))));
+        await responder.RetryPendingAsync(CancellationToken.None);
+
+        var stored = (await Store(host.Services).GetAsync(finding.Id, CancellationToken.None))!.Finding;
+        Assert.Equal((FindingActionState.Taken, 1, true), (stored.ActionState, stored.ActionAttempts, stored.Alerted));
+        Assert.Equal(1, starter!.Calls);
+        Assert.Single(host.Driver.Scheduled);
+        Assert.Equal(1, await RotationsStartedForAsync(host.Services, keyName, finding.Id));
+        Assert.Single(host.Alerts.For(finding.Subject));
+        Assert.Equal(["POST findings/{id}/alert 202 -", "POST provider-keys/{name}/rotations 202 -"], await SweepTrailAsync(host.Services, finding, keyName));
+    }
+
+    [Fact]
     public async Task A_rotation_already_running_is_left_alone_and_noted_on_the_finding()
     {
         await using var host = await RotationHost.StartAsync();
