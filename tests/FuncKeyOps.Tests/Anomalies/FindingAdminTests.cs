@@ -76,7 +76,7 @@ public class FindingAdminTests
         Assert.Equal((200, "volume", "medium", "open", "alert", "pending"), (status, item.GetProperty("detector").GetString(), item.GetProperty("severity").GetString(),
             item.GetProperty("status").GetString(), item.GetProperty("action").GetString(), item.GetProperty("actionState").GetString()));
         foreach (var bad in new[] { "status=closed", "detector=nope", "limit=0", "limit=1001", "subject=", "continuation=not-a-token",
-                     "from=2026-12-07T12:00:00Z&to=2026-12-07T11:00:00Z", $"continuation={next}&detector=new_source" })
+                     "from=2026-12-07T12:00:00Z&to=2026-12-07T11:00:00Z", "from=2025-12-01T00:00:00Z", $"continuation={next}&detector=new_source" })
         {
             var (badStatus, error) = await admin.SendAsync(HttpMethod.Get, "api/admin/findings?" + bad);
             Assert.True(badStatus == 400, $"{bad}: {badStatus} {error.RootElement}");

@@ -15,6 +15,12 @@ public static class FindingAdminHandlers
     public static readonly TimeSpan DefaultRange = TimeSpan.FromDays(7);
 
     /// <summary>
+    /// Longest range one call may read: a year. A page steps back through an empty stretch in spans of at most 32 days,
+    /// so this bounds the queries one call can cost (about twenty), whatever range is asked for.
+    /// </summary>
+    public static readonly TimeSpan MaxRange = TimeSpan.FromDays(366);
+
+    /// <summary>
     /// <c>GET findings?from=&amp;to=&amp;status=&amp;detector=&amp;subject=&amp;limit=&amp;continuation=</c>:
     /// <c>{"items":[...],"next":...}</c>, the findings whose window starts in [from, to), newest first; pass <c>next</c>
     /// back as <c>continuation</c> (the range and filters come with it) until it is null.
@@ -36,7 +42,7 @@ public static class FindingAdminHandlers
         // A continuation carries its range, so following next needs no from/to (and a default to would have moved).
         var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
         var carried = token?.Query;
-        if (!AdminQuery.TryWindow(query, carried?.To ?? now, end => carried?.From ?? end - DefaultRange, TimeSpan.MaxValue, out var from, out var to, out var error))
+        if (!AdminQuery.TryWindow(query, carried?.To ?? now, end => carried?.From ?? end - DefaultRange, MaxRange, out var from, out var to, out var error))
         {
             await BadRequest(context, error).ConfigureAwait(false);
             return;

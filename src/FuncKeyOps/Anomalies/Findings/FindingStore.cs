@@ -203,7 +203,8 @@ internal sealed class FindingStore(TableStore tables)
     private static DateTimeOffset AlignUp(DateTimeOffset time)
     {
         var window = SweepWindow.Containing(time);
-        return window.Start < time ? window.Next.Start : window.Start;
+        // The last window of the calendar has no next one: a "to" in it reads to its start.
+        return window.Start < time && window.Start < DateTimeOffset.MaxValue - SweepWindow.Length ? window.Next.Start : window.Start;
     }
 
     private static string Id(DateTimeOffset windowStart) =>
