@@ -2,6 +2,7 @@ using Azure.Core;
 using Azure.Data.Tables;
 using Azure.Security.KeyVault.Secrets;
 using FuncKeyOps.Alerts;
+using FuncKeyOps.Anomalies.Actions;
 using FuncKeyOps.Audit;
 using FuncKeyOps.Health;
 using FuncKeyOps.Logging;
@@ -73,6 +74,7 @@ public static class FuncKeyOpsRegistration
         services.AddHttpClient(AzureOpenAIKeyConnector.HttpClientName).ConfigurePrimaryHttpMessageHandler(sp =>
             AzureClientFactory.CreateArmHandler(sp.GetRequiredService<IOptions<KeyVaultOptions>>().Value));
         services.AddAlerts(configuration);
+        services.AddFindingActions(configuration); // its responder wins over the sweep's log-only default in either order
 
         services.AddHealthChecks()
             .AddCheck<StorageHealthCheck>("storage", timeout: HealthCheckTimeout)

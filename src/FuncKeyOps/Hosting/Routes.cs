@@ -1,4 +1,5 @@
 using FuncKeyOps.Admin;
+using FuncKeyOps.Anomalies.Findings;
 using FuncKeyOps.Audit;
 using FuncKeyOps.Health;
 using FuncKeyOps.Pools;
@@ -66,6 +67,10 @@ public static class Routes
         AdminRoute(Get, "audit", AuditAdminHandlers.QueryAsync),
         AdminRoute(Get, "usage", UsageAdminHandlers.SummarizeAsync),
         AdminRoute(Get, "admin-events", AdminEventHandlers.ListAsync),
+        AdminRoute(Get, "findings", FindingAdminHandlers.ListAsync),
+        AdminRoute(Get, "findings/{id}", c => FindingAdminHandlers.GetAsync(c, Id(c))),
+        AdminRoute(Post, "findings/{id}/ack", c => FindingAdminHandlers.AcknowledgeAsync(c, Id(c))),
+        AdminRoute(Post, "findings/{id}/resolve", c => FindingAdminHandlers.ResolveAsync(c, Id(c))),
         AdminRoute(Get, "tenants/{tenant}/policy", c => TenantHandlers.GetPolicyAsync(c, TenantOf(c))),
         AdminRoute(Put, "tenants/{tenant}/policy", c => TenantHandlers.PutPolicyAsync(c, TenantOf(c))),
     ];

@@ -33,6 +33,27 @@ public sealed class RotationStore(TableStore tables, TimeProvider time)
         return entity is null ? null : RotationRows.FromEntity(entity);
     }
 
+    /// <summary>
+    /// The key's rotation started at or after <paramref name="since"/> with this <paramref name="trigger"/> and
+    /// <paramref name="reason"/>, finished or not; null when there is none. For a caller whose start may have crashed
+    /// before it learnt the outcome (the anomaly sweep: its reason is the finding id), so a retry never starts a second.
+    /// </summary>
+    public async Task<RotationRecord?> FindStartedAsync(string keyName, string trigger, string reason, DateTimeOffset since,
+        CancellationToken cancellationToken = default)
+    {
+        var table = await TableAsync(cancellationToken).ConfigureAwait(false);
+        // Ids are time-ordered (NewId), so the key's rotations since then sort from since's prefix up to the marker row.
+        var first = since.UtcDateTime.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {keyName} and RowKey ge {first} and RowKey lt {CurrentRow}");
+        await foreach (var entity in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            var record = RotationRows.FromEntity(entity);
+            if (record.Trigger == trigger && record.Reason == reason)
+                return record;
+        }
+        return null;
+    }
+
     /// <summary>The key's unfinished rotation, or null.</summary>
     public async Task<RotationRecord?> GetUnfinishedAsync(string keyName, CancellationToken cancellationToken = default)
     {

@@ -29,6 +29,8 @@ public class AdminOutageTests
         Routes.Admin.SelectMany(r => r.Methods.Select(m => (m, r.Template, Bodies.GetValueOrDefault($"{m} {r.Template}"))));
 
     private static string PathOf(string template, string relayKeyId) => template
+        // A finding id the sweep could have made: one that cannot exist is 404 without a storage call.
+        .Replace("findings/{id}", "findings/" + FuncKeyOps.Anomalies.FindingId.For("volume", "relay-key:" + relayKeyId, new DateTimeOffset(2026, 12, 7, 0, 0, 0, TimeSpan.Zero)), StringComparison.Ordinal)
         .Replace("{id}", relayKeyId, StringComparison.Ordinal)
         .Replace("{name}", "openai-main", StringComparison.Ordinal)
         .Replace("{keyName}", "openai-main", StringComparison.Ordinal)

@@ -31,6 +31,8 @@ public class StartupValidationTests
     [InlineData("Storage:ConnectionString", "", "Storage:ConnectionString")]
     [InlineData("Quotas:FlushInterval", "00:00:00", "Quotas:FlushInterval")]
     [InlineData("Audit:Shards", "0", "Audit:Shards")]
+    [InlineData("Anomalies:Mode", "sometimes", "Anomalies:Mode")]
+    [InlineData("Anomalies:Actions:NewSource", "always", "Anomalies:Actions:NewSource")]
     public async Task A_bad_setting_fails_start_up_naming_it(string setting, string value, string named)
     {
         await using var vault = await TestVault.StartAsync();
