@@ -2,6 +2,7 @@ using Azure.Core;
 using Azure.Data.Tables;
 using Azure.Security.KeyVault.Secrets;
 using FuncKeyOps.Alerts;
+using FuncKeyOps.Anomalies;
 using FuncKeyOps.Audit;
 using FuncKeyOps.Health;
 using FuncKeyOps.Logging;
@@ -73,6 +74,7 @@ public static class FuncKeyOpsRegistration
         services.AddHttpClient(AzureOpenAIKeyConnector.HttpClientName).ConfigurePrimaryHttpMessageHandler(sp =>
             AzureClientFactory.CreateArmHandler(sp.GetRequiredService<IOptions<KeyVaultOptions>>().Value));
         services.AddAlerts(configuration);
+        services.AddAnomalySweeps(configuration); // each host triggers it: the Functions timer, the Server's schedule
 
         services.AddHealthChecks()
             .AddCheck<StorageHealthCheck>("storage", timeout: HealthCheckTimeout)

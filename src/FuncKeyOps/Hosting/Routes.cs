@@ -1,4 +1,5 @@
 using FuncKeyOps.Admin;
+using FuncKeyOps.Anomalies;
 using FuncKeyOps.Audit;
 using FuncKeyOps.Health;
 using FuncKeyOps.Pools;
@@ -66,6 +67,8 @@ public static class Routes
         AdminRoute(Get, "audit", AuditAdminHandlers.QueryAsync),
         AdminRoute(Get, "usage", UsageAdminHandlers.SummarizeAsync),
         AdminRoute(Get, "admin-events", AdminEventHandlers.ListAsync),
+        AdminRoute(Post, "sweeps/run", SweepAdminHandlers.RunAsync),
+        AdminRoute(Get, "sweeps", SweepAdminHandlers.GetAsync),
         AdminRoute(Get, "tenants/{tenant}/policy", c => TenantHandlers.GetPolicyAsync(c, TenantOf(c))),
         AdminRoute(Put, "tenants/{tenant}/policy", c => TenantHandlers.PutPolicyAsync(c, TenantOf(c))),
     ];
