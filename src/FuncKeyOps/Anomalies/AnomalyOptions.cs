@@ -84,12 +84,12 @@ public sealed class AnomalyOptions
             return global;
         foreach (var (tenant, overrides) in Tenants)
         {
-            if ((Thresholds with { }).Apply(overrides).Error($"Anomalies:Tenants:{tenant}") is { } error)
+            if (Thresholds.Apply(overrides).Error($"Anomalies:Tenants:{tenant}") is { } error)
                 return error;
         }
         foreach (var (id, overrides) in RelayKeys)
         {
-            if ((Thresholds with { }).Apply(overrides).Error($"Anomalies:RelayKeys:{id}") is { } error)
+            if (Thresholds.Apply(overrides).Error($"Anomalies:RelayKeys:{id}") is { } error)
                 return error;
         }
         return null;

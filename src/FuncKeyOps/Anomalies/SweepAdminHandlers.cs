@@ -63,7 +63,7 @@ public static class SweepAdminHandlers
                 findings = row.LastRunFindings,
                 lagSeconds = row.LastRunLag is { } lag ? Math.Round(lag.TotalSeconds, 1) : (double?)null,
             } : null,
-            warnings = row?.Warnings ?? [],
+            warnings = row?.Warnings ?? Array.Empty<string>(),
             lease = leased ? new { holder = row!.LeaseOwner, until = row.LeaseUntil } : null,
         }).ConfigureAwait(false);
     }

@@ -20,14 +20,14 @@ internal sealed class AuthFailuresDetector : IWindowDetector
         {
             if (failures <= thresholds.AuthFailuresPerSource)
                 continue;
-            findings.Add(context.Finding(Name, DetectionContext.SourceSubject(source), tenant: null, failures, thresholds.AuthFailuresPerSource,
+            findings.Add(context.NewFinding(Name, DetectionContext.SourceSubject(source), tenant: null, failures, thresholds.AuthFailuresPerSource,
                 Severity.ByMultiple(failures, thresholds.AuthFailuresPerSource),
                 string.Create(CultureInfo.InvariantCulture, $"{failures} failed relay-key authentications from {source} in 5 minutes (threshold {thresholds.AuthFailuresPerSource})")));
         }
         var total = context.Tally.FailedAuthentications;
         if (total > thresholds.AuthFailuresTotal)
         {
-            findings.Add(context.Finding(Name, DetectionContext.AllSourcesSubject, tenant: null, total, thresholds.AuthFailuresTotal,
+            findings.Add(context.NewFinding(Name, DetectionContext.AllSourcesSubject, tenant: null, total, thresholds.AuthFailuresTotal,
                 Severity.ByMultiple(total, thresholds.AuthFailuresTotal),
                 string.Create(CultureInfo.InvariantCulture, $"{total} failed relay-key authentications from {context.Tally.FailedAuthBySource.Count} sources in 5 minutes (threshold {thresholds.AuthFailuresTotal})"),
                 new Dictionary<string, string> { ["sources"] = context.Tally.FailedAuthBySource.Count.ToString(CultureInfo.InvariantCulture) }));

@@ -17,7 +17,7 @@ public sealed class DetectionContext
     public required IKnownSourceStore KnownSources { get; init; }
 
     /// <summary>A finding of this window with its deterministic id.</summary>
-    public Finding Finding(string detector, string subject, string? tenant, double observed, double threshold, FindingSeverity severity,
+    public Finding NewFinding(string detector, string subject, string? tenant, double observed, double threshold, FindingSeverity severity,
         string summary, IReadOnlyDictionary<string, string>? details = null, double? baseline = null) => new()
     {
         Id = FindingId.For(detector, subject, Window),

@@ -24,7 +24,7 @@ internal sealed class ErrorRateDetector : IWindowDetector
             var rate = (double)key.Errors / key.Calls;
             if (rate <= thresholds.ErrorRate)
                 continue;
-            findings.Add(context.Finding(Name, DetectionContext.RelayKeySubject(relayKeyId), key.Tenant, rate, thresholds.ErrorRate,
+            findings.Add(context.NewFinding(Name, DetectionContext.RelayKeySubject(relayKeyId), key.Tenant, rate, thresholds.ErrorRate,
                 rate >= Math.Min(1, thresholds.ErrorRate * HighMultiple) ? FindingSeverity.High : FindingSeverity.Medium,
                 string.Create(CultureInfo.InvariantCulture, $"{key.Errors} of {key.Calls} calls answered 5xx ({rate:P0}; threshold {thresholds.ErrorRate:P0} of at least {thresholds.ErrorRateMinCalls})"),
                 new Dictionary<string, string>

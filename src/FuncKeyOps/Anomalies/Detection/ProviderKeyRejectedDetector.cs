@@ -18,7 +18,7 @@ internal sealed class ProviderKeyRejectedDetector : IWindowDetector
         {
             if (key.Rejected == 0)
                 continue;
-            findings.Add(context.Finding(Name, DetectionContext.ProviderKeySubject(name, version), tenant: null, key.Rejected, threshold: 0, FindingSeverity.High,
+            findings.Add(context.NewFinding(Name, DetectionContext.ProviderKeySubject(name, version), tenant: null, key.Rejected, threshold: 0, FindingSeverity.High,
                 string.Create(CultureInfo.InvariantCulture, $"{key.Provider} refused provider key {name} version {version} on {key.Rejected} of {key.Calls} attempts"),
                 new Dictionary<string, string>
                 {

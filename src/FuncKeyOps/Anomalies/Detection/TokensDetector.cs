@@ -19,7 +19,7 @@ internal sealed class TokensDetector : IWindowDetector
             var threshold = context.Options.For(key.Tenant, relayKeyId).TokensPerWindow;
             if (key.Tokens <= threshold)
                 continue;
-            findings.Add(context.Finding(Name, DetectionContext.RelayKeySubject(relayKeyId), key.Tenant, key.Tokens, threshold,
+            findings.Add(context.NewFinding(Name, DetectionContext.RelayKeySubject(relayKeyId), key.Tenant, key.Tokens, threshold,
                 Severity.ByMultiple(key.Tokens, threshold),
                 string.Create(CultureInfo.InvariantCulture, $"{key.Tokens} tokens in 5 minutes over {key.Calls} calls (threshold {threshold})"),
                 new Dictionary<string, string>

@@ -68,7 +68,7 @@ public sealed partial class SweepRunner(
             return refused;
         }
 
-        var run = new Run(this, held, settings);
+        var run = new Run(checkpoints, time, held, settings);
         var outcome = SweepRunOutcome.Swept;
         try
         {
@@ -254,7 +254,7 @@ public sealed partial class SweepRunner(
     }
 
     /// <summary>What a run holds: the checkpoint row as last written (its ETag) and what it has done.</summary>
-    private sealed class Run(SweepRunner runner, SweepCheckpoint held, AnomalyOptions settings)
+    private sealed class Run(SweepCheckpointStore checkpoints, TimeProvider time, SweepCheckpoint held, AnomalyOptions settings)
     {
         public SweepCheckpoint Held { get; private set; } = held;
         public AnomalyOptions Settings { get; } = settings;
@@ -265,7 +265,7 @@ public sealed partial class SweepRunner(
 
         /// <summary>Writes the row over the one held; the lease is lost when the row changed since (another instance took it).</summary>
         public async Task WriteAsync(SweepCheckpoint next, CancellationToken cancellationToken) =>
-            Held = await runner.checkpoints.TryReplaceAsync(Held, next, cancellationToken).ConfigureAwait(false)
+            Held = await checkpoints.TryReplaceAsync(Held, next, cancellationToken).ConfigureAwait(false)
                 ?? throw new SweepLeaseLostException();
 
         /// <summary>
@@ -274,7 +274,7 @@ public sealed partial class SweepRunner(
         /// </summary>
         public Task KeepLeaseAsync(CancellationToken cancellationToken)
         {
-            var now = runner.time.GetUtcNow();
+            var now = time.GetUtcNow();
             if (Held.LeaseUntil is { } until && until - now > Settings.LeaseDuration / 2)
                 return Task.CompletedTask;
             return WriteAsync(Held with { LeaseUntil = now + Settings.LeaseDuration }, cancellationToken);

@@ -9,7 +9,7 @@ namespace FuncKeyOps.Anomalies.Sweep;
 public sealed class WindowTally(SweepWindow window)
 {
     private readonly Dictionary<string, RelayKeyTally> _relayKeys = new(StringComparer.Ordinal);
-    private readonly Dictionary<(string Name, string Version), ProviderKeyTally> _providerKeys = [];
+    private readonly Dictionary<(string Name, string Version), ProviderKeyTally> _providerKeys = new();
     private readonly Dictionary<string, long> _failedAuthBySource = new(StringComparer.Ordinal);
 
     public SweepWindow Window { get; } = window;
