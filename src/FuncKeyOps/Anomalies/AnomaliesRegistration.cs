@@ -5,6 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace FuncKeyOps.Anomalies;
 
@@ -26,8 +27,9 @@ public static class AnomaliesRegistration
             .Validate(o => o.LeaseDuration > TimeSpan.Zero, "Anomalies:LeaseDuration must be positive.")
             .Validate(o => o.MaxWindowsPerRun >= 1, "Anomalies:MaxWindowsPerRun must be at least 1.")
             .Validate(o => Enum.IsDefined(o.Mode), "Anomalies:Mode must be act or observe.")
-            .Validate(o => o.ThresholdError() is null, "Anomalies thresholds out of range: each count at least 0, ErrorRate from 0 to below 1, ErrorRateMinCalls at least 1.")
             .ValidateOnStart();
+        // A validator of its own for the thresholds: its message names the one setting at fault, overrides included.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AnomalyOptions>, AnomalyThresholdsValidator>());
 
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);
@@ -51,4 +53,11 @@ public static class AnomaliesRegistration
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SweepScheduleService>());
         return services;
     }
+}
+
+/// <summary>Every threshold in range, globally and in each tenant's and relay key's overrides.</summary>
+internal sealed class AnomalyThresholdsValidator : IValidateOptions<AnomalyOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AnomalyOptions options) =>
+        options.ThresholdError() is { } error ? ValidateOptionsResult.Fail(error) : ValidateOptionsResult.Success;
 }
