@@ -216,6 +216,34 @@ public class SweepRunnerTests
         Assert.Equal(1, row.LastRunFindings);
     }
 
+    [Fact]
+    public async Task Closed_windows_reach_the_sinks_with_their_findings_before_the_checkpoint_moves_and_open_ones_never()
+    {
+        var sink = new Sink();
+        await using var sweep = await SweepHarness.CreateAsync(configure: services => services.AddSingleton<IClosedWindowSink>(sink));
+        sink.Checkpoints = sweep.Checkpoints;
+        await sweep.SeedAsync(Guessing(W0));
+
+        await sweep.Runner.RunAsync(includeOpenWindow: true, CancellationToken.None);
+        sweep.MoveTo(W1.End + TimeSpan.FromMinutes(1));
+        await sweep.Runner.RunAsync(includeOpenWindow: true, CancellationToken.None);
+
+        // W0 and W1 closed, each once, with the checkpoint still before each; W2 (open at the second run) not at all.
+        Assert.Equal([(W0, 21L, 1, (SweepWindow?)W0.Previous), (W1, 0L, 0, W0)], sink.Written);
+    }
+
+    private sealed class Sink : IClosedWindowSink
+    {
+        public SweepCheckpointStore? Checkpoints { get; set; }
+        public List<(SweepWindow Window, long Rows, int Findings, SweepWindow? Checkpoint)> Written { get; } = [];
+
+        public async Task WriteAsync(WindowTally tally, IReadOnlyList<Finding> findings, CancellationToken cancellationToken)
+        {
+            var checkpoint = await Checkpoints!.ReadAsync(cancellationToken);
+            Written.Add((tally.Window, tally.Rows, findings.Count, checkpoint!.LastWindow));
+        }
+    }
+
     private sealed class Check(string name, Func<SweepContext, SweepCheckResult> run) : ISweepCheck
     {
         public string Name => name;
