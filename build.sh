@@ -308,6 +308,7 @@ start_functions_host() {
   export AZURE_FUNCTIONS_ENVIRONMENT="${AZURE_FUNCTIONS_ENVIRONMENT:-Development}" ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
   export FUNCTIONS_HOST_MASTER_KEY="$DEV_FUNCTION_KEY"
   export Rotation__Schedule="${Rotation__Schedule:-0 0 3 * * *}"
+  export Anomalies__Schedule="${Anomalies__Schedule:-0 */5 * * * *}"
   if [[ "${FUNCTIONS_HOST_COMMAND[0]}" == func ]]; then
     # Core Tools checks no function key unless --enableAuth; with it, keys come from the files secret store.
     local secrets="$LOGS/functions-secrets"

@@ -61,6 +61,9 @@ param logRetentionInDays int = 30
 @description('NCRONTAB (six fields) of the daily check for keys past their rotation period.')
 param rotationSchedule string = '0 0 3 * * *'
 
+@description('NCRONTAB (six fields) of the anomaly sweep over the audit rows.')
+param anomalySchedule string = '0 */5 * * * *'
+
 // Globally unique names derive from the resource group and base name, so a re-run updates the same resources.
 var suffix = take(uniqueString(resourceGroup().id, baseName), 6)
 var compactName = toLower(replace(baseName, '-', ''))
@@ -170,6 +173,7 @@ module functionApp 'modules/function-app.bicep' = {
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
     rotationSchedule: rotationSchedule
+    anomalySchedule: anomalySchedule
     appSubnetId: enablePrivateNetworking ? network!.outputs.appSubnetId : ''
     tags: tags
   }

@@ -1,3 +1,4 @@
+using FuncKeyOps.Anomalies;
 using FuncKeyOps.Tenants;
 using FuncKeyOps.Hosting;
 using FuncKeyOps.Logging;
@@ -17,6 +18,8 @@ public static class ServerApp
         builder.Services.AddFuncKeyOps(builder.Configuration);
         // This host drives rotations itself (leased rows, a cron-timed schedule); the Functions app uses Durable instead.
         builder.Services.AddRotationServer(builder.Configuration);
+        // The anomaly sweep on Cronos at Anomalies:Schedule (the Functions app runs it from a timer trigger).
+        builder.Services.AddAnomalySweepSchedule();
         // Its driver can schedule at once, so tenant PUTs that stopped are finished at start.
         builder.Services.AddTenantKeyRecovery();
         // Spans, metrics and logs over OTLP once OTEL_EXPORTER_OTLP_ENDPOINT is set; before redaction, like any logger.

@@ -55,6 +55,9 @@ param maximumInstanceCount int = 100
 @description('NCRONTAB (six fields) of the daily check for keys past their rotation period (Rotation__Schedule).')
 param rotationSchedule string = '0 0 3 * * *'
 
+@description('NCRONTAB (six fields) of the anomaly sweep over the audit rows (Anomalies__Schedule).')
+param anomalySchedule string = '0 */5 * * * *'
+
 @description('Subnet the app integrates with for outbound traffic; empty for none.')
 param appSubnetId string = ''
 
@@ -171,6 +174,10 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'Rotation__Schedule'
           value: rotationSchedule
+        }
+        {
+          name: 'Anomalies__Schedule'
+          value: anomalySchedule
         }
       ]
     }

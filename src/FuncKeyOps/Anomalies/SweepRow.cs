@@ -27,6 +27,13 @@ public readonly record struct SweepRow
     public int? UpstreamStatus { get; init; }
     public int? Attempt { get; init; }
 
+    /// <summary>
+    /// The row of an attempt that failed before another attempt answered the client (<see cref="AuditRecord.Attempt"/>:
+    /// its request id is the call's plus <c>.{attempt}</c>). It counts for its provider key version, not as a call of
+    /// its relay key: the client saw only the answer of the call's own row.
+    /// </summary>
+    public bool IsFailedAttempt { get; init; }
+
     /// <summary>The columns asked of the table service.</summary>
     public static readonly IReadOnlyList<string> Columns =
     [
@@ -34,12 +41,15 @@ public readonly record struct SweepRow
         nameof(AuditRecord.ProviderKeyName), nameof(AuditRecord.ProviderKeyVersion), nameof(AuditRecord.Model), nameof(AuditRecord.Status),
         nameof(AuditRecord.InputTokens), nameof(AuditRecord.OutputTokens), nameof(AuditRecord.TokensEstimated), nameof(AuditRecord.CostEstimateUsd),
         nameof(AuditRecord.SourceIp), nameof(AuditRecord.ErrorCode), nameof(AuditRecord.UpstreamStatus), nameof(AuditRecord.Attempt),
+        // The request id, for IsFailedAttempt only: a projection leaves out the keys it does not name.
+        nameof(TableEntity.RowKey),
     ];
 
     public static SweepRow From(TableEntity entity)
     {
         ArgumentNullException.ThrowIfNull(entity);
         // Read straight off the entity rather than through AuditEntity.ToRecord: the sweep reads every row of a window.
+        var attempt = entity.GetInt32(nameof(AuditRecord.Attempt));
         return new SweepRow
         {
             Time = entity.GetDateTimeOffset(nameof(AuditRecord.Time)) ?? default,
@@ -59,7 +69,9 @@ public readonly record struct SweepRow
             SourceIp = entity.GetString(nameof(AuditRecord.SourceIp)),
             ErrorCode = entity.GetString(nameof(AuditRecord.ErrorCode)),
             UpstreamStatus = entity.GetInt32(nameof(AuditRecord.UpstreamStatus)),
-            Attempt = entity.GetInt32(nameof(AuditRecord.Attempt)),
+            Attempt = attempt,
+            IsFailedAttempt = attempt is { } number && entity.RowKey is { } rowKey
+                && rowKey.EndsWith(string.Create(CultureInfo.InvariantCulture, $".{number}"), StringComparison.Ordinal),
         };
     }
 }

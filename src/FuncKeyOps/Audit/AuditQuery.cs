@@ -200,8 +200,9 @@ public sealed class AuditQuery(TableStore tables)
     internal static string Filter(DateTimeOffset from, DateTimeOffset to, string? relayKeyId)
     {
         // Partition keys are "yyyyMMddHHmm-{shard}": every shard of a minute sorts between "M-" and "M." ('.' follows '-').
+        // A window ending on a minute (every sweep window) holds none of that minute's rows: the service need not scan them.
         var first = Minute(from) + "-";
-        var last = Minute(to) + ".";
+        var last = Minute(to) + (to.UtcTicks % TimeSpan.TicksPerMinute == 0 ? "-" : ".");
         var filter = TableClient.CreateQueryFilter(
             $"PartitionKey ge {first} and PartitionKey lt {last} and Time ge {from.ToUniversalTime()} and Time lt {to.ToUniversalTime()}");
         return relayKeyId is null ? filter : filter + " and " + TableClient.CreateQueryFilter($"RelayKeyId eq {relayKeyId}");

@@ -2,6 +2,7 @@ using Azure.Core;
 using Azure.Data.Tables;
 using Azure.Security.KeyVault.Secrets;
 using FuncKeyOps.Alerts;
+using FuncKeyOps.Anomalies;
 using FuncKeyOps.Anomalies.Actions;
 using FuncKeyOps.Audit;
 using FuncKeyOps.Health;
@@ -75,6 +76,7 @@ public static class FuncKeyOpsRegistration
             AzureClientFactory.CreateArmHandler(sp.GetRequiredService<IOptions<KeyVaultOptions>>().Value));
         services.AddAlerts(configuration);
         services.AddFindingActions(configuration); // its responder wins over the sweep's log-only default in either order
+        services.AddAnomalySweeps(configuration); // each host triggers it: the Functions timer, the Server's schedule
 
         services.AddHealthChecks()
             .AddCheck<StorageHealthCheck>("storage", timeout: HealthCheckTimeout)

@@ -1,4 +1,5 @@
 using FuncKeyOps.Admin;
+using FuncKeyOps.Anomalies;
 using FuncKeyOps.Anomalies.Findings;
 using FuncKeyOps.Audit;
 using FuncKeyOps.Health;
@@ -71,6 +72,8 @@ public static class Routes
         AdminRoute(Get, "findings/{id}", c => FindingAdminHandlers.GetAsync(c, Id(c))),
         AdminRoute(Post, "findings/{id}/ack", c => FindingAdminHandlers.AcknowledgeAsync(c, Id(c))),
         AdminRoute(Post, "findings/{id}/resolve", c => FindingAdminHandlers.ResolveAsync(c, Id(c))),
+        AdminRoute(Post, "sweeps/run", SweepAdminHandlers.RunAsync),
+        AdminRoute(Get, "sweeps", SweepAdminHandlers.GetAsync),
         AdminRoute(Get, "tenants/{tenant}/policy", c => TenantHandlers.GetPolicyAsync(c, TenantOf(c))),
         AdminRoute(Put, "tenants/{tenant}/policy", c => TenantHandlers.PutPolicyAsync(c, TenantOf(c))),
     ];

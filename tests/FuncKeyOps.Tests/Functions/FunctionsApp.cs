@@ -78,6 +78,8 @@ public class FunctionsApp : IAsyncLifetime
             ["Quotas__FlushInterval"] = "00:00:00.200",
             // The daily rotation schedule's timer (the host does not index it without the setting).
             ["Rotation__Schedule"] = "0 0 3 * * *",
+            // The anomaly sweep's timer, likewise (a fixture may set a shorter one in MoreSettings).
+            ["Anomalies__Schedule"] = "0 */5 * * * *",
             // Everything the worker logs, so the secret canary has the most output to look through.
             ["Logging__LogLevel__Default"] = "Debug",
             ["AzureFunctionsJobHost__logging__logLevel__Function"] = "Debug",

@@ -31,6 +31,7 @@ public sealed partial class SettingsCoverageTests
         ["KeyVault:ManagedIdentityClientId"] = "the app runs as a user-assigned identity only; without its client id the credential finds none",
         ["Storage:TableEndpoint"] = "no default, and Storage:ConnectionString (a key) is not allowed in Azure",
         ["Rotation:Schedule"] = "no default for the Functions timer: the host does not index the schedule function without it",
+        ["Anomalies:Schedule"] = "no default for the Functions timer: the host does not index the sweep function without it",
         ["AzureWebJobsStorage"] = "the host's and the Durable hub's storage; set in its identity form (__accountName, __credential, __clientId)",
         ["APPLICATIONINSIGHTS_CONNECTION_STRING"] = "absent, the app logs to the console only; Azure reads its logs from Application Insights",
     };
@@ -38,8 +39,10 @@ public sealed partial class SettingsCoverageTests
     /// <summary>
     /// Settings the sample cannot hold: a list is set one item per key (Relay__TrustedProxies__0, ...) and its default
     /// is no item, which no key can say; the spill folder's default is the machine's temp folder, which no one value is.
+    /// The anomaly thresholds' overrides are maps keyed by tenant or relay key id, empty by default, likewise.
     /// </summary>
-    private static readonly HashSet<string> NotInSample = ["Relay:TrustedProxies", "ProviderKeys:AllowedEndpointHosts", "Audit:SpillPath"];
+    private static readonly HashSet<string> NotInSample =
+        ["Relay:TrustedProxies", "ProviderKeys:AllowedEndpointHosts", "Audit:SpillPath", "Anomalies:Tenants", "Anomalies:RelayKeys"];
 
     /// <summary>Sample values that differ from the app's defaults on purpose: what a local run needs.</summary>
     private static readonly HashSet<string> LocalValues = ["Storage:ConnectionString", "KeyVault:Uri"];

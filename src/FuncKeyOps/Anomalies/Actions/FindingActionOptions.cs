@@ -1,21 +1,17 @@
 namespace FuncKeyOps.Anomalies.Actions;
 
-/// <summary>What the sweep does about its findings; configuration section <c>Anomalies</c>.</summary>
+/// <summary>
+/// What the sweep does about its findings; configuration section <c>Anomalies</c>, beside the sweep's own settings
+/// (<see cref="AnomalyOptions"/>, whose <see cref="AnomalyOptions.Mode"/> <c>observe</c> records on each finding what
+/// would have been done and does nothing: no suspension, no rotation, no alert).
+/// </summary>
 public sealed class FindingActionOptions
 {
-    public const string Section = "Anomalies";
-
-    /// <summary>
-    /// <c>act</c> takes each finding's action; <c>observe</c> records on the finding what would have been done and
-    /// does nothing (no suspension, no rotation, no alert), for trying thresholds out on real traffic first.
-    /// </summary>
-    public FindingMode Mode { get; set; } = FindingMode.Act;
+    public const string Section = AnomalyOptions.Section;
 
     /// <summary>Per detector, from which severity on its findings are contained (<c>Anomalies:Actions:{Detector}</c>).</summary>
     public FindingContainment Actions { get; set; } = new();
 }
-
-public enum FindingMode { Act, Observe }
 
 /// <summary>
 /// The lowest severity of a detector's findings that is contained: <c>never</c>, <c>low</c>, <c>medium</c> or

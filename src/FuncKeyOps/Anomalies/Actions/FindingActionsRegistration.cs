@@ -10,7 +10,7 @@ public static class FindingActionsRegistration
 {
     /// <summary>
     /// The findings store (the admin API's findings calls read it) and the <see cref="IFindingResponder"/> that stores,
-    /// contains and alerts, with its options (<c>Anomalies:Mode</c>, <c>Anomalies:Actions:*</c>). Replaces whatever
+    /// contains and alerts, with its options (<c>Anomalies:Actions:*</c>; <c>Anomalies:Mode</c> is the sweep's, <see cref="AnomalyOptions"/>). Replaces whatever
     /// responder was registered before (the sweep's log-only default). Needs the relay keys, the rotation engine, the
     /// admin trail's store and an <see cref="Alerts.IAlertSink"/> (AddFuncKeyOps registers them).
     /// </summary>
@@ -21,7 +21,6 @@ public static class FindingActionsRegistration
         // Enum settings are checked by the binder as the host starts: an unknown mode or severity stops it with the value named.
         services.AddOptions<FindingActionOptions>()
             .Bind(configuration.GetSection(FindingActionOptions.Section))
-            .Validate(o => Enum.IsDefined(o.Mode), "Anomalies:Mode must be act or observe.")
             .Validate(o => Detectors.All.All(d => Enum.IsDefined(o.Actions.For(d))), "Anomalies:Actions:* must each be never, low, medium or high.")
             .ValidateOnStart();
         services.TryAddSingleton<FindingStore>();

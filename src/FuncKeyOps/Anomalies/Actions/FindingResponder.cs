@@ -19,6 +19,7 @@ internal sealed partial class FindingResponder(
     SweepTrail trail,
     IAlertSink alerts,
     IOptions<FindingActionOptions> options,
+    IOptions<AnomalyOptions> anomalies,
     TimeProvider time,
     ILogger<FindingResponder> logger) : IFindingResponder
 {
@@ -101,7 +102,7 @@ internal sealed partial class FindingResponder(
             ChangedBy = null,
             ChangedAt = null,
         };
-        return options.Value.Mode == FindingMode.Observe
+        return anomalies.Value.Mode == AnomalyMode.Observe
             ? planned with { ActionState = FindingActionState.Observed, ActionOutcome = "Observe mode: would have " + WouldHave(action, finding.Subject) + "; nothing was done." }
             : planned;
     }
