@@ -43,9 +43,9 @@ internal static class RollupRows
     };
 
     /// <summary>Every row of the rollups table as text, system columns left out: what two runs are compared by.</summary>
-    public static async Task<List<string>> DumpAsync(TableStore tables)
+    public static async Task<List<string>> DumpAsync(TableStore tables, string logicalName = TableNames.Rollups)
     {
-        var table = tables.Service.GetTableClient(tables.PhysicalName(TableNames.Rollups));
+        var table = tables.Service.GetTableClient(tables.PhysicalName(logicalName));
         var rows = new List<string>();
         try
         {

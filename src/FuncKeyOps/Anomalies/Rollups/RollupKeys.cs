@@ -60,7 +60,8 @@ internal static class RollupKeys
         return (prefix, prefix[..^1] + AfterSeparator);
     }
 
-    private static string Part(string? value)
+    /// <summary>A value made safe as (part of) a key: forbidden characters escaped, null and long values marked.</summary>
+    public static string Part(string? value)
     {
         if (value is null)
             return NullPart;
