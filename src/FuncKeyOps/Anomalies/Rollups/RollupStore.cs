@@ -117,7 +117,8 @@ internal sealed class RollupStore(TableStore tables)
         var filter = TableClient.CreateQueryFilter(
             $"PartitionKey eq {PendingPartition} and RowKey ge {prefix} and RowKey lt {((char)(prefix[0] + 1)).ToString()}");
         var pending = new List<TableEntity>();
-        await foreach (var row in table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, ["RowKey"], cancellationToken).ConfigureAwait(false))
+        // Whole rows (they hold nothing else): their ETags guard the deletes below.
+        await foreach (var row in table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, cancellationToken: cancellationToken).ConfigureAwait(false))
             pending.Add(row);
 
         var compacted = 0;
