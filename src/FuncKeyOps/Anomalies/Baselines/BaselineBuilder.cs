@@ -13,6 +13,9 @@ namespace FuncKeyOps.Anomalies.Baselines;
 /// is unknown, not quiet) and not before the subject was first seen; in it a subject without a cell made no calls
 /// (zero). A sample hour holding a window raised as a finding about the subject is left out for that subject, so
 /// an incident does not teach the baseline that it is normal.
+/// A subject's first sighting (its <c>since</c> row, which the warm-up counts from) is taken from the hours read here:
+/// the samples and the hour before the target. The sweep runs this once an hour, so every hour is the hour before
+/// once; an hour missed (downtime) makes a new key's history start later, which only lengthens its warm-up.
 /// </remarks>
 internal sealed class BaselineBuilder(RollupStore rollups, BaselineStore baselines, IOptions<BaselineOptions> options)
 {
