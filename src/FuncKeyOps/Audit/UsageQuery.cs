@@ -1,14 +1,19 @@
 using Azure.Data.Tables;
+using FuncKeyOps.Anomalies.Rollups;
 using FuncKeyOps.Storage;
 
 namespace FuncKeyOps.Audit;
 
 /// <summary>
-/// Usage per provider key over a time window, summed from the audit rows as they are read: the admin API's
-/// <c>GET usage</c>, and what shadow-usage detection sets against the provider's own usage report per key version.
+/// Usage per provider key over a time window: the admin API's <c>GET usage</c>, and what shadow-usage detection sets
+/// against the provider's own usage report per key version. Whole days, hours and windows the sweep has rolled up
+/// are read from their rollups; only the rest (the open edge after the last complete window, edges that cut a
+/// window, time never swept) is summed from the audit rows as they are read. Both count by the same rules.
 /// </summary>
 public sealed class UsageQuery(TableStore tables)
 {
+    private readonly RollupStore _rollups = new(tables);
+
     /// <summary>Longest window one query may sum, as for the audit rows themselves.</summary>
     public static readonly TimeSpan MaxRange = AuditAdminHandlers.MaxRange;
 
@@ -38,24 +43,60 @@ public sealed class UsageQuery(TableStore tables)
         if (to - from > MaxRange)
             throw new ArgumentException($"The window may span at most {MaxRange.TotalDays} days.", nameof(to));
 
+        var coverage = await RollupCoverage.PlanAsync(_rollups, from, to, cancellationToken).ConfigureAwait(false);
+        var ranges = Ranges(providerKey, groupBy);
+        IEnumerable<(RollupPeriod? Period, DateTimeOffset From, DateTimeOffset To)> reads =
+        [
+            .. coverage.Periods.Select(p => ((RollupPeriod?)p, p.Start, p.End)),
+            .. coverage.Raw.SelectMany(r => Slices(r.From, r.To)).Select(s => ((RollupPeriod?)null, s.From, s.To)),
+        ];
         var total = new UsageTally(groupBy);
         await Parallel.ForEachAsync(
-            Slices(from, to),
+            reads,
             new ParallelOptions { MaxDegreeOfParallelism = MaxParallelReads, CancellationToken = cancellationToken },
-            async (slice, token) =>
+            async (read, token) =>
             {
                 var tally = new UsageTally(groupBy);
-                var filter = Filter(slice.From, slice.To, providerKey);
-                foreach (var month in AuditQuery.Months(slice.From, slice.To))
+                if (read.Period is { } period)
                 {
-                    await foreach (var row in AuditQuery.ReadAsync(tables, month, filter, UsageTally.Columns, token).ConfigureAwait(false))
-                        tally.Add(row);
+                    await foreach (var cell in _rollups.ReadAsync(period, ranges, token).ConfigureAwait(false))
+                        Add(tally, cell, providerKey);
+                }
+                else
+                {
+                    var filter = Filter(read.From, read.To, providerKey);
+                    foreach (var month in AuditQuery.Months(read.From, read.To))
+                    {
+                        await foreach (var row in AuditQuery.ReadAsync(tables, month, filter, UsageTally.Columns, token).ConfigureAwait(false))
+                            tally.Add(row);
+                    }
                 }
                 lock (total)
                     total.Merge(tally);
             }).ConfigureAwait(false);
 
         return new UsageReport(from, to, providerKey, Name(groupBy), total.Totals, total.Versions, total.Groups);
+    }
+
+    // The cells a report needs: its key's (or every key's) versions, and the grouping's own cells unless grouped by key.
+    private static List<(string From, string To)> Ranges(string? providerKey, UsageGroupBy groupBy) => groupBy switch
+    {
+        UsageGroupBy.RelayKey => [RollupKeys.Range(RollupDimension.Version, providerKey), RollupKeys.Range(RollupDimension.RelayKey, providerKey)],
+        UsageGroupBy.Model => [RollupKeys.Range(RollupDimension.Version, providerKey), RollupKeys.Range(RollupDimension.Model, providerKey)],
+        _ => [RollupKeys.Range(RollupDimension.Version, providerKey)],
+    };
+
+    private static void Add(UsageTally tally, RollupCell cell, string? providerKey)
+    {
+        // Cells of rows that named no provider key are not usage, as raw rows without one are skipped; a range of one
+        // key's cells is exact unless a key name was digested for its length, so the name is checked too.
+        if (cell.ProviderKey is not { Length: > 0 } key || (providerKey is not null && key != providerKey))
+            return;
+        var c = cell.Counts;
+        if (cell.Dimension == RollupDimension.Version)
+            tally.AddVersion(key, cell.Value, c.Calls, c.Errors, c.InputTokens, c.OutputTokens);
+        else if (cell.Dimension is RollupDimension.RelayKey or RollupDimension.Model)
+            tally.AddGroup(cell.Value, c.Calls, c.Errors, c.InputTokens, c.OutputTokens);
     }
 
     /// <summary>The admin API's name of a grouping (camelCase, as the JSON is).</summary>

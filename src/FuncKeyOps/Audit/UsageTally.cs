@@ -38,16 +38,44 @@ internal sealed class UsageTally(UsageGroupBy groupBy)
             UsageGroupBy.Model => row.GetString(nameof(AuditRecord.Model)),
             _ => key,
         };
-        var error = (row.GetInt32(nameof(AuditRecord.Status)) ?? 0) >= 400 || row.GetString(nameof(AuditRecord.ErrorCode)) is not null;
-        // A failed first attempt never carries the answer's usage (the retry happens before the first byte), but the
-        // row is a copy of the call's: ignoring its tokens keeps a retried call's tokens counted once whatever it holds.
-        var answered = row.GetInt32(nameof(AuditRecord.Attempt)) != 1;
+        var error = IsError(row.GetInt32(nameof(AuditRecord.Status)) ?? 0, row.GetString(nameof(AuditRecord.ErrorCode)));
+        var answered = IsAnswer(row.GetInt32(nameof(AuditRecord.Attempt)));
         var input = answered ? row.GetInt64(nameof(AuditRecord.InputTokens)) ?? 0 : 0;
         var output = answered ? row.GetInt64(nameof(AuditRecord.OutputTokens)) ?? 0 : 0;
 
-        _total.Add(error, input, output);
-        Entry(_versions, (key, version)).Add(error, input, output);
-        Entry(_groups, new GroupKey(group)).Add(error, input, output);
+        _total.Add(1, error ? 1 : 0, input, output);
+        Entry(_versions, (key, version)).Add(1, error ? 1 : 0, input, output);
+        Entry(_groups, new GroupKey(group)).Add(1, error ? 1 : 0, input, output);
+    }
+
+    /// <summary>What <see cref="UsageTotals.Errors"/> counts: a status of 400 or more, or an error code (a stream broken after a 200).</summary>
+    internal static bool IsError(int status, string? errorCode) => status >= 400 || errorCode is not null;
+
+    /// <summary>
+    /// Whether a row's tokens count. A failed first attempt never carries the answer's usage (the retry happens before
+    /// the first byte), but the row is a copy of the call's: ignoring its tokens keeps a retried call's tokens counted
+    /// once whatever it holds. The rollups count by the same rule, so their sums equal these.
+    /// </summary>
+    internal static bool IsAnswer(int? attempt) => attempt != 1;
+
+    /// <summary>
+    /// Counts already summed elsewhere (a rollup cell of one key version): added to the totals and the version, and to
+    /// the key's group when grouped by provider key. Other groupings take theirs from <see cref="AddGroup"/>.
+    /// </summary>
+    public void AddVersion(string key, string? version, long calls, long errors, long input, long output)
+    {
+        _total.Add(calls, errors, input, output);
+        Entry(_versions, (key, version)).Add(calls, errors, input, output);
+        if (groupBy == UsageGroupBy.ProviderKey)
+            Entry(_groups, new GroupKey(key)).Add(calls, errors, input, output);
+    }
+
+    /// <summary>Summed counts of one relay key or model (by <see cref="UsageGroupBy"/>): the group alone, the totals come from the versions.</summary>
+    public void AddGroup(string? group, long calls, long errors, long input, long output)
+    {
+        if (groupBy == UsageGroupBy.ProviderKey)
+            throw new InvalidOperationException("Grouped by provider key, the groups are the versions' keys.");
+        Entry(_groups, new GroupKey(group)).Add(calls, errors, input, output);
     }
 
     /// <summary>Adds another tally's counts (of the same grouping) to this one.</summary>
@@ -96,10 +124,10 @@ internal sealed class UsageTally(UsageGroupBy groupBy)
         private long _input;
         private long _output;
 
-        public void Add(bool error, long input, long output)
+        public void Add(long calls, long errors, long input, long output)
         {
-            _calls++;
-            _errors += error ? 1 : 0;
+            _calls += calls;
+            _errors += errors;
             _input += input;
             _output += output;
         }

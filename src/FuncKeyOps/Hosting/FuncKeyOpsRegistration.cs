@@ -4,6 +4,7 @@ using Azure.Security.KeyVault.Secrets;
 using FuncKeyOps.Alerts;
 using FuncKeyOps.Anomalies;
 using FuncKeyOps.Anomalies.Actions;
+using FuncKeyOps.Anomalies.Baselines;
 using FuncKeyOps.Audit;
 using FuncKeyOps.Health;
 using FuncKeyOps.Logging;
@@ -68,6 +69,7 @@ public static class FuncKeyOpsRegistration
         services.AddProviderRouting(configuration);
         services.AddQuotas(configuration);
         services.AddAudit(configuration);
+        services.AddRollupsAndBaselines(configuration); // what the anomaly sweep writes and its detectors read
         services.AddRelay(configuration);
         services.AddRotation(configuration); // with the key connectors
         // Here, not in AddKeyConnectors: which certificate ARM may present is the host's Key Vault setting (dev's fake ARM

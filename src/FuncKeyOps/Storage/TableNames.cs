@@ -14,6 +14,9 @@ public static class TableNames
     public const string Anomalies = "anomalies";
     public const string Baselines = "baselines";
 
+    /// <summary>Usage summed per sweep window, hour and day, with a marker per complete period (<c>Anomalies/Rollups/RollupStore</c>).</summary>
+    public const string Rollups = "rollups";
+
     /// <summary>Alerts by dedupe key: sent once across instances and restarts (<c>Alerts/AlertLedger</c>).</summary>
     public const string Alerts = "alerts";
 
