@@ -4,6 +4,7 @@ using Azure.Core.Pipeline;
 using Azure.Data.Tables;
 using FuncKeyOps.Anomalies;
 using FuncKeyOps.Storage;
+using FuncKeyOps.Tests.Rotation;
 
 namespace FuncKeyOps.Tests.Anomalies;
 
@@ -99,18 +100,10 @@ internal sealed class CrashAtWrite : HttpPipelinePolicy
             && (path.Contains(TableNames.Rollups, StringComparison.Ordinal) || path.EndsWith("$batch", StringComparison.Ordinal));
         var crash = write && Interlocked.Increment(ref _writes) == At;
         if (crash && !AfterSending)
-            throw new SimulatedCrash();
+            throw new SimulatedCrash("a rollup write");
         await ProcessNextAsync(message, pipeline);
         if (crash)
-            throw new SimulatedCrash();
-    }
-}
-
-internal sealed class SimulatedCrash : Exception
-{
-    public SimulatedCrash()
-        : base("simulated crash at a write")
-    {
+            throw new SimulatedCrash("a rollup write");
     }
 }
 

@@ -1,6 +1,7 @@
 using FuncKeyOps.Anomalies;
 using FuncKeyOps.Anomalies.Rollups;
 using FuncKeyOps.Storage;
+using FuncKeyOps.Tests.Rotation;
 using FuncKeyOps.Tests.Storage;
 using static FuncKeyOps.Tests.Anomalies.RollupRows;
 
