@@ -41,9 +41,9 @@ internal static class ShadowJudgement
                 why: $"after version {target.Version} was revoked at {UsageHours.Format(revokedAt)}");
         }
 
-        var share = options.ShadowTolerancePercent / 100;
-        var requestLimit = Math.Max(options.ShadowMinRequests, share * relay.Calls);
-        var tokenLimit = Math.Max(options.ShadowMinTokens, share * relay.TotalTokens);
+        // Percent times count, then divided: 3 % of 1,000 is exactly 30, not a rounding either side of it.
+        var requestLimit = Math.Max(options.ShadowMinRequests, options.ShadowTolerancePercent * relay.Calls / 100);
+        var tokenLimit = Math.Max(options.ShadowMinTokens, options.ShadowTolerancePercent * relay.TotalTokens / 100);
         var requestsOver = gapRequests is { } requests && requests > requestLimit;
         var tokensOver = gapTokens > tokenLimit;
         if (!requestsOver && !tokensOver)
