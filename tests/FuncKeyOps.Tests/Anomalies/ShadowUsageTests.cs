@@ -1,5 +1,6 @@
 using FuncKeyOps.Anomalies;
 using FuncKeyOps.Anomalies.ShadowUsage;
+using FuncKeyOps.Rotation.Connectors;
 using FuncKeyOps.Testing.Providers;
 using FuncKeyOps.Tests.Rotation.Connectors;
 
