@@ -75,7 +75,8 @@ internal sealed class ShadowHarness : IAsyncDisposable
             .AddLogging(logging => logging.AddProvider(logs).SetMinimumLevel(LogLevel.Trace))
             .AddSingleton(audit.Tables)
             .AddSingleton(store as ISecretStore)
-            .AddSingleton<TimeProvider>(time)
+            // No TimeProvider of the test's: the check takes its now as an argument, and the report clients' resilience
+            // pipelines wait their retry delays on the TimeProvider they find here (a fake one would never let them end).
             .AddSingleton(registry)
             .AddSingleton(audit.Services.GetRequiredService<UsageQuery>())
             .AddShadowUsage(configuration);
