@@ -186,6 +186,17 @@ public sealed class ShadowUsageTests
         Assert.Single(again.Findings);
     }
 
+    [Theory]
+    [InlineData("Anomalies:UsageRejudge", "01:00:00")] // not after the settle time
+    [InlineData("Anomalies:UsageSettle", "00:00:00")]
+    [InlineData("Anomalies:ShadowTolerancePercent", "-1")]
+    public async Task Settings_that_make_no_sense_are_refused(string setting, string value)
+    {
+        await using var h = await ShadowHarness.StartAsync(new Dictionary<string, string?> { [setting] = value });
+
+        Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => h.Service<Microsoft.Extensions.Options.IOptions<ShadowUsageOptions>>().Value);
+    }
+
     private static void AssertNoSecret(ShadowHarness h, ShadowKey key, ShadowUsageRun run)
     {
         var text = string.Join("\n", run.Findings.SelectMany(f => new[] { f.Summary, f.Subject }.Concat(f.Details!.Values)))
