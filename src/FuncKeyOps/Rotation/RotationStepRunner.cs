@@ -379,8 +379,11 @@ public sealed partial class RotationStepRunner(
         if (revocation.Outcome == ConnectorRevokeOutcome.OperatorMustRevoke)
             await PublishAsync(step, RotationAlerts.RevokeManually, $"version {version} is disabled in Key Vault; delete its key at the provider ({revocation.Detail})",
                 cancellationToken, new Dictionary<string, string> { ["version"] = version }).ConfigureAwait(false);
-        await store.UpdateAsync(step.SecretName, version, new SecretVersionUpdate(Enabled: false,
-            Tags: new Dictionary<string, string> { [SecretTags.State] = SecretVersionState.Revoked.ToTag() }), cancellationToken).ConfigureAwait(false);
+        await store.UpdateAsync(step.SecretName, version, new SecretVersionUpdate(Enabled: false, Tags: new Dictionary<string, string>
+        {
+            [SecretTags.State] = SecretVersionState.Revoked.ToTag(),
+            [SecretTags.RevokedAt] = time.GetUtcNow().ToTag(),
+        }), cancellationToken).ConfigureAwait(false);
         Wrote(step, "revoke.tag");
         secrets.Invalidate(step.SecretName);
         return revocation;

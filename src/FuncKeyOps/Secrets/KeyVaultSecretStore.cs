@@ -69,7 +69,7 @@ public sealed class KeyVaultSecretStore(SecretClient client, SecretRedactor reda
     }
 
     internal static SecretVersionInfo ToInfo(SecretProperties p) =>
-        new(p.Name, p.Version, p.Enabled ?? true, new Dictionary<string, string>(p.Tags), p.CreatedOn, p.ExpiresOn);
+        new(p.Name, p.Version, p.Enabled ?? true, new Dictionary<string, string>(p.Tags), p.CreatedOn, p.ExpiresOn) { UpdatedOn = p.UpdatedOn };
 
     private static async Task<T> Call<T>(string name, string? version, string operation, Func<Task<Response<T>>> call)
     {

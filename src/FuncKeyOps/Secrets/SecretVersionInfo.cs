@@ -9,6 +9,9 @@ public sealed record SecretVersionInfo(
     DateTimeOffset? CreatedOn,
     DateTimeOffset? ExpiresOn)
 {
+    /// <summary>When the version's properties (tags, enabled) last changed; null where the store does not say.</summary>
+    public DateTimeOffset? UpdatedOn { get; init; }
+
     /// <summary>The rotation state carried in the <c>state</c> tag, if any.</summary>
     public SecretVersionState? State => SecretTags.ReadState(Tags);
 }

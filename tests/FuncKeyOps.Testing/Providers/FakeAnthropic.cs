@@ -6,7 +6,8 @@ namespace FuncKeyOps.Testing.Providers;
 /// <summary>
 /// api.anthropic.com: <c>POST /v1/messages</c> (JSON or SSE), <c>POST /v1/messages/count_tokens</c> and <c>GET /v1/models</c>.
 /// Auth is <c>x-api-key</c> or <c>Authorization: Bearer</c>; like the real API, a request without <c>anthropic-version</c> is a 400.
-/// The Admin API's key list and status updates are served by <see cref="Admin"/> (<see cref="FakeAnthropicAdmin"/>).
+/// The Admin API's key list and status updates are served by <see cref="Admin"/> (<see cref="FakeAnthropicAdmin"/>), its
+/// messages usage report by <see cref="FakeAnthropicUsage"/> from what <see cref="FakeProvider.Billing"/> recorded.
 /// </summary>
 public sealed class FakeAnthropic : FakeProvider
 {
@@ -54,6 +55,9 @@ public sealed class FakeAnthropic : FakeProvider
         await Admin.ServeAsync(exchange);
         return true;
     }
+
+    private protected override string? BilledKind(HttpRequest request) =>
+        request.Method == "POST" && request.Path.Value == "/v1/messages" ? FakeBilledUsage.Messages : null;
 
     private protected override (int StatusCode, JsonNode Body) Unauthorized(FakeExchange exchange, bool keyMissing) =>
         (401, Error(exchange, "authentication_error", keyMissing ? "x-api-key header is required" : "invalid x-api-key"));

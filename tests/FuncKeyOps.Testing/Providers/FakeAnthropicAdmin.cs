@@ -9,7 +9,7 @@ namespace FuncKeyOps.Testing.Providers;
 /// (update <c>name</c> and <c>status</c>: <c>active</c>, <c>inactive</c>, <c>archived</c>). There is no create or delete,
 /// as at the real API. Auth is <c>x-api-key</c> with an admin key (<see cref="AcceptAdminKey"/>) plus <c>anthropic-version</c>.
 /// Keys show only a <c>partial_key_hint</c> (first 16 characters, "...", last 4); a key that is not active is refused
-/// on the model calls.
+/// on the model calls. The messages usage report (<see cref="FakeAnthropicUsage"/>) takes the same admin keys.
 /// </summary>
 public sealed class FakeAnthropicAdmin
 {
@@ -75,6 +75,12 @@ public sealed class FakeAnthropicAdmin
             return;
         }
 
+        if (FakeAnthropicUsage.Serves(request.Path.Value ?? ""))
+        {
+            await FakeAnthropicUsage.ServeAsync(exchange, _fake.Billing);
+            return;
+        }
+
         var (status, body) = Answer(exchange);
         await exchange.WriteJsonAsync(status, body);
     }
@@ -112,6 +118,7 @@ public sealed class FakeAnthropicAdmin
     private void Store(string id, StoredKey key)
     {
         _keys[id] = key;
+        _fake.NameKey(key.Value, id);
         if (key.Status == "active")
             _fake.AcceptKey(key.Value);
         else

@@ -6,7 +6,8 @@ namespace FuncKeyOps.Testing.Providers;
 /// <summary>
 /// api.openai.com: <c>POST /v1/chat/completions</c>, <c>POST /v1/responses</c>, <c>POST /v1/embeddings</c>,
 /// <c>GET /v1/models</c>. Auth is <c>Authorization: Bearer &lt;key&gt;</c>. The requested model is echoed back.
-/// The Admin API's project service accounts and keys are served by <see cref="Admin"/> (<see cref="FakeOpenAIAdmin"/>).
+/// The Admin API's project service accounts and keys are served by <see cref="Admin"/> (<see cref="FakeOpenAIAdmin"/>), its
+/// organization usage API by <see cref="FakeOpenAIUsage"/> from what <see cref="FakeProvider.Billing"/> recorded.
 /// </summary>
 public sealed class FakeOpenAI : FakeProvider
 {
@@ -52,6 +53,13 @@ public sealed class FakeOpenAI : FakeProvider
         await Admin.ServeAsync(exchange);
         return true;
     }
+
+    private protected override string? BilledKind(HttpRequest request) => (request.Method, request.Path.Value) switch
+    {
+        ("POST", "/v1/chat/completions" or "/v1/responses") => FakeBilledUsage.Completions,
+        ("POST", "/v1/embeddings") => FakeBilledUsage.Embeddings,
+        _ => null,
+    };
 
     private protected override (int StatusCode, JsonNode Body) Unauthorized(FakeExchange exchange, bool keyMissing) => keyMissing
         ? (401, Error(

@@ -9,7 +9,7 @@ namespace FuncKeyOps.Testing.Providers;
 /// (its keys stop working), <c>POST service_accounts/{id}/api_keys</c> (a further key, value included),
 /// <c>GET api_keys</c> (<c>limit</c>, <c>after</c>), <c>GET api_keys/{key_id}</c> and <c>DELETE api_keys/{key_id}</c>.
 /// Auth is <c>Authorization: Bearer</c> with an admin key (<see cref="AcceptAdminKey"/>); model keys are refused there
-/// and admin keys on the model calls. Lists and retrieves show only <c>redacted_value</c>, as the real API does, so a
+/// and admin keys on the model calls. The organization usage API (<see cref="FakeOpenAIUsage"/>) takes the same admin keys. Lists and retrieves show only <c>redacted_value</c>, as the real API does, so a
 /// connector cannot read a key's value twice. A created key is accepted on the model calls until it is deleted.
 /// </summary>
 public sealed class FakeOpenAIAdmin
@@ -96,6 +96,12 @@ public sealed class FakeOpenAIAdmin
         }
 
         var path = exchange.Request.Path.Value ?? "";
+        if (FakeOpenAIUsage.Serves(path))
+        {
+            await FakeOpenAIUsage.ServeAsync(exchange, _fake.Billing);
+            return;
+        }
+
         var segments = path.StartsWith(ProjectsPrefix, StringComparison.Ordinal) ? path[ProjectsPrefix.Length..].Split('/') : [];
         var (status, body) = Answer(exchange, exchange.Request.Method, segments);
         if (exchange.Request.Method == "POST" && status == 200 && TakeLostAnswer())
@@ -170,6 +176,7 @@ public sealed class FakeOpenAIAdmin
             var key = new StoredKey(value, new FakeOpenAIProjectKey("key_" + FakeIds.Alnum(16), name, Redact(value), accountId, FakeIds.UnixNow()), Account(accountId));
             Keys[key.Public.Id] = key;
             fake.AcceptKey(value);
+            fake.NameKey(value, key.Public.Id);
             return key;
         }
 

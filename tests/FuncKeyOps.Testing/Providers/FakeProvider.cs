@@ -28,6 +28,8 @@ public abstract class FakeProvider : IAsyncDisposable
     private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(5);
 
     private readonly ConcurrentDictionary<string, byte> _acceptedKeys = new(StringComparer.Ordinal);
+    // Kept after a key is revoked or deleted: the usage reports still name the key its earlier calls were billed to.
+    private readonly ConcurrentDictionary<string, string> _keyIds = new(StringComparer.Ordinal);
     private readonly RequestLog _requests = new();
     private readonly FaultQueue _faults = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -52,6 +54,12 @@ public abstract class FakeProvider : IAsyncDisposable
         get => Volatile.Read(ref _usage);
         set => Volatile.Write(ref _usage, value ?? throw new ArgumentNullException(nameof(value)));
     }
+
+    /// <summary>What the fake bills per key and hour, and how its usage reports behave (lag, failure).</summary>
+    public FakeBilling Billing { get; } = new();
+
+    /// <summary>The provider's id of the key (what its admin API made or listed), or null for a key it has no id for.</summary>
+    public string? KeyIdOf(string key) => _keyIds.GetValueOrDefault(key);
 
     /// <summary>Number of text deltas in a streamed answer (and of pieces in a non-streamed one).</summary>
     public int StreamChunks
@@ -91,6 +99,14 @@ public abstract class FakeProvider : IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
         _acceptedKeys[key] = 0;
+    }
+
+    /// <summary>Records the provider's id of a key (its admin API made or listed it), which its billed calls are reported under.</summary>
+    internal void NameKey(string key, string keyId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        ArgumentException.ThrowIfNullOrEmpty(keyId);
+        _keyIds[key] = keyId;
     }
 
     /// <summary>The key is refused from now on, with the same answer the provider gives a key it never issued.</summary>
@@ -222,6 +238,9 @@ public abstract class FakeProvider : IAsyncDisposable
     /// <summary>Answers an authenticated request.</summary>
     private protected abstract Task ServeAsync(FakeExchange exchange);
 
+    /// <summary>The usage report a model call of this path is billed under (<see cref="FakeBilledUsage.Completions"/>, ...), or null when it is not billed.</summary>
+    private protected virtual string? BilledKind(HttpRequest request) => null;
+
     /// <summary>Checks the provider makes before looking at the key (Azure's api-version); true when it answered.</summary>
     private protected virtual Task<bool> RejectBeforeAuthAsync(FakeExchange exchange) => Task.FromResult(false);
 
@@ -300,7 +319,14 @@ public abstract class FakeProvider : IAsyncDisposable
                 return;
             }
 
-            await ServeAsync(exchange);
+            try
+            {
+                await ServeAsync(exchange);
+            }
+            finally
+            {
+                Bill(exchange, key);
+            }
         }
         catch (OperationCanceledException)
         {
@@ -368,6 +394,19 @@ public abstract class FakeProvider : IAsyncDisposable
             default:
                 return true;
         }
+    }
+
+    /// <summary>
+    /// A successful answer the fake began to send is billed, a stream cut midway included (the provider generated it);
+    /// a refused or failed call is not. Embeddings have no output tokens.
+    /// </summary>
+    private void Bill(FakeExchange exchange, string key)
+    {
+        var response = exchange.Context.Response;
+        if (BilledKind(exchange.Request) is not { } kind || !response.HasStarted || response.StatusCode is < 200 or >= 300)
+            return;
+        var model = exchange.ReadJsonObject()?["model"] is JsonValue value && value.TryGetValue(out string? name) ? name : null;
+        Billing.Record(KeyIdOf(key), kind, model, exchange.Usage.InputTokens, kind == FakeBilledUsage.Embeddings ? 0 : exchange.Usage.OutputTokens);
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -30,9 +30,10 @@ public static class ConnectorsRegistration
     /// A provider admin API client with the standard resilience handler, tuned for rare calls inside a re-runnable step:
     /// two short retries of 429/5xx/timeouts (the step runner retries a transient failure later anyway), and no retry of
     /// POST, because a create whose answer was lost may still have made a key; the re-run lists first and finds it.
-    /// Its options are named <c>{client name}-standard</c> (how tests shorten the delays).
+    /// Its options are named <c>{client name}-standard</c> (how tests shorten the delays). Shadow usage reads the
+    /// providers' usage reports through clients made the same way.
     /// </summary>
-    private static void AddAdminClient(IServiceCollection services, string name) =>
+    internal static void AddAdminClient(IServiceCollection services, string name) =>
         services.AddHttpClient(name).AddStandardResilienceHandler(options =>
         {
             options.Retry.MaxRetryAttempts = 2;
