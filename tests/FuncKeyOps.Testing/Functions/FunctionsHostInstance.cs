@@ -140,6 +140,12 @@ public sealed class FunctionsHostInstance : IAsyncDisposable
             {
                 lastAnswer = e.Message; // not listening yet
             }
+            catch (TaskCanceledException) when (!deadline.IsCancellationRequested)
+            {
+                // One poll ran past the client's timeout: a host still starting on a loaded machine (its first request
+                // waits for the worker) is not a failed one. Only the 3-minute deadline decides that.
+                lastAnswer = "no answer within " + client.Timeout;
+            }
             catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
                 throw new TimeoutException($"The Functions host was not healthy within 3 minutes (last: {lastAnswer}):\n{Output}");
