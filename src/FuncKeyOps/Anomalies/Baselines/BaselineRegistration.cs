@@ -18,6 +18,7 @@ public static class BaselineRegistration
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.TryAddSingleton<RollupStore>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Sweep.IClosedWindowSink, RollupWindowSink>());
         services.TryAddSingleton<BaselineStore>();
         services.TryAddSingleton<BaselineBuilder>();
         services.TryAddSingleton<BaselineLookup>();

@@ -28,6 +28,7 @@ public static class ShadowUsageRegistration
         services.TryAddSingleton<IRelayHourlyUsage, AuditRelayHourlyUsage>();
         services.TryAddSingleton<ShadowCursors>();
         services.TryAddSingleton<ShadowUsageCheck>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Sweep.ISweepCheck, ShadowUsageSweepCheck>());
         return services;
     }
 }

@@ -29,4 +29,10 @@ public sealed record SweepCheckResult
 
     public IReadOnlyList<Finding> Findings { get; init; } = [];
     public IReadOnlyList<string> Warnings { get; init; } = [];
+
+    /// <summary>
+    /// Run once every finding is with the <see cref="IFindingResponder"/>: where the check records what it has judged,
+    /// so a run cut before then judges the same again (same ids) rather than losing a finding.
+    /// </summary>
+    public Func<CancellationToken, Task>? Commit { get; init; }
 }

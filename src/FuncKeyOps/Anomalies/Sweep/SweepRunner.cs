@@ -218,6 +218,8 @@ public sealed partial class SweepRunner(
                 telemetry.RecordFinding(finding);
             }
             run.Findings += result.Findings.Count;
+            if (result.Commit is { } commit)
+                await commit(cancellationToken).ConfigureAwait(false);
         }
     }
 

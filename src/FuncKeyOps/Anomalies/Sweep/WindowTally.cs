@@ -4,7 +4,7 @@ namespace FuncKeyOps.Anomalies.Sweep;
 
 /// <summary>
 /// What one pass over a window's rows keeps for the detectors: counters per relay key, per provider key version and
-/// per source of failed authentications. Its size grows with the keys and sources seen, never with the rows.
+/// per source of failed authentications, and the window's rollup. Its size grows with the keys and sources seen, never with the rows.
 /// </summary>
 public sealed class WindowTally(SweepWindow window)
 {
@@ -21,9 +21,13 @@ public sealed class WindowTally(SweepWindow window)
     /// <summary>Failed relay-key authentications (<c>invalid_relay_key</c>) by <see cref="SourceKey"/>.</summary>
     public IReadOnlyDictionary<string, long> FailedAuthBySource => _failedAuthBySource;
 
+    /// <summary>The window's hourly-rollup counts, from the same pass (<see cref="Rollups.RollupWindowSink"/> stores them).</summary>
+    internal Rollups.WindowRollup Rollup { get; } = new(window);
+
     public void Add(in SweepRow row)
     {
         Rows++;
+        Rollup.Add(row);
         if (row.ErrorCode == FuncKeyOpsErrors.InvalidRelayKey.Code)
         {
             // A refused key is not a call of the key it claimed: counted by where it came from instead.
