@@ -1,4 +1,5 @@
 using FuncKeyOps.Alerts;
+using FuncKeyOps.Anomalies.Sweep;
 using FuncKeyOps.ProviderKeys;
 using FuncKeyOps.Rotation;
 using FuncKeyOps.Rotation.Connectors;
@@ -8,6 +9,7 @@ using System.Net;
 using FuncKeyOps.Tests.ProviderKeys;
 using FuncKeyOps.Tests.Relay;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
 
 namespace FuncKeyOps.Tests.Rotation;
@@ -17,7 +19,8 @@ namespace FuncKeyOps.Tests.Rotation;
 /// nothing and the test connector, on a fake clock: the tests run the steps themselves and skip the waits. The
 /// Durable tests start it on the system clock with their own driver: the engine's timers wait for real. With
 /// <c>serverDriver</c> the host's own <see cref="RotationDriverService"/> drives instead, through a step runner that
-/// checks <see cref="RotationInvariants"/> after every step it runs.
+/// checks <see cref="RotationInvariants"/> after every step it runs. The Server's sweep schedule is left out: the
+/// tests sweep and respond to findings themselves.
 /// </summary>
 internal sealed class RotationHost : IAsyncDisposable
 {
@@ -67,6 +70,10 @@ internal sealed class RotationHost : IAsyncDisposable
         {
             builder.Services.AddSingleton<IAlertSink>(alerts);
             builder.Services.AddSingleton<IKeyConnector>(connector);
+            // The tests run the sweep and the findings responder themselves: the Server's own sweep schedule, on the same
+            // fake clock, would wake at each Advance and retry their findings at once (the same responder, its test hooks
+            // included), so a test would read a finding while the schedule's run was still acting on it.
+            builder.Services.Remove(builder.Services.Single(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType == typeof(SweepScheduleService)));
             if (serverDriver)
                 builder.Services.AddSingleton<IRotationStepRunner>(sp => new CheckedStepRunner(sp.GetRequiredService<RotationStepRunner>(), () => host!));
             else
