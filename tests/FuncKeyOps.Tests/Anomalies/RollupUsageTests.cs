@@ -2,6 +2,7 @@ using FuncKeyOps.Anomalies;
 using FuncKeyOps.Anomalies.Rollups;
 using FuncKeyOps.Audit;
 using FuncKeyOps.Storage;
+using FuncKeyOps.Testing.Storage;
 using FuncKeyOps.Tests.Audit;
 using FuncKeyOps.Tests.Storage;
 
@@ -102,10 +103,13 @@ public sealed class RollupUsageTests
         // GET usage's longest window, ending 2.5 minutes into a window: the sweep has rolled up to 10:00.
         var to = new DateTimeOffset(2026, 5, 31, 10, 2, 30, TimeSpan.Zero);
         var from = to - UsageQuery.MaxRange;
-        await using var audit = await AuditHarness.CreateAsync();
+        // Its own Azurite: seeding a month of rollups for 2,000 keys keeps one busy for a while, and the shared one
+        // serves other tests whose admin calls must answer within their 10 s.
+        await using var azurite = await AzuriteInstance.StartAsync();
+        await using var audit = await AuditHarness.CreateAsync(azurite.ConnectionString);
         await audit.StartAsync();
         var reads = new TableReads();
-        var tables = await TestTables.CreateAsync(prefix: audit.Tables.PhysicalName(""), policy: reads);
+        var tables = await TestTables.CreateAsync(prefix: audit.Tables.PhysicalName(""), connectionString: azurite.ConnectionString, policy: reads);
         var store = new RollupStore(tables);
 
         // 20 provider key versions; 2,000 relay keys in the day rows. Seeded as compaction writes them.
