@@ -116,17 +116,25 @@ public sealed class UsageQuery(TableStore tables)
             : filter + " and " + TableClient.CreateQueryFilter($"ProviderKeyName eq {providerKey}");
     }
 
-    // Whole UTC hours (the first and last cut to the window): an hour never straddles two monthly tables, and a day's
-    // window makes 24 range reads to share among the parallel readers.
+    // Whole UTC hours, several together in a long window (the first and last cut to the window), never across the turn of
+    // a month (monthly tables). A day is 24 range reads to share among the parallel readers; a raw month is about
+    // TargetSlices reads, not 744: on an empty or sparse month each read's round trip is the cost, and 744 of them did
+    // not fit the admin call's 10 s on a loaded machine.
     private static IEnumerable<(DateTimeOffset From, DateTimeOffset To)> Slices(DateTimeOffset from, DateTimeOffset to)
     {
+        var hours = Math.Clamp((int)Math.Ceiling((to - from).TotalHours / TargetSlices), 1, 24);
         var start = from;
         while (start < to)
         {
             var hour = new DateTimeOffset(start.Year, start.Month, start.Day, start.Hour, 0, 0, TimeSpan.Zero);
-            var end = hour + Slice < to ? hour + Slice : to;
+            var month = new DateTimeOffset(start.Year, start.Month, 1, 0, 0, 0, TimeSpan.Zero).AddMonths(1);
+            var end = Min(Min(hour + Slice * hours, month), to);
             yield return (start, end);
             start = end;
         }
     }
+
+    private const int TargetSlices = 32;
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
 }

@@ -26,7 +26,7 @@ public class SweepServerTests
         var adminKey = "fake-admin-" + Guid.NewGuid().ToString("N");
         var vault = await TestVault.StartAsync();
         vault.SetSecretDirect("fko-admin-key", adminKey);
-        await using var host = await ServerHost.StartAsync(vault: vault, time: time,
+        await using var host = await ServerHost.StartAsync(vault: vault, time: time, settings: new Dictionary<string, string?> { ["Anomalies:Schedule"] = "0 */5 * * * *" },
             configure: builder => builder.Services.AddSingleton<IFindingResponder>(responder));
         var schedule = host.App.Services.GetServices<IHostedService>().OfType<SweepScheduleService>().Single();
         await SweepHarness.SeedAsync(host.App.Services.GetRequiredService<TableStore>(),

@@ -46,6 +46,9 @@ internal sealed class ServerHost : IAsyncDisposable
         var logs = new CapturingLoggerProvider();
         var config = TestSettings.For(vault, storageConnectionString ?? await SharedAzurite.GetConnectionStringAsync(), TestNames.NewTablePrefix());
         config["Logging:LogLevel:Default"] = "Debug";
+        // The anomaly sweep's schedule once a year unless a test asks for it: a host whose fake clock a test moves on
+        // would otherwise sweep (and suspend keys, start rotations) behind the test's back every 5 minutes of it.
+        config["Anomalies:Schedule"] = "0 0 0 1 1 *";
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             config[key] = value;
         // A spill folder of its own, so hosts running in parallel never replay each other's rows.
