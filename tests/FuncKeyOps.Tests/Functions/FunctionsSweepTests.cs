@@ -8,7 +8,7 @@ namespace FuncKeyOps.Tests.Functions;
 /// <summary>
 /// The anomaly sweep under the Functions host: the <c>AnomalySweep</c> timer function delegates to the library's run
 /// (fired through the host's admin endpoint, as the rotation schedule's test fires its timer), and
-/// <c>POST /api/manage/sweeps/run</c> sweeps the open window.
+/// <c>POST /api/manage/sweeps/run</c> sweeps the open window and stores what it finds (<c>GET findings</c>).
 /// </summary>
 public class FunctionsSweepTests(FunctionsApp app) : IClassFixture<FunctionsApp>
 {
@@ -33,6 +33,10 @@ public class FunctionsSweepTests(FunctionsApp app) : IClassFixture<FunctionsApp>
 
         Assert.Equal("swept", run.GetProperty("outcome").GetString());
         Assert.Equal(1, run.GetProperty("findings").GetInt32());
-        await app.OutputContainsAsync("auth_failures (Medium) on source:198.51.100.77");
+        // Stored by the findings responder, and read back through the Functions app's admin API.
+        var found = await app.AdminOkAsync(HttpMethod.Get, "findings?detector=auth_failures&subject=source:198.51.100.77");
+        var finding = Assert.Single(found.GetProperty("items").EnumerateArray());
+        Assert.Equal(("auth_failures", "source:198.51.100.77", "medium"),
+            (finding.GetProperty("detector").GetString(), finding.GetProperty("subject").GetString(), finding.GetProperty("severity").GetString()));
     }
 }

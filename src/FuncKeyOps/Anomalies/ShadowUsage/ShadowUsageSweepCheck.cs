@@ -17,7 +17,7 @@ internal sealed class ShadowUsageSweepCheck(ShadowUsageCheck check) : ISweepChec
         return new SweepCheckResult
         {
             Findings = run.Findings,
-            Warnings = [.. run.Warnings.Select(w => w.ProviderKey is null ? w.Detail : $"{w.ProviderKey}: {w.Detail}")],
+            Warnings = [.. run.Warnings.Select(w => w.Detail)], // each names its provider key already
             Commit = token => check.CommitAsync(run, token),
         };
     }
