@@ -27,6 +27,23 @@ public static partial class AdminEndpoint
 
     public static Task RunAsync(HttpContext context, Func<HttpContext, Task> handler) => RunAsync(context, handler, CheckAdminKeyAsync);
 
+    private const string ClientAbortedItem = "fko.admin.client-aborted";
+    private const string AnsweredItem = "fko.admin.answered";
+
+    /// <summary>
+    /// The token an answer is written with, and the mark that the call has its answer. Once a handler writes its
+    /// answer the change it reports is made: the stores' bound no longer applies, so a bound that runs out while the
+    /// answer is written (a buffered body is not yet started) can neither cancel it nor add a 503 to it. The client
+    /// leaving still cancels the write.
+    /// </summary>
+    internal static CancellationToken Answering(HttpContext context)
+    {
+        context.Items[AnsweredItem] = true;
+        return context.Items.TryGetValue(ClientAbortedItem, out var token) && token is CancellationToken clientAborted
+            ? clientAborted
+            : context.RequestAborted;
+    }
+
     /// <param name="check">Who the caller is: the admin key (<see cref="CheckAdminKeyAsync"/>) or a tenant's credential.</param>
     internal static async Task RunAsync(HttpContext context, Func<HttpContext, Task> handler, Func<HttpContext, CancellationToken, Task<GateCheck>> check)
     {
@@ -45,6 +62,7 @@ public static partial class AdminEndpoint
         using var timeout = new CancellationTokenSource(options.StorageTimeout, time);
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, timeout.Token);
         context.RequestAborted = bounded.Token;
+        context.Items[ClientAbortedItem] = requestAborted;
         var gate = new GateCheck(AdminAuthOutcome.Unavailable, null);
         var storageDown = false;
         var failed = false;
@@ -53,7 +71,7 @@ public static partial class AdminEndpoint
             gate = await check(context, bounded.Token).ConfigureAwait(false);
             await AnswerAsync(context, gate, handler, options.StorageTimeout).ConfigureAwait(false);
         }
-        catch (Exception e) when (!context.Response.HasStarted && !requestAborted.IsCancellationRequested
+        catch (Exception e) when (!context.Response.HasStarted && !context.Items.ContainsKey(AnsweredItem) && !requestAborted.IsCancellationRequested
             && (e is OperationCanceledException && timeout.IsCancellationRequested || StorageFailure.Is(e)))
         {
             storageDown = true;

@@ -21,7 +21,7 @@ public static class AdminJson
     {
         ArgumentNullException.ThrowIfNull(context);
         context.Response.StatusCode = status;
-        return context.Response.WriteAsJsonAsync(body, ApiErrors.Json, context.RequestAborted);
+        return context.Response.WriteAsJsonAsync(body, ApiErrors.Json, AdminEndpoint.Answering(context));
     }
 
     /// <summary>

@@ -20,7 +20,7 @@ public static class ApiErrors
         context.Response.StatusCode = error.Status;
         if (retryAfter is { } wait)
             context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-        return context.Response.WriteAsJsonAsync(new { error = new { code = error.Code, message = message ?? error.Message } }, Json, context.RequestAborted);
+        return context.Response.WriteAsJsonAsync(new { error = new { code = error.Code, message = message ?? error.Message } }, Json, AdminEndpoint.Answering(context));
     }
 
     /// <summary>Input echoed in a message to help the operator, but cut short: a pasted credential should not come back whole.</summary>

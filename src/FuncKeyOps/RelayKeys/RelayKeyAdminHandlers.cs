@@ -132,7 +132,7 @@ public static class RelayKeyAdminHandlers
         ApiErrors.WriteAsync(context, FuncKeyOpsErrors.InvalidRequest, message);
 
     private static Task Write<T>(HttpContext context, T body) =>
-        context.Response.WriteAsJsonAsync(body, ApiErrors.Json, context.RequestAborted);
+        context.Response.WriteAsJsonAsync(body, ApiErrors.Json, AdminEndpoint.Answering(context));
 
     private static RelayKeyService Service(HttpContext context) =>
         context.RequestServices.GetRequiredService<RelayKeyService>();

@@ -39,7 +39,9 @@ internal sealed class AdminApp : IAsyncDisposable
 
     /// <param name="mapAdmin">Test routes added to the admin group beside the table's (probes of the gate).</param>
     /// <param name="seedAdminKey">False to leave the vault without an admin key.</param>
-    public static async Task<AdminApp> StartAsync(Action<RouteGroupBuilder>? mapAdmin = null, bool seedAdminKey = true)
+    /// <param name="extraSettings">Settings over the test defaults.</param>
+    public static async Task<AdminApp> StartAsync(Action<RouteGroupBuilder>? mapAdmin = null, bool seedAdminKey = true,
+        IDictionary<string, string?>? extraSettings = null)
     {
         var vault = await TestVault.StartAsync();
         var adminKey = "fake-admin-" + Guid.NewGuid().ToString("N");
@@ -50,6 +52,8 @@ internal sealed class AdminApp : IAsyncDisposable
         var settings = TestSettings.For(vault, await SharedAzurite.GetConnectionStringAsync(), TestNames.NewTablePrefix());
         settings["Logging:LogLevel:Default"] = "Debug";
         settings["Audit:SpillLimitBytes"] = "0"; // no spill folder shared with other tests (or a dev server)
+        foreach (var (name, value) in extraSettings ?? new Dictionary<string, string?>())
+            settings[name] = value;
         // The Server host's own composition, in Development as the hosts run against the local vault.
         var app = ServerApp.Build(["--urls", "http://127.0.0.1:0", "--environment", Environments.Development], builder =>
         {

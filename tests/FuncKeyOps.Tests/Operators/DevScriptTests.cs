@@ -23,6 +23,12 @@ public sealed partial class DevScriptTests
     // The acceptance bound for Ctrl-C, measured from the interrupt to the script's exit.
     private static readonly TimeSpan StopBound = TimeSpan.FromSeconds(5);
 
+    // Under the Functions host the bound guards what stopping Azurite first costs: the host's shutdown waits on storage
+    // for about 40 s. The host and its worker are two .NET processes to stop, which took 7.9 s on a CI-like machine
+    // loaded about 30 runnable threads per core (a fresh-clone run beside four builds); so the bound sits well clear of
+    // that and well under the 40 s it tells apart.
+    private static readonly TimeSpan FunctionsStopBound = TimeSpan.FromSeconds(20);
+
     /// <summary>
     /// Dev's Azurite keeps its data in a folder the test owns (<c>FKO_DEV_AZURITE_LOCATION</c>), so the rows can
     /// be read after dev has stopped everything. A long <c>Audit:Linger</c> keeps the rows in the Server's buffer
@@ -129,7 +135,7 @@ public sealed partial class DevScriptTests
     /// storage for about 40 s), within the same bound, leaving nothing running.
     /// </summary>
     [FunctionsHostFact]
-    public async Task Functions_dev_serves_relay_and_admin_with_the_printed_keys_and_Ctrl_C_stops_everything_within_5_s()
+    public async Task Functions_dev_serves_relay_and_admin_with_the_printed_keys_and_Ctrl_C_stops_the_host_before_Azurite()
     {
         var host = Environment.GetEnvironmentVariable(FunctionsHostInstance.HostVariable);
         var port = FreePort();
@@ -163,7 +169,7 @@ public sealed partial class DevScriptTests
         await dev.Exited.WaitAsync(DevScript.ExitPatience);
         stopping.Stop();
 
-        Assert.True(stopping.Elapsed < StopBound, $"Ctrl-C took {stopping.Elapsed.TotalSeconds:F1} s. Output:\n{dev.Tail()}");
+        Assert.True(stopping.Elapsed < FunctionsStopBound, $"Ctrl-C took {stopping.Elapsed.TotalSeconds:F1} s. Output:\n{dev.Tail()}");
         AssertNoneRunning(dev.RecordStartedProcesses());
     }
 
