@@ -1,4 +1,5 @@
 using System.Globalization;
+using FuncKeyOps.Anomalies.Baselines;
 using FuncKeyOps.Anomalies.Detection;
 using FuncKeyOps.Telemetry;
 using Microsoft.Extensions.Logging;
@@ -167,7 +168,7 @@ public sealed partial class SweepRunner(
             WindowClosed = closed,
             Now = time.GetUtcNow(),
             Options = run.Settings,
-            Baselines = baselines,
+            Baselines = await run.BaselinesAsync(baselines, window, cancellationToken).ConfigureAwait(false),
             KnownSources = knownSources,
         };
         var found = new List<Finding>();
@@ -264,6 +265,18 @@ public sealed partial class SweepRunner(
         public List<string> Warnings { get; } = [];
         public long Rows { get; set; }
         public int Findings { get; set; }
+        private BaselineHour? _baselines;
+
+        /// <summary>
+        /// The baselines of the window's hour, loaded once per hour of a run. The window that ends an hour updates the
+        /// next hour's (a sink) before that hour's first window gets here, so each hour is loaded after its update.
+        /// </summary>
+        public async Task<BaselineHour> BaselinesAsync(IBaselineLookup lookup, SweepWindow window, CancellationToken cancellationToken)
+        {
+            if (_baselines is { } loaded && loaded.Hour <= window.Start && window.Start < loaded.Hour + TimeSpan.FromHours(1))
+                return loaded;
+            return _baselines = await lookup.LoadAsync(window.Start, cancellationToken).ConfigureAwait(false);
+        }
 
         /// <summary>Writes the row over the one held; the lease is lost when the row changed since (another instance took it).</summary>
         public async Task WriteAsync(SweepCheckpoint next, CancellationToken cancellationToken) =>
