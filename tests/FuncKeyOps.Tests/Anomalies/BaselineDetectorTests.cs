@@ -200,7 +200,7 @@ public class BaselineDetectorTests
         await sink.WriteAsync(new WindowTally(SweepWindow.Containing(next).Previous), [], CancellationToken.None);
         Assert.Equal(written, await RollupRows.DumpAsync(sweep.Tables, TableNames.Baselines));
 
-        // And the next hour's first window is judged on them: 61 calls over 5x the 10 a window, but not over 500; 501 are.
+        // And the next hour's first window is judged on them: 10 a window, so the floor of 500 decides (499 are not over it).
         await sweep.SeedAsync(Times(501, i => Call(In(next, i), "rk-x")).Concat(Times(499, i => Call(In(next, i), "rk-y"))));
         sweep.MoveTo(next.AddMinutes(6.5));
         await sweep.Runner.RunAsync(includeOpenWindow: false, CancellationToken.None);

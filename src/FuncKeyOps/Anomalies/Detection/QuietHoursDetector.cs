@@ -29,10 +29,11 @@ internal sealed class QuietHoursDetector : IWindowDetector
             var subject = DetectionContext.RelayKeySubject(relayKeyId);
             if (!context.Baselines.TryGet(subject, out var expected))
                 continue;
+            // "Baseline under a share of the calls" is "calls over the baseline divided by the share": one bound, the one reported.
             var median = expected.Calls.Median;
-            if (median >= thresholds.QuietHoursBaselineShare * key.Calls)
-                continue;
             var threshold = Math.Max(thresholds.QuietHoursMinCalls, median / thresholds.QuietHoursBaselineShare);
+            if (key.Calls <= threshold)
+                continue;
             findings.Add(context.NewFinding(Name, subject, key.Tenant, key.Calls, threshold, Severity.ByMultiple(key.Calls, threshold),
                 string.Create(CultureInfo.InvariantCulture,
                     $"{key.Calls} calls in 5 minutes at {local:HH:mm} {zone.Id} against a usual {median:0.#} (threshold {threshold:0.#}: over {thresholds.QuietHoursMinCalls} and over the baseline divided by {thresholds.QuietHoursBaselineShare:0.###})"),
