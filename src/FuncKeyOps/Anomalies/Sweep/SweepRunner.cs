@@ -38,6 +38,11 @@ public sealed partial class SweepRunner(
     private readonly IReadOnlyList<IClosedWindowSink> _sinks = sinks.ToList();
     private readonly string _instance = $"{Environment.MachineName}/{Environment.ProcessId}";
 
+    // The baselines of the hour of the last closed window swept, kept across runs: a run every 5 minutes would otherwise
+    // read the baselines table each time where once an hour is enough. Sound because the window that ends an hour
+    // updates the next hour's baselines (a sink) before any closed window of that hour gets here, on any instance.
+    private BaselineHour? _closedHourBaselines;
+
     /// <param name="includeOpenWindow">
     /// Also sweep the windows not yet closed, up to the one holding now (<c>POST sweeps/run</c>). The checkpoint never
     /// moves past a window that is not closed, so it is swept again once closed and its findings keep their ids.
@@ -168,7 +173,7 @@ public sealed partial class SweepRunner(
             WindowClosed = closed,
             Now = time.GetUtcNow(),
             Options = run.Settings,
-            Baselines = await run.BaselinesAsync(baselines, window, cancellationToken).ConfigureAwait(false),
+            Baselines = await BaselinesAsync(window, closed, cancellationToken).ConfigureAwait(false),
             KnownSources = knownSources,
         };
         var found = new List<Finding>();
@@ -190,6 +195,21 @@ public sealed partial class SweepRunner(
         run.Rows += tally.Rows;
         run.Findings += found.Count;
         return (tally, found);
+    }
+
+    /// <summary>
+    /// The baselines of the window's hour. Loaded for an open window they are not kept: its hour may not be updated yet
+    /// (the window ending the hour before is not closed), and the closed windows of that hour must read them afresh.
+    /// </summary>
+    private async Task<BaselineHour> BaselinesAsync(SweepWindow window, bool closed, CancellationToken cancellationToken)
+    {
+        var hour = Rollups.RollupPeriod.Containing(Rollups.RollupLevel.Hour, window.Start).Start;
+        if (Volatile.Read(ref _closedHourBaselines) is { } kept && kept.Hour == hour)
+            return kept;
+        var loaded = await baselines.LoadAsync(window.Start, cancellationToken).ConfigureAwait(false);
+        if (closed)
+            Volatile.Write(ref _closedHourBaselines, loaded);
+        return loaded;
     }
 
     private async Task RunChecksAsync(Run run, SweepWindow lastClosed, CancellationToken cancellationToken)
@@ -265,18 +285,6 @@ public sealed partial class SweepRunner(
         public List<string> Warnings { get; } = [];
         public long Rows { get; set; }
         public int Findings { get; set; }
-        private BaselineHour? _baselines;
-
-        /// <summary>
-        /// The baselines of the window's hour, loaded once per hour of a run. The window that ends an hour updates the
-        /// next hour's (a sink) before that hour's first window gets here, so each hour is loaded after its update.
-        /// </summary>
-        public async Task<BaselineHour> BaselinesAsync(IBaselineLookup lookup, SweepWindow window, CancellationToken cancellationToken)
-        {
-            if (_baselines is { } loaded && loaded.Hour <= window.Start && window.Start < loaded.Hour + TimeSpan.FromHours(1))
-                return loaded;
-            return _baselines = await lookup.LoadAsync(window.Start, cancellationToken).ConfigureAwait(false);
-        }
 
         /// <summary>Writes the row over the one held; the lease is lost when the row changed since (another instance took it).</summary>
         public async Task WriteAsync(SweepCheckpoint next, CancellationToken cancellationToken) =>
