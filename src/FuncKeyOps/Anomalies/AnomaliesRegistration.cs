@@ -1,3 +1,4 @@
+using FuncKeyOps.Anomalies.Baselines;
 using FuncKeyOps.Anomalies.Detection;
 using FuncKeyOps.Anomalies.Sweep;
 using FuncKeyOps.Telemetry;
@@ -14,8 +15,9 @@ public static class AnomaliesRegistration
     /// <summary>
     /// The anomaly sweep as a library call (<see cref="SweepRunner"/>), its settings and its detectors, for a host that
     /// triggers it itself (the Functions app's timer, <c>POST sweeps/run</c>). Findings go to the registered
-    /// <see cref="IFindingResponder"/>, a log-only one unless another is registered (AddSingleton replaces it). Baseline
-    /// and known-source stores, per-run checks (<see cref="ISweepCheck"/>) and closed-window sinks
+    /// <see cref="IFindingResponder"/>, a log-only one unless another is registered (AddSingleton replaces it). The
+    /// detectors read the baselines the <c>baselines</c> table holds (<see cref="IBaselineLookup"/>); keeping them up to
+    /// date is <c>AddRollupsAndBaselines</c>' sink. Known-source stores, per-run checks (<see cref="ISweepCheck"/>) and closed-window sinks
     /// (<see cref="IClosedWindowSink"/>) plug in the same way. Needs a <see cref="Storage.TableStore"/>.
     /// </summary>
     public static IServiceCollection AddAnomalySweeps(this IServiceCollection services, IConfiguration configuration)
@@ -27,6 +29,7 @@ public static class AnomaliesRegistration
             .Validate(o => o.LeaseDuration > TimeSpan.Zero, "Anomalies:LeaseDuration must be positive.")
             .Validate(o => o.MaxWindowsPerRun >= 1, "Anomalies:MaxWindowsPerRun must be at least 1.")
             .Validate(o => Enum.IsDefined(o.Mode), "Anomalies:Mode must be act or observe.")
+            .Validate(o => o.WarmUp >= TimeSpan.FromHours(1) && o.WarmUp <= TimeSpan.FromDays(28), "Anomalies:WarmUp must be between 1 hour and 28 days.")
             .ValidateOnStart();
         // A validator of its own for the thresholds: its message names the one setting at fault, overrides included.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AnomalyOptions>, AnomalyThresholdsValidator>());
@@ -37,12 +40,15 @@ public static class AnomaliesRegistration
         services.TryAddSingleton<SweepCheckpointStore>();
         services.TryAddSingleton<AuditPass>();
         services.TryAddSingleton<IFindingResponder, LoggingFindingResponder>();
-        services.TryAddSingleton<IBaselineLookup, NoBaselines>();
+        services.TryAddSingleton<BaselineStore>();
+        services.TryAddSingleton<IBaselineLookup, BaselineLookup>();
         services.TryAddSingleton<IKnownSourceStore, NoKnownSources>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IWindowDetector, AuthFailuresDetector>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IWindowDetector, ErrorRateDetector>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IWindowDetector, ProviderKeyRejectedDetector>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IWindowDetector, TokensDetector>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IWindowDetector, VolumeDetector>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IWindowDetector, QuietHoursDetector>());
         services.TryAddSingleton<SweepRunner>();
         return services;
     }
@@ -55,7 +61,7 @@ public static class AnomaliesRegistration
     }
 }
 
-/// <summary>Every threshold in range, globally and in each tenant's and relay key's overrides.</summary>
+/// <summary>Every threshold in range and every time zone known, globally and in each tenant's and relay key's overrides.</summary>
 internal sealed class AnomalyThresholdsValidator : IValidateOptions<AnomalyOptions>
 {
     public ValidateOptionsResult Validate(string? name, AnomalyOptions options) =>

@@ -11,7 +11,8 @@ namespace FuncKeyOps.Anomalies;
 /// <c>Anomalies:Thresholds:{Name}</c> for everyone, <c>Anomalies:Tenants:{tenant}:{Name}</c> for a tenant's relay keys,
 /// <c>Anomalies:RelayKeys:{relayKeyId}:{Name}</c> for one relay key (e.g. <c>Anomalies__RelayKeys__rk1__TokensPerWindow</c>).
 /// Only thresholds about a relay key's own traffic can be narrowed; the ones about sources (failed authentications)
-/// and provider key versions are global, since such a row belongs to no one relay key.
+/// and provider key versions are global, since such a row belongs to no one relay key. A tenant also sets the time zone
+/// its quiet hours are read in (<c>Anomalies:Tenants:{tenant}:TimeZone</c>, else <see cref="TimeZone"/>).
 /// </remarks>
 public sealed class AnomalyOptions
 {
@@ -44,6 +45,18 @@ public sealed class AnomalyOptions
     /// </summary>
     public int MaxWindowsPerRun { get; set; } = 24;
 
+    /// <summary>
+    /// History a relay key or provider key needs before it has a baseline (<c>Anomalies:WarmUp</c>): until then the
+    /// baseline detectors stay silent for it and only the absolute ones fire. Default 7 days.
+    /// </summary>
+    public TimeSpan WarmUp { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>
+    /// The IANA time zone quiet hours are read in (<c>Anomalies:TimeZone</c>, e.g. <c>Europe/Berlin</c>) for tenants
+    /// that set none of their own. Default UTC.
+    /// </summary>
+    public string TimeZone { get; set; } = "UTC";
+
     /// <summary><c>act</c> takes the actions findings' policies ask; <c>observe</c> records what would have been done and does nothing.</summary>
     public AnomalyMode Mode { get; set; } = AnomalyMode.Act;
 
@@ -51,7 +64,7 @@ public sealed class AnomalyOptions
     public AnomalyThresholds Thresholds { get; set; } = new();
 
     /// <summary>Per tenant: thresholds that differ for its relay keys (<c>Anomalies:Tenants:{tenant}:{Name}</c>).</summary>
-    public Dictionary<string, AnomalyThresholdOverrides> Tenants { get; set; } = new(StringComparer.Ordinal);
+    public Dictionary<string, AnomalyTenantOverrides> Tenants { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>Per relay key id: thresholds that differ for it (<c>Anomalies:RelayKeys:{id}:{Name}</c>), over its tenant's.</summary>
     public Dictionary<string, AnomalyThresholdOverrides> RelayKeys { get; set; } = new(StringComparer.Ordinal);
@@ -61,14 +74,20 @@ public sealed class AnomalyOptions
     {
         var relayKey = relayKeyId is not null && RelayKeys.TryGetValue(relayKeyId, out var own) ? own : null;
         var ofTenant = tenant is not null && Tenants.TryGetValue(tenant, out var theirs) ? theirs : null;
-        if (relayKey is null && ofTenant is null)
-            return Thresholds;
-        return Thresholds with
-        {
-            ErrorRate = relayKey?.ErrorRate ?? ofTenant?.ErrorRate ?? Thresholds.ErrorRate,
-            ErrorRateMinCalls = relayKey?.ErrorRateMinCalls ?? ofTenant?.ErrorRateMinCalls ?? Thresholds.ErrorRateMinCalls,
-            TokensPerWindow = relayKey?.TokensPerWindow ?? ofTenant?.TokensPerWindow ?? Thresholds.TokensPerWindow,
-        };
+        var thresholds = Thresholds;
+        if (ofTenant is not null)
+            thresholds = thresholds.Apply(ofTenant);
+        if (relayKey is not null)
+            thresholds = thresholds.Apply(relayKey);
+        return thresholds;
+    }
+
+    /// <summary>The time zone quiet hours are read in for <paramref name="tenant"/>: its own, else the global one.</summary>
+    /// <exception cref="TimeZoneNotFoundException">Not a time zone (validation refuses such settings at start).</exception>
+    public TimeZoneInfo TimeZoneFor(string? tenant)
+    {
+        var id = tenant is not null && Tenants.TryGetValue(tenant, out var theirs) && theirs.TimeZone is { Length: > 0 } own ? own : TimeZone;
+        return id == "UTC" ? TimeZoneInfo.Utc : TimeZoneInfo.FindSystemTimeZoneById(id);
     }
 
     internal CronExpression? TryParseSchedule()
@@ -77,15 +96,19 @@ public sealed class AnomalyOptions
         return CronExpression.TryParse(Schedule, format, out var cron) ? cron : null;
     }
 
-    /// <summary>Every threshold in range, here and in each override; the first fault found, or null.</summary>
+    /// <summary>Every threshold in range and every time zone known, here and in each override; the first fault found, or null.</summary>
     internal string? ThresholdError()
     {
         if (Thresholds.Error("Anomalies:Thresholds") is { } global)
             return global;
+        if (TimeZoneError("Anomalies:TimeZone", TimeZone) is { } zone)
+            return zone;
         foreach (var (tenant, overrides) in Tenants)
         {
             if (Thresholds.Apply(overrides).Error($"Anomalies:Tenants:{tenant}") is { } error)
                 return error;
+            if (overrides.TimeZone is not null && TimeZoneError($"Anomalies:Tenants:{tenant}:TimeZone", overrides.TimeZone) is { } own)
+                return own;
         }
         foreach (var (id, overrides) in RelayKeys)
         {
@@ -93,6 +116,23 @@ public sealed class AnomalyOptions
                 return error;
         }
         return null;
+    }
+
+    // IANA ids only (what the tenant's people name their zone by, the same on every OS): .NET also accepts Windows ids
+    // on Linux and the other way round, which would make a setting's meaning depend on where it runs.
+    private static string? TimeZoneError(string setting, string id)
+    {
+        if (id == "UTC")
+            return null;
+        try
+        {
+            if (!string.IsNullOrWhiteSpace(id) && TimeZoneInfo.FindSystemTimeZoneById(id).HasIanaId)
+                return null;
+        }
+        catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException)
+        {
+        }
+        return $"{setting} must be an IANA time zone id such as UTC or Europe/Berlin; '{id}' is not one this machine knows.";
     }
 }
 
@@ -125,12 +165,52 @@ public sealed record AnomalyThresholds
     /// <summary><c>tokens</c>: input plus output tokens of one relay key in a window, above which a finding.</summary>
     public long TokensPerWindow { get; set; } = 1_000_000;
 
+    /// <summary><c>tokens</c>, relative part: a relay key's tokens in a window over this multiple of its baseline (median) ...</summary>
+    public double TokensMultiple { get; set; } = 5;
+
+    /// <summary>
+    /// ... once they number at least this many: a floor that keeps quiet keys quiet. Reaching it is enough (issue 21's
+    /// "with at least 100,000"), unlike the bounds above, which must be exceeded.
+    /// </summary>
+    public long TokensMinForMultiple { get; set; } = 100_000;
+
+    /// <summary><c>volume</c>: a relay key's calls in a window over this multiple of its baseline (median) ...</summary>
+    public double VolumeMultiple { get; set; } = 5;
+
+    /// <summary>... and over this many calls (the floor keeps quiet keys quiet).</summary>
+    public long VolumeMinCalls { get; set; } = 500;
+
+    /// <summary><c>quiet_hours</c>: more calls than this in a window starting in the quiet hours ...</summary>
+    public long QuietHoursMinCalls { get; set; } = 100;
+
+    /// <summary>... which begin at this time of day in the tenant's time zone (<see cref="AnomalyOptions.TimeZoneFor"/>) ...</summary>
+    public TimeSpan QuietHoursStart { get; set; } = TimeSpan.FromHours(2);
+
+    /// <summary>... and end at this one (excluded; an end before the start spans midnight) ...</summary>
+    public TimeSpan QuietHoursEnd { get; set; } = TimeSpan.FromHours(6);
+
+    /// <summary>... from a key whose baseline for that hour (median calls per window) is under this share of the calls seen.</summary>
+    public double QuietHoursBaselineShare { get; set; } = 0.1;
+
     internal AnomalyThresholds Apply(AnomalyThresholdOverrides overrides) => this with
     {
         ErrorRate = overrides.ErrorRate ?? ErrorRate,
         ErrorRateMinCalls = overrides.ErrorRateMinCalls ?? ErrorRateMinCalls,
         TokensPerWindow = overrides.TokensPerWindow ?? TokensPerWindow,
+        TokensMultiple = overrides.TokensMultiple ?? TokensMultiple,
+        TokensMinForMultiple = overrides.TokensMinForMultiple ?? TokensMinForMultiple,
+        VolumeMultiple = overrides.VolumeMultiple ?? VolumeMultiple,
+        VolumeMinCalls = overrides.VolumeMinCalls ?? VolumeMinCalls,
+        QuietHoursMinCalls = overrides.QuietHoursMinCalls ?? QuietHoursMinCalls,
+        QuietHoursStart = overrides.QuietHoursStart ?? QuietHoursStart,
+        QuietHoursEnd = overrides.QuietHoursEnd ?? QuietHoursEnd,
+        QuietHoursBaselineShare = overrides.QuietHoursBaselineShare ?? QuietHoursBaselineShare,
     };
+
+    /// <summary>Whether a window starting at <paramref name="localTimeOfDay"/> (the tenant's clock) is in the quiet hours.</summary>
+    internal bool InQuietHours(TimeSpan localTimeOfDay) => QuietHoursStart <= QuietHoursEnd
+        ? localTimeOfDay >= QuietHoursStart && localTimeOfDay < QuietHoursEnd
+        : localTimeOfDay >= QuietHoursStart || localTimeOfDay < QuietHoursEnd;
 
     internal string? Error(string section) =>
         AuthFailuresPerSource < 0 ? $"{section}:AuthFailuresPerSource must not be negative."
@@ -138,13 +218,36 @@ public sealed record AnomalyThresholds
         : ErrorRate is < 0 or >= 1 || double.IsNaN(ErrorRate) ? $"{section}:ErrorRate must be from 0 to below 1."
         : ErrorRateMinCalls < 1 ? $"{section}:ErrorRateMinCalls must be at least 1."
         : TokensPerWindow < 0 ? $"{section}:TokensPerWindow must not be negative."
+        : !(TokensMultiple >= 1) || double.IsInfinity(TokensMultiple) ? $"{section}:TokensMultiple must be a number of at least 1."
+        : TokensMinForMultiple < 0 ? $"{section}:TokensMinForMultiple must not be negative."
+        : !(VolumeMultiple >= 1) || double.IsInfinity(VolumeMultiple) ? $"{section}:VolumeMultiple must be a number of at least 1."
+        : VolumeMinCalls < 0 ? $"{section}:VolumeMinCalls must not be negative."
+        : QuietHoursMinCalls < 0 ? $"{section}:QuietHoursMinCalls must not be negative."
+        : QuietHoursStart < TimeSpan.Zero || QuietHoursStart >= TimeSpan.FromDays(1) ? $"{section}:QuietHoursStart must be a time of day from 00:00 to before 24:00."
+        : QuietHoursEnd < TimeSpan.Zero || QuietHoursEnd >= TimeSpan.FromDays(1) ? $"{section}:QuietHoursEnd must be a time of day from 00:00 to before 24:00."
+        : !(QuietHoursBaselineShare is > 0 and <= 1) ? $"{section}:QuietHoursBaselineShare must be above 0 and at most 1."
         : null;
 }
 
 /// <summary>The thresholds a tenant or a relay key sets for itself; an unset one falls through to the wider level.</summary>
-public sealed class AnomalyThresholdOverrides
+public class AnomalyThresholdOverrides
 {
     public double? ErrorRate { get; set; }
     public int? ErrorRateMinCalls { get; set; }
     public long? TokensPerWindow { get; set; }
+    public double? TokensMultiple { get; set; }
+    public long? TokensMinForMultiple { get; set; }
+    public double? VolumeMultiple { get; set; }
+    public long? VolumeMinCalls { get; set; }
+    public long? QuietHoursMinCalls { get; set; }
+    public TimeSpan? QuietHoursStart { get; set; }
+    public TimeSpan? QuietHoursEnd { get; set; }
+    public double? QuietHoursBaselineShare { get; set; }
+}
+
+/// <summary>What a tenant sets for its relay keys: thresholds, and the time zone its quiet hours are in.</summary>
+public sealed class AnomalyTenantOverrides : AnomalyThresholdOverrides
+{
+    /// <summary>IANA time zone id (<c>Anomalies:Tenants:{tenant}:TimeZone</c>); unset, <see cref="AnomalyOptions.TimeZone"/>.</summary>
+    public string? TimeZone { get; set; }
 }

@@ -23,8 +23,8 @@ public sealed class BaselineTests
         var tables = await TestTables.CreateAsync();
         var rollups = new RollupStore(tables);
         var store = new BaselineStore(tables);
-        var options = Options.Create(new BaselineOptions());
-        var builder = new BaselineBuilder(rollups, store, options);
+        var options = Options.Create(new AnomalyOptions());
+        var builder = new BaselineBuilder(rollups, store);
 
         // rk-old: 4 weeks of history, one burst week; the days before hold 1,000 calls, which the weekly method never reads.
         await HourAsync(Target.AddDays(-28), ("rk-old", 90));

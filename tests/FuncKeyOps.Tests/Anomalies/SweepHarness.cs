@@ -40,11 +40,12 @@ internal sealed class SweepHarness : IAsyncDisposable
 
     /// <param name="sameTablesAs">Another instance of the same deployment: its tables and its clock.</param>
     /// <param name="configure">Runs after the sweep's registration (extra checks, sinks).</param>
+    /// <param name="start">The clock's start when not <see cref="Start"/> (a night, another season).</param>
     public static async Task<SweepHarness> CreateAsync(IDictionary<string, string?>? settings = null, SweepHarness? sameTablesAs = null,
-        Action<IServiceCollection>? configure = null)
+        Action<IServiceCollection>? configure = null, DateTimeOffset? start = null)
     {
         var tables = sameTablesAs?.Tables ?? await TestTables.CreateAsync();
-        var time = sameTablesAs?.Time ?? new FakeTimeProvider(Start);
+        var time = sameTablesAs?.Time ?? new FakeTimeProvider(start ?? Start);
         var responder = new RecordingResponder();
         var logs = new CapturingLoggerProvider();
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();

@@ -17,6 +17,14 @@ public class SweepOptionsTests
     [InlineData("Anomalies:Thresholds:ErrorRateMinCalls", "0")]
     [InlineData("Anomalies:Tenants:small:ErrorRate", "1.5")]
     [InlineData("Anomalies:RelayKeys:rk-1:TokensPerWindow", "-1")]
+    [InlineData("Anomalies:WarmUp", "00:30:00")]
+    [InlineData("Anomalies:Thresholds:VolumeMultiple", "0.5")]
+    [InlineData("Anomalies:Thresholds:TokensMinForMultiple", "-1")]
+    [InlineData("Anomalies:Thresholds:QuietHoursBaselineShare", "0")]
+    [InlineData("Anomalies:Tenants:small:QuietHoursEnd", "1.00:00:00")]
+    [InlineData("Anomalies:RelayKeys:rk-1:VolumeMinCalls", "-1")]
+    [InlineData("Anomalies:TimeZone", "Mars/Olympus_Mons")]
+    [InlineData("Anomalies:Tenants:berlin:TimeZone", "W. Europe Standard Time")] // a Windows id: IANA only
     public void A_bad_setting_is_refused_with_its_name(string setting, string value)
     {
         using var services = Services(new() { [setting] = value });
@@ -37,6 +45,30 @@ public class SweepOptionsTests
             (options.Schedule, options.SettleDelay, options.LeaseDuration, options.Mode));
         Assert.Equal((20, 200, 0.2, 50, 1_000_000L), (options.Thresholds.AuthFailuresPerSource, options.Thresholds.AuthFailuresTotal,
             options.Thresholds.ErrorRate, options.Thresholds.ErrorRateMinCalls, options.Thresholds.TokensPerWindow));
+        var t = options.Thresholds;
+        Assert.Equal((5.0, 100_000L, 5.0, 500L), (t.TokensMultiple, t.TokensMinForMultiple, t.VolumeMultiple, t.VolumeMinCalls));
+        Assert.Equal((100L, TimeSpan.FromHours(2), TimeSpan.FromHours(6), 0.1), (t.QuietHoursMinCalls, t.QuietHoursStart, t.QuietHoursEnd, t.QuietHoursBaselineShare));
+        Assert.Equal((TimeSpan.FromDays(7), "UTC", TimeZoneInfo.Utc), (options.WarmUp, options.TimeZone, options.TimeZoneFor("anyone")));
+    }
+
+    [Fact]
+    public void A_tenant_reads_its_quiet_hours_in_its_own_time_zone_and_the_others_in_the_global_one()
+    {
+        using var services = Services(new()
+        {
+            ["Anomalies:TimeZone"] = "America/New_York",
+            ["Anomalies:Tenants:berlin:TimeZone"] = "Europe/Berlin",
+            ["Anomalies:Tenants:berlin:VolumeMinCalls"] = "50",
+            ["Anomalies:RelayKeys:rk-1:QuietHoursStart"] = "22:00:00",
+        });
+        var options = services.GetRequiredService<IOptions<AnomalyOptions>>().Value;
+
+        Assert.Equal(("Europe/Berlin", "America/New_York"), (options.TimeZoneFor("berlin").Id, options.TimeZoneFor("other").Id));
+        Assert.Equal((50L, 500L), (options.For("berlin", "rk-2").VolumeMinCalls, options.For("other", "rk-2").VolumeMinCalls));
+        // 22:00 to 06:00 spans midnight.
+        var night = options.For("berlin", "rk-1");
+        Assert.Equal((true, true, false, false), (night.InQuietHours(TimeSpan.FromHours(23)), night.InQuietHours(TimeSpan.FromHours(5.9)),
+            night.InQuietHours(TimeSpan.FromHours(6)), night.InQuietHours(TimeSpan.FromHours(21.9))));
     }
 
     [Fact]

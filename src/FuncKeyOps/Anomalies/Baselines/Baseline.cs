@@ -1,7 +1,7 @@
 namespace FuncKeyOps.Anomalies.Baselines;
 
 /// <summary>Median and MAD of one measure over a subject's samples of one hour-of-week, per hour.</summary>
-internal readonly record struct BaselineStat(double Median, double Mad)
+public readonly record struct BaselineStat(double Median, double Mad)
 {
     /// <summary>The same per sweep window: an hour holds 12, and the detectors judge one window at a time.</summary>
     public BaselineStat PerWindow => new(Median / WindowsPerHour, Mad / WindowsPerHour);

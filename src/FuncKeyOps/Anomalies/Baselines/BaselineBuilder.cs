@@ -1,5 +1,4 @@
 using FuncKeyOps.Anomalies.Rollups;
-using Microsoft.Extensions.Options;
 
 namespace FuncKeyOps.Anomalies.Baselines;
 
@@ -17,7 +16,7 @@ namespace FuncKeyOps.Anomalies.Baselines;
 /// the samples and the hour before the target. The sweep runs this once an hour, so every hour is the hour before
 /// once; an hour missed (downtime) makes a new key's history start later, which only lengthens its warm-up.
 /// </remarks>
-internal sealed class BaselineBuilder(RollupStore rollups, BaselineStore baselines, IOptions<BaselineOptions> options)
+internal sealed class BaselineBuilder(RollupStore rollups, BaselineStore baselines)
 {
     private const int Weeks = 4;
     private const int Days = 7;
@@ -38,10 +37,7 @@ internal sealed class BaselineBuilder(RollupStore rollups, BaselineStore baselin
         // Findings about a provider key name its version; its baseline is the key's.
         var leftOut = excluded.Select(e => (BaselineSubjects.Of(e.Subject), e.Window)).ToHashSet();
         var target = RollupPeriod.Containing(RollupLevel.Hour, hour);
-        var candidates = Enumerable.Range(1, Weeks).Select(k => target.Start - k * Week)
-            .Concat(Enumerable.Range(1, Days).Select(k => target.Start - k * Day))
-            .Distinct()
-            .ToList();
+        var candidates = SampleHours(hour);
         var complete = await rollups.CompleteAsync(RollupLevel.Hour, candidates.Min(), target.Start, cancellationToken).ConfigureAwait(false);
         // The hour just before is read too: keys first seen in it start their history there.
         var previous = target.Start - TimeSpan.FromHours(1);
@@ -93,8 +89,17 @@ internal sealed class BaselineBuilder(RollupStore rollups, BaselineStore baselin
         return computed.Count;
     }
 
-    /// <summary>The warm-up a subject's history must exceed before it has a baseline.</summary>
-    public TimeSpan WarmUp => options.Value.WarmUp;
+    /// <summary>
+    /// The hours a baseline for <paramref name="hour"/> may sample (the same hour of the last 4 weeks and 7 days): the
+    /// only hours whose findings can leave a sample out, so the only ones the sweep reads findings of.
+    /// </summary>
+    public static IReadOnlyList<DateTimeOffset> SampleHours(DateTimeOffset hour)
+    {
+        var target = RollupPeriod.Containing(RollupLevel.Hour, hour).Start;
+        return [.. Enumerable.Range(1, Weeks).Select(k => target - k * Week)
+            .Concat(Enumerable.Range(1, Days).Select(k => target - k * Day))
+            .Distinct()];
+    }
 
     private static bool Excluded(HashSet<(string Subject, DateTimeOffset Window)> excluded, string subject, DateTimeOffset hour)
     {

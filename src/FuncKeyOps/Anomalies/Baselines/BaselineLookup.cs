@@ -3,13 +3,13 @@ using Microsoft.Extensions.Options;
 namespace FuncKeyOps.Anomalies.Baselines;
 
 /// <summary>A subject's expected counts in one sweep window (per-window median and MAD), as the detectors compare.</summary>
-internal readonly record struct BaselineExpectation(BaselineStat Calls, BaselineStat Tokens, BaselineStat Errors, int Samples);
+public readonly record struct BaselineExpectation(BaselineStat Calls, BaselineStat Tokens, BaselineStat Errors, int Samples);
 
 /// <summary>
 /// What the <c>volume</c>, <c>tokens</c> and <c>quiet_hours</c> detectors ask: the baseline of a subject for the
 /// windows of one hour. Loaded once per hour (every subject's row of that hour-of-week), then answered from memory.
 /// </summary>
-internal sealed class BaselineLookup(BaselineStore store, IOptions<BaselineOptions> options)
+internal sealed class BaselineLookup(BaselineStore store, IOptions<AnomalyOptions> options) : IBaselineLookup
 {
     public async Task<BaselineHour> LoadAsync(DateTimeOffset time, CancellationToken cancellationToken = default)
     {
@@ -19,16 +19,28 @@ internal sealed class BaselineLookup(BaselineStore store, IOptions<BaselineOptio
     }
 }
 
-/// <summary>The baselines of the windows of one hour.</summary>
-internal sealed class BaselineHour(
-    DateTimeOffset time,
-    IReadOnlyDictionary<string, Baseline> rows,
-    IReadOnlyDictionary<string, DateTimeOffset> since,
-    TimeSpan warmUp)
+/// <summary>The baselines of the windows of one hour, as loaded once for them (<see cref="IBaselineLookup"/>).</summary>
+public sealed class BaselineHour
 {
+    private readonly DateTimeOffset _time;
+    private readonly IReadOnlyDictionary<string, Baseline> _rows;
+    private readonly IReadOnlyDictionary<string, DateTimeOffset> _since;
+    private readonly TimeSpan _warmUp;
+
+    internal BaselineHour(DateTimeOffset time, IReadOnlyDictionary<string, Baseline> rows, IReadOnlyDictionary<string, DateTimeOffset> since, TimeSpan warmUp)
+    {
+        _time = time;
+        _rows = rows;
+        _since = since;
+        _warmUp = warmUp;
+    }
+
+    /// <summary>The hour these baselines are for (its start).</summary>
+    public DateTimeOffset Hour => Rollups.RollupPeriod.Containing(Rollups.RollupLevel.Hour, _time).Start;
+
     /// <summary>
     /// The subject's expected per-window counts. False while it warms up (first seen less than
-    /// <see cref="BaselineOptions.WarmUp"/> before) or was never seen: the baseline detectors stay silent for it.
+    /// <see cref="AnomalyOptions.WarmUp"/> before) or was never seen: the baseline detectors stay silent for it.
     /// A subject past its warm-up with no row for this hour made no calls in any sample: its baseline is zero.
     /// </summary>
     /// <param name="subject">As a finding names it; a provider key's version is ignored.</param>
@@ -36,11 +48,11 @@ internal sealed class BaselineHour(
     {
         expected = default;
         var key = BaselineSubjects.Of(subject);
-        rows.TryGetValue(key, out var row);
-        DateTimeOffset? first = since.TryGetValue(key, out var seen) ? seen : null;
+        _rows.TryGetValue(key, out var row);
+        DateTimeOffset? first = _since.TryGetValue(key, out var seen) ? seen : null;
         if (row is not null && (first is null || row.Since < first))
             first = row.Since;
-        if (first is null || time - first.Value < warmUp)
+        if (first is null || _time - first.Value < _warmUp)
             return false;
         expected = row is null
             ? new BaselineExpectation(default, default, default, 0)

@@ -1,3 +1,4 @@
+using FuncKeyOps.Anomalies.Findings;
 using FuncKeyOps.Anomalies.Rollups;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -8,20 +9,21 @@ namespace FuncKeyOps.Anomalies.Baselines;
 public static class BaselineRegistration
 {
     /// <summary>
-    /// The rollup store, the baselines (store, builder, lookup) and <see cref="BaselineOptions"/> for the sweep.
-    /// Needs a <see cref="Storage.TableStore"/> (AddFuncKeyOps registers it).
+    /// What the sweep writes after each closed window: the hourly rollups, then (once an hour is complete) the baselines
+    /// of the next hour. Registered in that order, which the baseline sink relies on (it reads the hour the rollup sink
+    /// just compacted). The baselines' setting, <c>Anomalies:WarmUp</c>, is <see cref="AnomalyOptions"/>'
+    /// (<c>AddAnomalySweeps</c>). Needs a <see cref="Storage.TableStore"/> (AddFuncKeyOps registers it).
     /// </summary>
     public static IServiceCollection AddRollupsAndBaselines(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<BaselineOptions>()
-            .Bind(configuration.GetSection(BaselineOptions.Section))
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<RollupStore>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Sweep.IClosedWindowSink, RollupWindowSink>());
         services.TryAddSingleton<BaselineStore>();
         services.TryAddSingleton<BaselineBuilder>();
-        services.TryAddSingleton<BaselineLookup>();
+        services.TryAddSingleton<FindingStore>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Sweep.IClosedWindowSink, BaselineUpdateSink>());
         return services;
     }
 }

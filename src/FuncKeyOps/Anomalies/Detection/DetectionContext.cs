@@ -1,3 +1,4 @@
+using FuncKeyOps.Anomalies.Baselines;
 using FuncKeyOps.Anomalies.Sweep;
 
 namespace FuncKeyOps.Anomalies.Detection;
@@ -11,8 +12,8 @@ public sealed class DetectionContext
     public required bool WindowClosed { get; init; }
     public required DateTimeOffset Now { get; init; }
     public required AnomalyOptions Options { get; init; }
-    /// <summary>Per-subject statistics for the baseline detectors; <see cref="NoBaselines"/> until they are built.</summary>
-    public required IBaselineLookup Baselines { get; init; }
+    /// <summary>The baselines of the window's hour (<see cref="IBaselineLookup"/>), for the baseline detectors.</summary>
+    public required BaselineHour Baselines { get; init; }
     /// <summary>Sources each relay key was seen from before, for <c>new_source</c>; <see cref="NoKnownSources"/> until it is built.</summary>
     public required IKnownSourceStore KnownSources { get; init; }
 

@@ -104,6 +104,29 @@ internal sealed class FindingStore(TableStore tables)
     }
 
     /// <summary>
+    /// Subject and window of every finding whose window starts in [<paramref name="from"/>, <paramref name="to"/>), of
+    /// any status: what a baseline leaves out (a finding resolved as harmless still says the window was unusual).
+    /// Only those two columns are read.
+    /// </summary>
+    public async IAsyncEnumerable<(string Subject, DateTimeOffset Window)> RaisedAsync(DateTimeOffset from, DateTimeOffset to,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var first = AlignUp(from);
+        var end = AlignUp(to);
+        if (first >= end)
+            yield break;
+        var table = await TableAsync(cancellationToken).ConfigureAwait(false);
+        var filter = DayRange(first, end - SweepWindow.Length) + " and "
+            + TableClient.CreateQueryFilter($"RowKey ge {Id(first)} and RowKey lt {Id(end)}");
+        await foreach (var entity in table.QueryAsync<TableEntity>(filter, select: [FindingRows.Subject, nameof(Finding.WindowStart)],
+            cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            if (entity.GetString(FindingRows.Subject) is { } subject && entity.GetDateTimeOffset(nameof(Finding.WindowStart)) is { } window)
+                yield return (subject, window);
+        }
+    }
+
+    /// <summary>
     /// One page of the findings <paramref name="query"/> selects, newest window first (ids descending), at most
     /// <paramref name="limit"/>, and the token of the next page, null once the range is read to its start.
     /// </summary>

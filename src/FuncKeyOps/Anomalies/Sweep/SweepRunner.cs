@@ -1,4 +1,5 @@
 using System.Globalization;
+using FuncKeyOps.Anomalies.Baselines;
 using FuncKeyOps.Anomalies.Detection;
 using FuncKeyOps.Telemetry;
 using Microsoft.Extensions.Logging;
@@ -36,6 +37,11 @@ public sealed partial class SweepRunner(
     private readonly IReadOnlyList<ISweepCheck> _checks = checks.ToList();
     private readonly IReadOnlyList<IClosedWindowSink> _sinks = sinks.ToList();
     private readonly string _instance = $"{Environment.MachineName}/{Environment.ProcessId}";
+
+    // The baselines of the hour of the last closed window swept, kept across runs: a run every 5 minutes would otherwise
+    // read the baselines table each time where once an hour is enough. Sound because the window that ends an hour
+    // updates the next hour's baselines (a sink) before any closed window of that hour gets here, on any instance.
+    private BaselineHour? _closedHourBaselines;
 
     /// <param name="includeOpenWindow">
     /// Also sweep the windows not yet closed, up to the one holding now (<c>POST sweeps/run</c>). The checkpoint never
@@ -167,7 +173,7 @@ public sealed partial class SweepRunner(
             WindowClosed = closed,
             Now = time.GetUtcNow(),
             Options = run.Settings,
-            Baselines = baselines,
+            Baselines = await BaselinesAsync(window, closed, cancellationToken).ConfigureAwait(false),
             KnownSources = knownSources,
         };
         var found = new List<Finding>();
@@ -189,6 +195,21 @@ public sealed partial class SweepRunner(
         run.Rows += tally.Rows;
         run.Findings += found.Count;
         return (tally, found);
+    }
+
+    /// <summary>
+    /// The baselines of the window's hour. Loaded for an open window they are not kept: its hour may not be updated yet
+    /// (the window ending the hour before is not closed), and the closed windows of that hour must read them afresh.
+    /// </summary>
+    private async Task<BaselineHour> BaselinesAsync(SweepWindow window, bool closed, CancellationToken cancellationToken)
+    {
+        var hour = Rollups.RollupPeriod.Containing(Rollups.RollupLevel.Hour, window.Start).Start;
+        if (Volatile.Read(ref _closedHourBaselines) is { } kept && kept.Hour == hour)
+            return kept;
+        var loaded = await baselines.LoadAsync(window.Start, cancellationToken).ConfigureAwait(false);
+        if (closed)
+            Volatile.Write(ref _closedHourBaselines, loaded);
+        return loaded;
     }
 
     private async Task RunChecksAsync(Run run, SweepWindow lastClosed, CancellationToken cancellationToken)
