@@ -1,0 +1,123 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using FuncKeyOps.Anomalies;
+using FuncKeyOps.Anomalies.Actions;
+using FuncKeyOps.Rotation;
+using FuncKeyOps.Testing.Providers;
+using FuncKeyOps.Tests.Rotation.Connectors;
+
+namespace FuncKeyOps.Tests.Anomalies;
+
+/// <summary>
+/// Shadow usage end to end through the Server host: a provider key's value, read from the vault, used straight at the
+/// fake provider; once the hour has settled (the fake clock moved), <c>POST sweeps/run</c> finds it: one finding naming
+/// the version and the gap, one alert at the webhook, an emergency rotation (trigger <c>anomaly</c>, the finding id as
+/// its reason) run by the host's own driver, while clients of the relay with the provider's official SDK see no call
+/// fail and end on the new version.
+/// </summary>
+public class ShadowUsageServerTests
+{
+    [Theory]
+    [InlineData("openai")]
+    [InlineData("anthropic")]
+    public async Task A_key_used_straight_at_the_provider_is_found_alerted_once_and_rotated_while_relay_clients_see_no_failure(string provider)
+    {
+        await using var drill = await LeakDrill.StartAsync();
+        var key = await drill.AddKeyAsync(provider);
+        FakeProvider fake = provider == "anthropic" ? drill.Relay.Anthropic : drill.Relay.OpenAI;
+        // Anthropic's report counts no requests: the gap is judged on tokens, over the 20,000 floor.
+        if (provider == "anthropic")
+            fake.Usage = new FakeUsage(InputTokens: 5_000, OutputTokens: 1_000);
+        var calls = provider == "anthropic" ? 4 : 30;
+        var leakedAt = drill.Host.Time.GetUtcNow();
+        await drill.CallDirectAsync(key, calls);
+        var hour = new DateTimeOffset(leakedAt.Year, leakedAt.Month, leakedAt.Day, leakedAt.Hour, 0, 0, TimeSpan.Zero);
+        // Past the hour's end plus the 2 h settle: the first sweep of the key judges that hour.
+        drill.Host.Time.Advance(hour + TimeSpan.FromHours(3) + TimeSpan.FromMinutes(5) - leakedAt);
+
+        await using var callers = drill.StartCallers(key);
+        await callers.AnsweredMoreAsync(5);
+        var (run, runBody) = await drill.AdminAsync(HttpMethod.Post, "sweeps/run");
+        Assert.True(run.StatusCode == HttpStatusCode.OK, $"{run.StatusCode}: {runBody}");
+        Assert.Empty(runBody.GetProperty("warnings").EnumerateArray());
+
+        // One finding, naming the version, the provider's id of the key and the gap.
+        var (list, listBody) = await drill.AdminAsync(HttpMethod.Get, $"findings?from={Iso(hour)}&to={Iso(drill.Host.Time.GetUtcNow())}");
+        Assert.Equal(HttpStatusCode.OK, list.StatusCode);
+        var finding = Assert.Single(listBody.GetProperty("items").EnumerateArray());
+        var id = finding.GetProperty("id").GetString()!;
+        Assert.Equal(FindingId.For(Detectors.ShadowUsage, key.Subject, hour), id);
+        Assert.Equal((Detectors.ShadowUsage, key.Subject, hour), (finding.GetProperty("detector").GetString(), finding.GetProperty("subject").GetString(),
+            finding.GetProperty("windowStart").GetDateTimeOffset()));
+        var details = finding.GetProperty("details");
+        var tokens = (calls * (fake.Usage.InputTokens + fake.Usage.OutputTokens)).ToString(CultureInfo.InvariantCulture);
+        Assert.Equal((provider == "anthropic" ? "not reported" : "30", "0", tokens, provider == "anthropic" ? key.ProviderKeyId : key.ProviderKeyId.Split('/')[^1]),
+            (details.GetProperty("providerRequests").GetString(), details.GetProperty("relayCalls").GetString(), details.GetProperty("gapTokens").GetString(),
+             details.GetProperty("providerKeyId").GetString()));
+        Assert.Equal(("rotate", "taken"), (finding.GetProperty("action").GetString(), finding.GetProperty("actionState").GetString()));
+
+        // An emergency rotation of the key, started by the finding, seen through the rotation API.
+        var rotationId = RotationIdOf(finding.GetProperty("actionOutcome").GetString()!);
+        var rotation = new RotationId(key.Config.Name, rotationId);
+        var (status, statusBody) = await drill.AdminAsync(HttpMethod.Get, $"rotations/{key.Config.Name}/{rotationId}");
+        Assert.Equal(HttpStatusCode.OK, status.StatusCode);
+        Assert.Equal(("emergency", EmergencyRotation.Trigger, id, key.Version),
+            (statusBody.GetProperty("strategy").GetString(), statusBody.GetProperty("trigger").GetString(), statusBody.GetProperty("reason").GetString(),
+             statusBody.GetProperty("oldVersion").GetString()));
+
+        // Anthropic makes no keys through its API: the operator stages the successor made in the Console while the rotation waits.
+        string? staged = null;
+        if (provider == "anthropic")
+        {
+            await ServerRotationClockWaitAsync(drill, rotation);
+            staged = "fake-anthropic-" + Guid.NewGuid().ToString("N");
+            drill.Relay.Anthropic.Admin.AddKey(staged, "successor");
+            await FuncKeyOps.Tests.ProviderKeys.ProviderKeyCalls.StageAsync(drill.Relay, key.Config.Name, staged);
+        }
+        var record = await drill.DriveToEndAsync(rotation);
+        Assert.True(record.Status == RotationStatus.Succeeded, $"{record.Status}: {string.Join("; ", record.History.Select(h => $"{h.Step}: {h.Result}"))}");
+
+        // The relay's clients: answered during and after, none failed, the last ones on the new version.
+        var newValue = (await drill.Host.Secrets.GetAsync(key.Config.SecretName, record.NewVersion!)).Value;
+        if (staged is not null)
+            Assert.Equal(staged, newValue);
+        var sentBefore = fake.Requests.Count;
+        await callers.AnsweredMoreAsync(10);
+        await callers.StopAsync();
+        Assert.Empty(callers.Failures);
+        var served = fake.Requests.Skip(sentBefore).Select(r => r.Headers.GetValueOrDefault(provider == "anthropic" ? "x-api-key" : "Authorization")).ToList();
+        Assert.NotEmpty(served);
+        Assert.All(served, k => Assert.EndsWith(newValue, k, StringComparison.Ordinal));
+        // The leaked value no longer works at the provider.
+        Assert.Equal(HttpStatusCode.Unauthorized, await drill.DirectStatusAsync(key));
+
+        // One alert for the finding, at the webhook, naming the rotation; no secret in it.
+        await drill.Webhook.ReceivedAsync(FindingAlerts.KindPrefix + Detectors.ShadowUsage).WaitAsync(LeakDrill.Signal);
+        var alert = Assert.Single(drill.Webhook.Posts, p => p.GetProperty("kind").GetString() == FindingAlerts.KindPrefix + Detectors.ShadowUsage);
+        Assert.Equal(key.Subject, alert.GetProperty("subject").GetString());
+        ConnectorHarness.AssertNoPartOf(key.Value, string.Join("\n", drill.Webhook.Posts.Select(p => p.GetRawText())) + listBody.GetRawText());
+
+        // Swept again: nothing new, no second alert or rotation.
+        var (again, againBody) = await drill.AdminAsync(HttpMethod.Post, "sweeps/run");
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal(0, againBody.GetProperty("findings").GetInt32());
+        Assert.Equal(1, await FindingParts.RotationsStartedForAsync(drill.Host.Services, key.Config.Name, id));
+        Assert.Single(drill.Webhook.Posts, p => p.GetProperty("kind").GetString() == FindingAlerts.KindPrefix + Detectors.ShadowUsage);
+    }
+
+    /// <summary>Moves the clock until the rotation waits for an operator's staged value.</summary>
+    private static Task ServerRotationClockWaitAsync(LeakDrill drill, RotationId rotation) =>
+        FuncKeyOps.Tests.Rotation.Server.ServerRotationClock.AdvanceUntilAsync(drill.Host, drill.Host.ServerDriver,
+            async () => (await drill.Host.Store.GetAsync(rotation.KeyName, rotation.Id))!.WaitingFor is not null);
+
+    private static string RotationIdOf(string outcome)
+    {
+        // "Emergency rotation {id} of provider key {name} started."
+        var parts = outcome.Split(' ');
+        Assert.True(parts.Length > 2 && parts[0] == "Emergency", outcome);
+        return parts[2];
+    }
+
+    private static string Iso(DateTimeOffset time) => Uri.EscapeDataString(time.ToString("O", CultureInfo.InvariantCulture));
+}
