@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using FuncKeyOps.Alerts;
+using FuncKeyOps.Anomalies.ShadowUsage;
 using FuncKeyOps.ProviderKeys;
 using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Rotation;
@@ -17,6 +18,7 @@ using FuncKeyOps.Tests.Relay;
 using FuncKeyOps.Tests.Rotation;
 using FuncKeyOps.Tests.Rotation.Server;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Http.Resilience;
 using OpenAI.Chat;
 
 namespace FuncKeyOps.Tests.Anomalies;
@@ -55,6 +57,9 @@ internal sealed class LeakDrill : IAsyncDisposable
             all[key] = value;
         var host = await RotationHost.StartAsync(all, serverDriver: true, configure: services =>
         {
+            // The usage reports' retries wait on the host's clock, which only the test moves: no wait between them.
+            foreach (var client in new[] { OpenAIUsageReport.HttpClientName, AnthropicUsageReport.HttpClientName })
+                services.Configure<HttpStandardResilienceOptions>(client + "-standard", o => o.Retry.Delay = TimeSpan.Zero);
             // The production sink (queue, dedupe ledger, webhook) rather than RotationHost's recorder: "one alert" is
             // then what the webhook received.
             foreach (var recorder in services.Where(d => d.ServiceType == typeof(IAlertSink) && d.ImplementationInstance is RecordingAlertSink).ToList())
@@ -70,9 +75,10 @@ internal sealed class LeakDrill : IAsyncDisposable
     /// <summary>
     /// A provider key of <paramref name="provider"/>'s connector whose active version is a key the fake's admin API
     /// knows (OpenAI: made by the connector on a project; Anthropic: made in the Console), with its <c>providerKeyId</c>
-    /// tag, registered with all weight; and a relay key whose calls use an ordered pool of it, then <c>{provider}-main</c>.
+    /// tag, registered with all weight; and a relay key whose calls use an ordered pool of it, then <c>{provider}-main</c>
+    /// (<paramref name="pooled"/>), or it alone.
     /// </summary>
-    public async Task<DrillKey> AddKeyAsync(string provider)
+    public async Task<DrillKey> AddKeyAsync(string provider, bool pooled = true)
     {
         var name = $"drill-{Guid.NewGuid():N}"[..20];
         var adminSecret = TestNames.NewSecretName("admin");
@@ -112,14 +118,17 @@ internal sealed class LeakDrill : IAsyncDisposable
             new Dictionary<string, string> { [SecretTags.State] = "active", [SecretTags.ProviderKeyId] = providerKeyId });
         await Host.Registry.PutAsync(config with { Weights = new Dictionary<string, int> { [version] = ProviderKeyActivation.FullWeight } });
 
-        var pool = "pool-" + name;
-        var (created, body) = await ProviderKeyCalls.AdminAsync(Relay, HttpMethod.Put, $"pools/{pool}", new
+        var pool = pooled ? "pool-" + name : name;
+        if (pooled)
         {
-            provider,
-            mode = "ordered",
-            members = new[] { new { key = name }, new { key = $"{provider}-main" } },
-        });
-        Assert.True(created.StatusCode == HttpStatusCode.Created, $"{created.StatusCode}: {body}");
+            var (created, body) = await ProviderKeyCalls.AdminAsync(Relay, HttpMethod.Put, $"pools/{pool}", new
+            {
+                provider,
+                mode = "ordered",
+                members = new[] { new { key = name }, new { key = $"{provider}-main" } },
+            });
+            Assert.True(created.StatusCode == HttpStatusCode.Created, $"{created.StatusCode}: {body}");
+        }
         var (relayKey, secret) = await Relay.CreateRelayKeyAsync(new RelayKeySpec
         {
             Tenant = "tests",

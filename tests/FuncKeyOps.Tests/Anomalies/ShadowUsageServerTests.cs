@@ -32,6 +32,7 @@ public class ShadowUsageServerTests
         var calls = provider == "anthropic" ? 4 : 30;
         var leakedAt = drill.Host.Time.GetUtcNow();
         await drill.CallDirectAsync(key, calls);
+        fake.Usage = new FakeUsage(); // the relay's clients below are billed the defaults: no token volume finding of their own
         var hour = new DateTimeOffset(leakedAt.Year, leakedAt.Month, leakedAt.Day, leakedAt.Hour, 0, 0, TimeSpan.Zero);
         // Past the hour's end plus the 2 h settle: the first sweep of the key judges that hour.
         drill.Host.Time.Advance(hour + TimeSpan.FromHours(3) + TimeSpan.FromMinutes(5) - leakedAt);
@@ -51,7 +52,7 @@ public class ShadowUsageServerTests
         Assert.Equal((Detectors.ShadowUsage, key.Subject, hour), (finding.GetProperty("detector").GetString(), finding.GetProperty("subject").GetString(),
             finding.GetProperty("windowStart").GetDateTimeOffset()));
         var details = finding.GetProperty("details");
-        var tokens = (calls * (fake.Usage.InputTokens + fake.Usage.OutputTokens)).ToString(CultureInfo.InvariantCulture);
+        var tokens = (calls * (provider == "anthropic" ? 6_000 : 18)).ToString(CultureInfo.InvariantCulture);
         Assert.Equal((provider == "anthropic" ? "not reported" : "30", "0", tokens, key.ProviderKeyId),
             (details.GetProperty("providerRequests").GetString(), details.GetProperty("relayCalls").GetString(), details.GetProperty("gapTokens").GetString(),
              details.GetProperty("providerKeyId").GetString()));
@@ -98,13 +99,57 @@ public class ShadowUsageServerTests
         Assert.Equal(key.Subject, alert.GetProperty("subject").GetString());
         ConnectorHarness.AssertNoPartOf(key.Value, string.Join("\n", drill.Webhook.Posts.Select(p => p.GetRawText())) + listBody.GetRawText());
 
-        // Swept again: nothing new, no second alert or rotation.
+        // Swept again: no second rotation. The relay's last attempts on the version being contained were refused by the
+        // provider (the rotation had revoked it there): provider_key_rejected on the old version, which rotates nothing.
         var (again, againBody) = await drill.AdminAsync(HttpMethod.Post, "sweeps/run");
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
         var (all, allBody) = await drill.AdminAsync(HttpMethod.Get, $"findings?from={Iso(hour)}&to={Iso(drill.Host.Time.GetUtcNow())}");
-        Assert.True(againBody.GetProperty("findings").GetInt32() == 0, $"{againBody}\n{allBody}");
+        Assert.All(allBody.GetProperty("items").EnumerateArray().Where(f => f.GetProperty("id").GetString() != id), f =>
+        {
+            Assert.True((f.GetProperty("detector").GetString(), f.GetProperty("subject").GetString(), f.GetProperty("actionState").GetString())
+                == (Detectors.ProviderKeyRejected, key.Subject, "skipped"), f.GetRawText());
+            Assert.Contains("nothing was rotated", f.GetProperty("actionOutcome").GetString(), StringComparison.Ordinal);
+        });
         Assert.Equal(1, await FindingParts.RotationsStartedForAsync(drill.Host.Services, key.Config.Name, id));
+        Assert.Null(await drill.Host.Store.GetUnfinishedAsync(key.Config.Name));
+        Assert.Equal(new Dictionary<string, int> { [record.NewVersion!] = 100 }, (await drill.Host.Registry.GetAsync(key.Config.Name))!.Weights.Where(w => w.Value > 0));
         Assert.Single(drill.Webhook.Posts, p => p.GetProperty("kind").GetString() == FindingAlerts.KindPrefix + Detectors.ShadowUsage);
+    }
+
+    [Fact]
+    public async Task A_usage_API_answering_500_leaves_the_sweep_healthy_with_a_warning_and_the_next_run_finds_the_use()
+    {
+        await using var drill = await LeakDrill.StartAsync();
+        var key = await drill.AddKeyAsync("openai");
+        var leakedAt = drill.Host.Time.GetUtcNow();
+        await drill.CallDirectAsync(key, 30);
+        var hour = new DateTimeOffset(leakedAt.Year, leakedAt.Month, leakedAt.Day, leakedAt.Hour, 0, 0, TimeSpan.Zero);
+        drill.Host.Time.Advance(hour + TimeSpan.FromHours(3) + TimeSpan.FromMinutes(5) - leakedAt);
+        drill.Relay.OpenAI.Billing.FailReports(500);
+
+        var (run, runBody) = await drill.AdminAsync(HttpMethod.Post, "sweeps/run");
+
+        Assert.True(run.StatusCode == HttpStatusCode.OK, $"{run.StatusCode}: {runBody}");
+        Assert.Equal(("swept", 0), (runBody.GetProperty("outcome").GetString(), runBody.GetProperty("findings").GetInt32()));
+        var (sweeps, sweepsBody) = await drill.AdminAsync(HttpMethod.Get, "sweeps");
+        Assert.Equal(HttpStatusCode.OK, sweeps.StatusCode);
+        var warning = Assert.Single(sweepsBody.GetProperty("warnings").EnumerateArray()).GetString()!;
+        Assert.StartsWith(Detectors.ShadowUsage + ": ", warning, StringComparison.Ordinal);
+        Assert.Contains(key.Config.Name, warning, StringComparison.Ordinal);
+        Assert.Contains("500", warning, StringComparison.Ordinal);
+        Assert.DoesNotContain("failed", warning, StringComparison.Ordinal); // a soft warning, not a failed check or run
+        Assert.Equal(JsonValueKind.Null, sweepsBody.GetProperty("lease").ValueKind);
+        Assert.Equal(0, sweepsBody.GetProperty("lastRun").GetProperty("findings").GetInt32());
+        Assert.Empty(drill.Webhook.Posts);
+
+        // The API answers again: the next run judges the hour and finds the use.
+        drill.Relay.OpenAI.Billing.ReportsWork();
+        var (next, nextBody) = await drill.AdminAsync(HttpMethod.Post, "sweeps/run");
+        Assert.True(next.StatusCode == HttpStatusCode.OK, $"{next.StatusCode}: {nextBody}");
+        Assert.Equal(1, nextBody.GetProperty("findings").GetInt32());
+        Assert.Empty(nextBody.GetProperty("warnings").EnumerateArray());
+        var (list, listBody) = await drill.AdminAsync(HttpMethod.Get, $"findings?detector={Detectors.ShadowUsage}&from={Iso(hour)}&to={Iso(drill.Host.Time.GetUtcNow())}");
+        Assert.Equal(key.Subject, Assert.Single(listBody.GetProperty("items").EnumerateArray()).GetProperty("subject").GetString());
     }
 
     /// <summary>Moves the clock until the rotation waits for an operator's staged value.</summary>
@@ -112,7 +157,7 @@ public class ShadowUsageServerTests
         FuncKeyOps.Tests.Rotation.Server.ServerRotationClock.AdvanceUntilAsync(drill.Host, drill.Host.ServerDriver,
             async () => (await drill.Host.Store.GetAsync(rotation.KeyName, rotation.Id))!.WaitingFor is not null);
 
-    private static string RotationIdOf(string outcome)
+    internal static string RotationIdOf(string outcome)
     {
         // "Emergency rotation {id} of provider key {name} started."
         var parts = outcome.Split(' ');
