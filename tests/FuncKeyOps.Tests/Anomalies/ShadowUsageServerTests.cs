@@ -3,9 +3,13 @@ using System.Net;
 using System.Text.Json;
 using FuncKeyOps.Anomalies;
 using FuncKeyOps.Anomalies.Actions;
+using FuncKeyOps.Audit;
 using FuncKeyOps.Rotation;
 using FuncKeyOps.Testing.Providers;
+using FuncKeyOps.Tests.Relay;
 using FuncKeyOps.Tests.Rotation.Connectors;
+using Microsoft.Extensions.DependencyInjection;
+using OpenAI.Chat;
 
 namespace FuncKeyOps.Tests.Anomalies;
 
@@ -114,6 +118,48 @@ public class ShadowUsageServerTests
         Assert.Null(await drill.Host.Store.GetUnfinishedAsync(key.Config.Name));
         Assert.Equal(new Dictionary<string, int> { [record.NewVersion!] = 100 }, (await drill.Host.Registry.GetAsync(key.Config.Name))!.Weights.Where(w => w.Value > 0));
         Assert.Single(drill.Webhook.Posts, p => p.GetProperty("kind").GetString() == FindingAlerts.KindPrefix + Detectors.ShadowUsage);
+    }
+
+    [Theory]
+    [InlineData("openai")]
+    [InlineData("anthropic")]
+    public async Task The_same_traffic_sent_through_the_relay_raises_nothing(string provider)
+    {
+        await using var drill = await LeakDrill.StartAsync();
+        var key = await drill.AddKeyAsync(provider, pooled: false);
+        FakeProvider fake = provider == "anthropic" ? drill.Relay.Anthropic : drill.Relay.OpenAI;
+        if (provider == "anthropic")
+            fake.Usage = new FakeUsage(InputTokens: 5_000, OutputTokens: 1_000);
+        var sentAt = drill.Host.Time.GetUtcNow();
+        var sentBefore = fake.Requests.Count;
+        if (provider == "anthropic")
+        {
+            using var anthropic = RelaySdks.Anthropic(drill.Relay, key.RelaySecret);
+            for (var i = 0; i < 4; i++)
+                Assert.NotEmpty((await anthropic.Messages.Create(RelaySdks.AnthropicMessage())).Content);
+        }
+        else
+        {
+            var chat = RelaySdks.OpenAIChat(drill.Relay, key.RelaySecret, retry: false);
+            for (var i = 0; i < 30; i++)
+                Assert.NotEmpty((await chat.CompleteChatAsync([new UserChatMessage("hi")])).Value.Content);
+        }
+        // The relay's rows stored, and the provider billed the same calls to the key (the same traffic as the leak's).
+        await drill.Relay.Server.WaitIdleAsync().WaitAsync(LeakDrill.Signal);
+        await drill.Relay.Services.GetRequiredService<AuditWriter>().FlushAsync(CancellationToken.None);
+        Assert.Equal(provider == "anthropic" ? 4 : 30, fake.Requests.Count - sentBefore);
+        var hour = new DateTimeOffset(sentAt.Year, sentAt.Month, sentAt.Day, sentAt.Hour, 0, 0, TimeSpan.Zero);
+        drill.Host.Time.Advance(hour + TimeSpan.FromHours(3) + TimeSpan.FromMinutes(5) - sentAt);
+
+        var (run, runBody) = await drill.AdminAsync(HttpMethod.Post, "sweeps/run");
+
+        Assert.True(run.StatusCode == HttpStatusCode.OK, $"{run.StatusCode}: {runBody}");
+        Assert.Empty(runBody.GetProperty("warnings").EnumerateArray());
+        Assert.Equal(0, runBody.GetProperty("findings").GetInt32());
+        var (_, listBody) = await drill.AdminAsync(HttpMethod.Get, $"findings?from={Iso(hour)}&to={Iso(drill.Host.Time.GetUtcNow())}");
+        Assert.Empty(listBody.GetProperty("items").EnumerateArray());
+        Assert.Contains(fake.Requests, r => r.Path.Contains("usage", StringComparison.Ordinal)); // the report was read: the hour was judged
+        Assert.Empty(drill.Webhook.Posts);
     }
 
     [Fact]
