@@ -41,10 +41,11 @@ internal sealed class SweepHarness : IAsyncDisposable
     /// <param name="sameTablesAs">Another instance of the same deployment: its tables and its clock.</param>
     /// <param name="configure">Runs after the sweep's registration (extra checks, sinks).</param>
     /// <param name="start">The clock's start when not <see cref="Start"/> (a night, another season).</param>
+    /// <param name="tables">The tables to use (e.g. through a fault-injecting pipeline policy); new ones when null.</param>
     public static async Task<SweepHarness> CreateAsync(IDictionary<string, string?>? settings = null, SweepHarness? sameTablesAs = null,
-        Action<IServiceCollection>? configure = null, DateTimeOffset? start = null)
+        Action<IServiceCollection>? configure = null, DateTimeOffset? start = null, TableStore? tables = null)
     {
-        var tables = sameTablesAs?.Tables ?? await TestTables.CreateAsync();
+        tables ??= sameTablesAs?.Tables ?? await TestTables.CreateAsync();
         var time = sameTablesAs?.Time ?? new FakeTimeProvider(start ?? Start);
         var responder = new RecordingResponder();
         var logs = new CapturingLoggerProvider();

@@ -1,4 +1,5 @@
 using FuncKeyOps.Errors;
+using FuncKeyOps.ProviderKeys;
 using FuncKeyOps.Rotation;
 using Microsoft.AspNetCore.Http;
 
@@ -8,9 +9,10 @@ namespace FuncKeyOps.Anomalies.Actions;
 /// Starts an emergency rotation of the provider key a finding names (<see cref="Trigger"/> <c>anomaly</c>, the finding id
 /// as its reason): the named key stops serving and is revoked at once, then its successor is made. A rotation already
 /// running is left alone (two rotations of one key cannot run, and aborting one mid-way would not contain faster);
-/// one this finding started, found again after a crash, counts as taken.
+/// one this finding started, found again after a crash, counts as taken. A finding about a version that no longer
+/// serves (a rotation already took it out) rotates nothing: that would replace its healthy successor.
 /// </summary>
-internal sealed class EmergencyRotation(IRotationStarter starter, RotationStore rotations)
+internal sealed class EmergencyRotation(IRotationStarter starter, RotationStore rotations, ProviderKeyRegistry registry)
 {
     public const string Trigger = "anomaly";
 
@@ -19,13 +21,22 @@ internal sealed class EmergencyRotation(IRotationStarter starter, RotationStore 
 
     public async Task<ActionResult> StartAsync(Finding finding, CancellationToken cancellationToken)
     {
-        if (!FindingSubject.TryProviderKey(finding.Subject, out var name, out _))
+        if (!FindingSubject.TryProviderKey(finding.Subject, out var name, out var version))
             return new ActionResult(FindingActionState.Skipped, "The subject names no provider key; nothing was rotated.");
 
         // An earlier attempt may have started it and crashed before recording so, and the rotation may be over by now.
         if (finding.ActionAttempts > 1 && finding.ActionStartedAt is { } started
             && await rotations.FindStartedAsync(name, Trigger, finding.Id, started - ClockSkew, cancellationToken).ConfigureAwait(false) is { } earlier)
             return Started(name, earlier.RotationId);
+
+        // The relay's last calls on a version an emergency rotation has just contained are refused by the provider (the
+        // rotation revoked it there) and raise provider_key_rejected on it in the next sweep; a shadow-usage hour is judged
+        // hours after the rotation it caused. Rotating the key again for those would revoke the new version, which no
+        // one leaked. A version that carries no weight while others do is out of service already.
+        if (version is not null && await registry.GetAsync(name, cancellationToken).ConfigureAwait(false) is { Weights.Count: > 0 } config
+            && config.Weights.GetValueOrDefault(version) <= 0 && config.Weights.Values.Any(w => w > 0))
+            return new ActionResult(FindingActionState.Skipped,
+                $"Version {version} of provider key {name} serves no traffic any more (a rotation replaced it); nothing was rotated.");
 
         var start = await starter.StartAsync(new RotationRequest(name, RotationStrategy.Emergency, finding.Id, Trigger: Trigger), cancellationToken).ConfigureAwait(false);
         switch (start.Outcome)
