@@ -96,6 +96,31 @@ public class NewSourceTests
     }
 
     [Fact]
+    public async Task Catching_up_over_hours_in_one_run_learns_and_relearns_each_window_before_the_next_is_judged()
+    {
+        await using var sweep = await NewSourceHarness.CreateAsync();
+        await sweep.SweepFirstWindowAsync([Call(In(W1), "rk-catch", source: Known)]);
+        var at1005 = W1.AddMinutes(5);
+        var at1110 = W1.AddMinutes(70);
+        var at1220 = W1.AddMinutes(140);
+        await sweep.SeedAsync([
+            .. Times(11, i => Call(In(at1005, i), "rk-catch", source: "203.0.113.70")),   // found once: new at 10:05
+            .. Times(11, i => Call(In(at1110, i), "rk-catch", source: "203.0.113.70")),   // known since 10:05: its row updated
+            .. Times(20, i => Call(In(at1220, i), "rk-catch", source: "203.0.113.70")),
+            .. Times(11, i => Call(In(at1220, i), "rk-catch", source: "203.0.113.71")),   // new at 12:20
+        ]);
+        var before = sweep.Responder.Findings.Count;
+
+        // 28 windows from 10:05 to 12:20: one run of 24, then the rest.
+        sweep.MoveTo(at1220.AddMinutes(6));
+        await sweep.Runner.RunAsync(includeOpenWindow: false, CancellationToken.None);
+        await sweep.Runner.RunAsync(includeOpenWindow: false, CancellationToken.None);
+
+        Assert.Equal([("203.0.113.70", at1005), ("203.0.113.71", at1220)],
+            sweep.Responder.Findings.Skip(before).Where(f => f.Detector == Detectors.NewSource).Select(f => (f.Details!["source"], f.WindowStart)));
+    }
+
+    [Fact]
     public async Task An_IPv6_address_in_a_known_64_is_known_and_one_in_the_next_64_is_not()
     {
         await using var sweep = await NewSourceHarness.CreateAsync();

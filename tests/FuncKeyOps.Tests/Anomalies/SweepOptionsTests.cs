@@ -17,6 +17,9 @@ public class SweepOptionsTests
     [InlineData("Anomalies:Thresholds:ErrorRateMinCalls", "0")]
     [InlineData("Anomalies:Tenants:small:ErrorRate", "1.5")]
     [InlineData("Anomalies:RelayKeys:rk-1:TokensPerWindow", "-1")]
+    [InlineData("Anomalies:Thresholds:NewSourceContainCalls", "9")]
+    [InlineData("Anomalies:Tenants:small:NewSourceSpreadCalls", "-1")]
+    [InlineData("Anomalies:RelayKeys:rk-1:BudgetProjectionAfter", "00:00:00")]
     public void A_bad_setting_is_refused_with_its_name(string setting, string value)
     {
         using var services = Services(new() { [setting] = value });
@@ -37,6 +40,19 @@ public class SweepOptionsTests
             (options.Schedule, options.SettleDelay, options.LeaseDuration, options.Mode));
         Assert.Equal((20, 200, 0.2, 50, 1_000_000L), (options.Thresholds.AuthFailuresPerSource, options.Thresholds.AuthFailuresTotal,
             options.Thresholds.ErrorRate, options.Thresholds.ErrorRateMinCalls, options.Thresholds.TokensPerWindow));
+        Assert.Equal((10, 100, 50, TimeSpan.FromDays(1)), (options.Thresholds.NewSourceMinCalls, options.Thresholds.NewSourceContainCalls,
+            options.Thresholds.NewSourceSpreadCalls, options.Thresholds.BudgetProjectionAfter));
+    }
+
+    [Theory]
+    [InlineData("Anomalies:Tenants:small:KnownSources", "10.0.0.1/8")]
+    [InlineData("Anomalies:RelayKeys:rk-1:KnownSources", "not an address")]
+    public void A_known_source_block_that_is_not_one_is_refused_with_its_name(string setting, string value)
+    {
+        using var services = Services(new() { [setting + ":0"] = "192.0.2.0/24", [setting + ":1"] = value });
+
+        var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<AnomalyOptions>>().Value);
+        Assert.Contains(setting, error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

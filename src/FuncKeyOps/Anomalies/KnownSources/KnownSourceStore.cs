@@ -81,12 +81,17 @@ internal sealed partial class KnownSourceStore(TableStore tables, ILogger<KnownS
             var work = tally.RelayKeys.Where(k => k.Value.CallsBySource.Count > 0).Select(k => (Id: k.Key, Sources: k.Value.CallsBySource.Keys.ToList())).ToList();
             var parallel = new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken };
             // Each key is its own partition and its own task; what is kept is read, not changed, until all are done.
-            var taught = new ConcurrentDictionary<string, Dictionary<string, KnownSourceRow>>(StringComparer.Ordinal);
+            var taught = new ConcurrentDictionary<string, Dictionary<string, KnownSourceRow>?>(StringComparer.Ordinal);
             await Parallel.ForEachAsync(work, parallel, async (key, ct) =>
                 taught[key.Id] = await TeachAsync(table, key.Id, key.Sources, tally.Window, _keys.GetValueOrDefault(key.Id), ct).ConfigureAwait(false))
                 .ConfigureAwait(false);
             foreach (var (id, rows) in taught)
-                _keys[id] = rows;
+            {
+                if (rows is null)
+                    _keys.Remove(id);
+                else
+                    _keys[id] = rows;
+            }
         }
         catch
         {
@@ -101,8 +106,8 @@ internal sealed partial class KnownSourceStore(TableStore tables, ILogger<KnownS
     }
 
     /// <param name="known">The key's rows as kept this run, or null when not read yet.</param>
-    /// <returns>The key's rows as they stand after the teaching.</returns>
-    private async Task<Dictionary<string, KnownSourceRow>> TeachAsync(TableClient table, string relayKeyId, List<string> sources, SweepWindow window,
+    /// <returns>The key's rows as they stand after the teaching; null when they are not all known (read again).</returns>
+    private async Task<Dictionary<string, KnownSourceRow>?> TeachAsync(TableClient table, string relayKeyId, List<string> sources, SweepWindow window,
         Dictionary<string, KnownSourceRow>? known, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
@@ -133,7 +138,12 @@ internal sealed partial class KnownSourceStore(TableStore tables, ILogger<KnownS
                 {
                     var response = await table.SubmitTransactionAsync(chunk, cancellationToken).ConfigureAwait(false);
                     for (var i = 0; i < rows.Length; i++)
-                        known[rows[i].Source] = rows[i] with { ETag = response.Value[i].Headers.ETag ?? default };
+                    {
+                        // Without its new ETag a row cannot be updated over what is kept: the key is read again when next needed.
+                        if (response.Value[i].Headers.ETag is not { } etag)
+                            return null;
+                        known[rows[i].Source] = rows[i] with { ETag = etag };
+                    }
                 }
                 return known;
             }
