@@ -1,3 +1,4 @@
+using System.Net;
 using Cronos;
 
 namespace FuncKeyOps.Anomalies;
@@ -10,6 +11,7 @@ namespace FuncKeyOps.Anomalies;
 /// Thresholds have one shape at three levels, the narrowest set value winning:
 /// <c>Anomalies:Thresholds:{Name}</c> for everyone, <c>Anomalies:Tenants:{tenant}:{Name}</c> for a tenant's relay keys,
 /// <c>Anomalies:RelayKeys:{relayKeyId}:{Name}</c> for one relay key (e.g. <c>Anomalies__RelayKeys__rk1__TokensPerWindow</c>).
+/// The same two levels take <c>KnownSources</c>, CIDR blocks <c>new_source</c> always knows (added, not overridden).
 /// Only thresholds about a relay key's own traffic can be narrowed; the ones about sources (failed authentications)
 /// and provider key versions are global, since such a row belongs to no one relay key. A tenant also sets the time zone
 /// its quiet hours are read in (<c>Anomalies:Tenants:{tenant}:TimeZone</c>, else <see cref="TimeZone"/>).
@@ -90,6 +92,20 @@ public sealed class AnomalyOptions
         return id == "UTC" ? TimeZoneInfo.Utc : TimeZoneInfo.FindSystemTimeZoneById(id);
     }
 
+    /// <summary>
+    /// Networks always known as sources of a relay key of <paramref name="tenant"/> (<c>new_source</c>): its tenant's
+    /// <c>KnownSources</c> and its own, together (a relay key adds to its tenant's list, never narrows it).
+    /// </summary>
+    public IReadOnlyList<IPNetwork> KnownNetworks(string? tenant, string? relayKeyId)
+    {
+        var ofTenant = tenant is not null && Tenants.TryGetValue(tenant, out var theirs) ? theirs.KnownSources : null;
+        var own = relayKeyId is not null && RelayKeys.TryGetValue(relayKeyId, out var mine) ? mine.KnownSources : null;
+        if (ofTenant is not { Count: > 0 } && own is not { Count: > 0 })
+            return [];
+        // Entries were checked as the host started (ThresholdError); one that does not parse here is skipped.
+        return [.. (ofTenant ?? []).Concat(own ?? []).Select(e => FuncKeyOps.RelayKeys.IpAllowList.TryParse(e, out var n, out _) ? n : (IPNetwork?)null).OfType<IPNetwork>()];
+    }
+
     internal CronExpression? TryParseSchedule()
     {
         var format = Schedule.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length == 6 ? CronFormat.IncludeSeconds : CronFormat.Standard;
@@ -105,14 +121,14 @@ public sealed class AnomalyOptions
             return zone;
         foreach (var (tenant, overrides) in Tenants)
         {
-            if (Thresholds.Apply(overrides).Error($"Anomalies:Tenants:{tenant}") is { } error)
+            if ((Thresholds.Apply(overrides).Error($"Anomalies:Tenants:{tenant}") ?? overrides.KnownSourcesError($"Anomalies:Tenants:{tenant}")) is { } error)
                 return error;
             if (overrides.TimeZone is not null && TimeZoneError($"Anomalies:Tenants:{tenant}:TimeZone", overrides.TimeZone) is { } own)
                 return own;
         }
         foreach (var (id, overrides) in RelayKeys)
         {
-            if (Thresholds.Apply(overrides).Error($"Anomalies:RelayKeys:{id}") is { } error)
+            if ((Thresholds.Apply(overrides).Error($"Anomalies:RelayKeys:{id}") ?? overrides.KnownSourcesError($"Anomalies:RelayKeys:{id}")) is { } error)
                 return error;
         }
         return null;
@@ -192,6 +208,24 @@ public sealed record AnomalyThresholds
     /// <summary>... from a key whose baseline for that hour (median calls per window) is under this share of the calls seen.</summary>
     public double QuietHoursBaselineShare { get; set; } = 0.1;
 
+    /// <summary><c>new_source</c>: calls of a relay key from one source it was not seen from in 30 days, above which a finding.</summary>
+    public int NewSourceMinCalls { get; set; } = 10;
+
+    /// <summary><c>new_source</c>: above this many calls a finding (one source, or the spread) is high severity, which the default policy contains.</summary>
+    public int NewSourceContainCalls { get; set; } = 100;
+
+    /// <summary>
+    /// <c>new_source</c>, spread: calls of a relay key from all its unseen sources too small to be found one by one,
+    /// together, above which a finding (a leak used from many addresses with a few calls each).
+    /// </summary>
+    public int NewSourceSpreadCalls { get; set; } = 50;
+
+    /// <summary>
+    /// <c>budget</c>: how much of a month must have passed before its month-to-date spend is projected to the month's
+    /// end (a few hours' spend says too little about a month). Default a day, the daily cycle once.
+    /// </summary>
+    public TimeSpan BudgetProjectionAfter { get; set; } = TimeSpan.FromDays(1);
+
     internal AnomalyThresholds Apply(AnomalyThresholdOverrides overrides) => this with
     {
         ErrorRate = overrides.ErrorRate ?? ErrorRate,
@@ -205,6 +239,10 @@ public sealed record AnomalyThresholds
         QuietHoursStart = overrides.QuietHoursStart ?? QuietHoursStart,
         QuietHoursEnd = overrides.QuietHoursEnd ?? QuietHoursEnd,
         QuietHoursBaselineShare = overrides.QuietHoursBaselineShare ?? QuietHoursBaselineShare,
+        NewSourceMinCalls = overrides.NewSourceMinCalls ?? NewSourceMinCalls,
+        NewSourceContainCalls = overrides.NewSourceContainCalls ?? NewSourceContainCalls,
+        NewSourceSpreadCalls = overrides.NewSourceSpreadCalls ?? NewSourceSpreadCalls,
+        BudgetProjectionAfter = overrides.BudgetProjectionAfter ?? BudgetProjectionAfter,
     };
 
     /// <summary>Whether a window starting at <paramref name="localTimeOfDay"/> (the tenant's clock) is in the quiet hours.</summary>
@@ -226,6 +264,10 @@ public sealed record AnomalyThresholds
         : QuietHoursStart < TimeSpan.Zero || QuietHoursStart >= TimeSpan.FromDays(1) ? $"{section}:QuietHoursStart must be a time of day from 00:00 to before 24:00."
         : QuietHoursEnd < TimeSpan.Zero || QuietHoursEnd >= TimeSpan.FromDays(1) ? $"{section}:QuietHoursEnd must be a time of day from 00:00 to before 24:00."
         : !(QuietHoursBaselineShare is > 0 and <= 1) ? $"{section}:QuietHoursBaselineShare must be above 0 and at most 1."
+        : NewSourceMinCalls < 0 ? $"{section}:NewSourceMinCalls must not be negative."
+        : NewSourceContainCalls < NewSourceMinCalls ? $"{section}:NewSourceContainCalls must not be under NewSourceMinCalls."
+        : NewSourceSpreadCalls < 0 ? $"{section}:NewSourceSpreadCalls must not be negative."
+        : BudgetProjectionAfter <= TimeSpan.Zero || BudgetProjectionAfter > TimeSpan.FromDays(28) ? $"{section}:BudgetProjectionAfter must be over 0 and at most 28 days."
         : null;
 }
 
@@ -243,6 +285,26 @@ public class AnomalyThresholdOverrides
     public TimeSpan? QuietHoursStart { get; set; }
     public TimeSpan? QuietHoursEnd { get; set; }
     public double? QuietHoursBaselineShare { get; set; }
+    public int? NewSourceMinCalls { get; set; }
+    public int? NewSourceContainCalls { get; set; }
+    public int? NewSourceSpreadCalls { get; set; }
+    public TimeSpan? BudgetProjectionAfter { get; set; }
+
+    /// <summary>
+    /// <c>new_source</c>: CIDR blocks (or single addresses) always known as sources of these relay keys, e.g. the
+    /// tenant's offices and egress NATs; added to the relay key's own <c>allowedIps</c>.
+    /// </summary>
+    public List<string>? KnownSources { get; set; }
+
+    internal string? KnownSourcesError(string section)
+    {
+        foreach (var entry in KnownSources ?? [])
+        {
+            if (!FuncKeyOps.RelayKeys.IpAllowList.TryParse(entry, out _, out var error))
+                return $"{section}:KnownSources: {error}.";
+        }
+        return null;
+    }
 }
 
 /// <summary>What a tenant sets for its relay keys: thresholds, and the time zone its quiet hours are in.</summary>

@@ -5,6 +5,7 @@ using FuncKeyOps.Alerts;
 using FuncKeyOps.Anomalies;
 using FuncKeyOps.Anomalies.Actions;
 using FuncKeyOps.Anomalies.Baselines;
+using FuncKeyOps.Anomalies.KnownSources;
 using FuncKeyOps.Anomalies.ShadowUsage;
 using FuncKeyOps.Audit;
 using FuncKeyOps.Health;
@@ -80,6 +81,7 @@ public static class FuncKeyOpsRegistration
         services.AddAlerts(configuration);
         services.AddFindingActions(configuration); // its responder wins over the sweep's log-only default in either order
         services.AddShadowUsage(configuration); // one of the sweep's per-run checks
+        services.AddNewSourceAndBudget(); // the known-source store wins over the sweep's empty default in either order
         services.AddAnomalySweeps(configuration); // each host triggers it: the Functions timer, the Server's schedule
 
         services.AddHealthChecks()

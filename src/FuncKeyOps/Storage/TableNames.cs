@@ -17,6 +17,9 @@ public static class TableNames
     /// <summary>Usage summed per sweep window, hour and day, with a marker per complete period (<c>Anomalies/Rollups/RollupStore</c>).</summary>
     public const string Rollups = "rollups";
 
+    /// <summary>Each relay key's sources and when each was last seen, for <c>new_source</c> (<c>Anomalies/KnownSources/KnownSourceStore</c>).</summary>
+    public const string KnownSources = "knownsources";
+
     /// <summary>Alerts by dedupe key: sent once across instances and restarts (<c>Alerts/AlertLedger</c>).</summary>
     public const string Alerts = "alerts";
 

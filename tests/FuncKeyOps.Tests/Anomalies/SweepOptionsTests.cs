@@ -25,6 +25,9 @@ public class SweepOptionsTests
     [InlineData("Anomalies:RelayKeys:rk-1:VolumeMinCalls", "-1")]
     [InlineData("Anomalies:TimeZone", "Mars/Olympus_Mons")]
     [InlineData("Anomalies:Tenants:berlin:TimeZone", "W. Europe Standard Time")] // a Windows id: IANA only
+    [InlineData("Anomalies:Thresholds:NewSourceContainCalls", "9")]
+    [InlineData("Anomalies:Tenants:small:NewSourceSpreadCalls", "-1")]
+    [InlineData("Anomalies:RelayKeys:rk-1:BudgetProjectionAfter", "00:00:00")]
     public void A_bad_setting_is_refused_with_its_name(string setting, string value)
     {
         using var services = Services(new() { [setting] = value });
@@ -49,6 +52,8 @@ public class SweepOptionsTests
         Assert.Equal((5.0, 100_000L, 5.0, 500L), (t.TokensMultiple, t.TokensMinForMultiple, t.VolumeMultiple, t.VolumeMinCalls));
         Assert.Equal((100L, TimeSpan.FromHours(2), TimeSpan.FromHours(6), 0.1), (t.QuietHoursMinCalls, t.QuietHoursStart, t.QuietHoursEnd, t.QuietHoursBaselineShare));
         Assert.Equal((TimeSpan.FromDays(7), "UTC", TimeZoneInfo.Utc), (options.WarmUp, options.TimeZone, options.TimeZoneFor("anyone")));
+        Assert.Equal((10, 100, 50, TimeSpan.FromDays(1)), (options.Thresholds.NewSourceMinCalls, options.Thresholds.NewSourceContainCalls,
+            options.Thresholds.NewSourceSpreadCalls, options.Thresholds.BudgetProjectionAfter));
     }
 
     [Fact]
@@ -69,6 +74,17 @@ public class SweepOptionsTests
         var night = options.For("berlin", "rk-1");
         Assert.Equal((true, true, false, false), (night.InQuietHours(TimeSpan.FromHours(23)), night.InQuietHours(TimeSpan.FromHours(5.9)),
             night.InQuietHours(TimeSpan.FromHours(6)), night.InQuietHours(TimeSpan.FromHours(21.9))));
+    }
+
+    [Theory]
+    [InlineData("Anomalies:Tenants:small:KnownSources", "10.0.0.1/8")]
+    [InlineData("Anomalies:RelayKeys:rk-1:KnownSources", "not an address")]
+    public void A_known_source_block_that_is_not_one_is_refused_with_its_name(string setting, string value)
+    {
+        using var services = Services(new() { [setting + ":0"] = "192.0.2.0/24", [setting + ":1"] = value });
+
+        var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<AnomalyOptions>>().Value);
+        Assert.Contains(setting, error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -16,6 +16,11 @@ public sealed class DetectionContext
     public required BaselineHour Baselines { get; init; }
     /// <summary>Sources each relay key was seen from before, for <c>new_source</c>; <see cref="NoKnownSources"/> until it is built.</summary>
     public required IKnownSourceStore KnownSources { get; init; }
+    /// <summary>
+    /// The sweep run this window belongs to, unique per run: while a run holds the lease no other instance writes, so a
+    /// store may keep what it read for the rest of the run (and must read again in the next).
+    /// </summary>
+    public string RunId { get; init; } = "";
 
     /// <summary>A finding of this window with its deterministic id.</summary>
     public Finding NewFinding(string detector, string subject, string? tenant, double observed, double threshold, FindingSeverity severity,

@@ -74,7 +74,7 @@ public sealed partial class SweepRunner(
             return refused;
         }
 
-        var run = new Run(checkpoints, time, held, settings);
+        var run = new Run(checkpoints, time, held, settings, owner);
         var outcome = SweepRunOutcome.Swept;
         try
         {
@@ -175,6 +175,7 @@ public sealed partial class SweepRunner(
             Options = run.Settings,
             Baselines = await BaselinesAsync(window, closed, cancellationToken).ConfigureAwait(false),
             KnownSources = knownSources,
+            RunId = run.Owner,
         };
         var found = new List<Finding>();
         foreach (var detector in _detectors)
@@ -277,8 +278,10 @@ public sealed partial class SweepRunner(
     }
 
     /// <summary>What a run holds: the checkpoint row as last written (its ETag) and what it has done.</summary>
-    private sealed class Run(SweepCheckpointStore checkpoints, TimeProvider time, SweepCheckpoint held, AnomalyOptions settings)
+    private sealed class Run(SweepCheckpointStore checkpoints, TimeProvider time, SweepCheckpoint held, AnomalyOptions settings, string owner)
     {
+        /// <summary>Unique per run: the lease owner.</summary>
+        public string Owner { get; } = owner;
         public SweepCheckpoint Held { get; private set; } = held;
         public AnomalyOptions Settings { get; } = settings;
         public List<SweptWindow> Windows { get; } = [];
