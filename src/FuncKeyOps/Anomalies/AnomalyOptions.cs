@@ -1,4 +1,5 @@
 using Cronos;
+using FuncKeyOps.Hosting;
 
 namespace FuncKeyOps.Anomalies;
 
@@ -71,11 +72,7 @@ public sealed class AnomalyOptions
         };
     }
 
-    internal CronExpression? TryParseSchedule()
-    {
-        var format = Schedule.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length == 6 ? CronFormat.IncludeSeconds : CronFormat.Standard;
-        return CronExpression.TryParse(Schedule, format, out var cron) ? cron : null;
-    }
+    internal CronExpression? TryParseSchedule() => CronSchedule.TryParse(Schedule);
 
     /// <summary>Every threshold in range, here and in each override; the first fault found, or null.</summary>
     internal string? ThresholdError()
