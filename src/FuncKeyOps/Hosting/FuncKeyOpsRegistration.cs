@@ -13,6 +13,7 @@ using FuncKeyOps.ProviderKeys;
 using FuncKeyOps.Providers;
 using FuncKeyOps.Quotas;
 using FuncKeyOps.Relay;
+using FuncKeyOps.Retention;
 using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Rotation;
 using FuncKeyOps.Routing;
@@ -81,6 +82,7 @@ public static class FuncKeyOpsRegistration
         services.AddFindingActions(configuration); // its responder wins over the sweep's log-only default in either order
         services.AddShadowUsage(configuration); // one of the sweep's per-run checks
         services.AddAnomalySweeps(configuration); // each host triggers it: the Functions timer, the Server's schedule
+        services.AddRetention(configuration); // likewise, daily
 
         services.AddHealthChecks()
             .AddCheck<StorageHealthCheck>("storage", timeout: HealthCheckTimeout)
