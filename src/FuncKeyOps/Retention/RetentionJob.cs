@@ -133,7 +133,7 @@ public sealed partial class RetentionJob(
     {
         var table = Table(TableNames.Baselines);
         var stale = new List<TableEntity>();
-        var filter = TableClient.CreateQueryFilter($"RowKey lt {BaselineStore.SinceRow} and {nameof(Baseline.Hour)} lt {cutoff}");
+        var filter = TableClient.CreateQueryFilter($"RowKey lt {BaselineStore.SinceRow} and Hour lt {cutoff}");
         try
         {
             await foreach (var row in table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, RowPurge.KeysOnly, cancellationToken).ConfigureAwait(false))
@@ -159,7 +159,7 @@ public sealed partial class RetentionJob(
 
     private static async Task<bool> HasFreshAsync(TableClient table, string subject, DateTimeOffset cutoff, CancellationToken cancellationToken)
     {
-        var fresh = TableClient.CreateQueryFilter($"PartitionKey eq {subject} and RowKey lt {BaselineStore.SinceRow} and {nameof(Baseline.Hour)} ge {cutoff}");
+        var fresh = TableClient.CreateQueryFilter($"PartitionKey eq {subject} and RowKey lt {BaselineStore.SinceRow} and Hour ge {cutoff}");
         await foreach (var _ in table.QueryAsync<TableEntity>(fresh, maxPerPage: 1, RowPurge.KeysOnly, cancellationToken).ConfigureAwait(false))
             return true;
         return false;
