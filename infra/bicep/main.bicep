@@ -64,6 +64,9 @@ param rotationSchedule string = '0 0 3 * * *'
 @description('NCRONTAB (six fields) of the anomaly sweep over the audit rows.')
 param anomalySchedule string = '0 */5 * * * *'
 
+@description('NCRONTAB (six fields) of the daily retention run: old audit tables, findings, rollups, baselines.')
+param retentionSchedule string = '0 0 4 * * *'
+
 // Globally unique names derive from the resource group and base name, so a re-run updates the same resources.
 var suffix = take(uniqueString(resourceGroup().id, baseName), 6)
 var compactName = toLower(replace(baseName, '-', ''))
@@ -174,6 +177,7 @@ module functionApp 'modules/function-app.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     rotationSchedule: rotationSchedule
     anomalySchedule: anomalySchedule
+    retentionSchedule: retentionSchedule
     appSubnetId: enablePrivateNetworking ? network!.outputs.appSubnetId : ''
     tags: tags
   }

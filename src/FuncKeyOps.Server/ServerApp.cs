@@ -2,6 +2,7 @@ using FuncKeyOps.Anomalies;
 using FuncKeyOps.Tenants;
 using FuncKeyOps.Hosting;
 using FuncKeyOps.Logging;
+using FuncKeyOps.Retention;
 using FuncKeyOps.Rotation.Server;
 using FuncKeyOps.Telemetry;
 
@@ -20,6 +21,8 @@ public static class ServerApp
         builder.Services.AddRotationServer(builder.Configuration);
         // The anomaly sweep on Cronos at Anomalies:Schedule (the Functions app runs it from a timer trigger).
         builder.Services.AddAnomalySweepSchedule();
+        // Daily retention on Cronos at Retention:Schedule, likewise.
+        builder.Services.AddRetentionSchedule();
         // Its driver can schedule at once, so tenant PUTs that stopped are finished at start.
         builder.Services.AddTenantKeyRecovery();
         // Spans, metrics and logs over OTLP once OTEL_EXPORTER_OTLP_ENDPOINT is set; before redaction, like any logger.

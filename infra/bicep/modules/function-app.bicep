@@ -58,6 +58,9 @@ param rotationSchedule string = '0 0 3 * * *'
 @description('NCRONTAB (six fields) of the anomaly sweep over the audit rows (Anomalies__Schedule).')
 param anomalySchedule string = '0 */5 * * * *'
 
+@description('NCRONTAB (six fields) of the daily retention run: old audit tables, findings, rollups, baselines (Retention__Schedule).')
+param retentionSchedule string = '0 0 4 * * *'
+
 @description('Subnet the app integrates with for outbound traffic; empty for none.')
 param appSubnetId string = ''
 
@@ -178,6 +181,10 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'Anomalies__Schedule'
           value: anomalySchedule
+        }
+        {
+          name: 'Retention__Schedule'
+          value: retentionSchedule
         }
       ]
     }

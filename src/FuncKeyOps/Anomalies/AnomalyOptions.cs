@@ -1,5 +1,6 @@
 using System.Net;
 using Cronos;
+using FuncKeyOps.Hosting;
 
 namespace FuncKeyOps.Anomalies;
 
@@ -106,11 +107,7 @@ public sealed class AnomalyOptions
         return [.. (ofTenant ?? []).Concat(own ?? []).Select(e => FuncKeyOps.RelayKeys.IpAllowList.TryParse(e, out var n, out _) ? n : (IPNetwork?)null).OfType<IPNetwork>()];
     }
 
-    internal CronExpression? TryParseSchedule()
-    {
-        var format = Schedule.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length == 6 ? CronFormat.IncludeSeconds : CronFormat.Standard;
-        return CronExpression.TryParse(Schedule, format, out var cron) ? cron : null;
-    }
+    internal CronExpression? TryParseSchedule() => CronSchedule.TryParse(Schedule);
 
     /// <summary>Every threshold in range and every time zone known, here and in each override; the first fault found, or null.</summary>
     internal string? ThresholdError()

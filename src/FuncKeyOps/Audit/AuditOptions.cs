@@ -54,6 +54,14 @@ public sealed class AuditOptions
     [Range(0, long.MaxValue, ErrorMessage = "Audit:SpillReserveBytes must not be negative.")]
     public long SpillReserveBytes { get; set; } = 64L << 20;
 
+    /// <summary>
+    /// Days audit rows are kept: the daily retention job (<c>Retention:Schedule</c>) drops a monthly audit table once its
+    /// whole month is older than this, so a row lives from this many days to a month more. Usage older than that is still
+    /// answered from the rollups (<c>Retention:RollupsDays</c>).
+    /// </summary>
+    [Range(1, 36_500, ErrorMessage = "Audit:RetentionDays must be from {1} to {2}.")]
+    public int RetentionDays { get; set; } = 90;
+
     /// <summary>What happens once the memory buffer and the spill are both full.</summary>
     public AuditWhenFull WhenFull { get; set; } = AuditWhenFull.Reject;
 

@@ -14,6 +14,7 @@ using FuncKeyOps.ProviderKeys;
 using FuncKeyOps.Providers;
 using FuncKeyOps.Quotas;
 using FuncKeyOps.Relay;
+using FuncKeyOps.Retention;
 using FuncKeyOps.RelayKeys;
 using FuncKeyOps.Rotation;
 using FuncKeyOps.Routing;
@@ -83,6 +84,7 @@ public static class FuncKeyOpsRegistration
         services.AddShadowUsage(configuration); // one of the sweep's per-run checks
         services.AddNewSourceAndBudget(); // the known-source store wins over the sweep's empty default in either order
         services.AddAnomalySweeps(configuration); // each host triggers it: the Functions timer, the Server's schedule
+        services.AddRetention(configuration); // likewise, daily
 
         services.AddHealthChecks()
             .AddCheck<StorageHealthCheck>("storage", timeout: HealthCheckTimeout)

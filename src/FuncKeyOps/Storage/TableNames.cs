@@ -29,7 +29,10 @@ public static class TableNames
     /// <summary>Tenants' policies and the providers they bring their own keys for (<c>Tenants/TenantStore</c>).</summary>
     public const string Tenants = "tenants";
 
-    /// <summary>Monthly audit tables make retention a table drop.</summary>
+    /// <summary>What every monthly audit table's name starts with, before its <c>yyyyMM</c>.</summary>
+    public const string AuditPrefix = "audit";
+
+    /// <summary>Monthly audit tables make retention a table drop (<c>Retention/RetentionJob</c>).</summary>
     public static string Audit(DateTimeOffset time) =>
-        "audit" + time.UtcDateTime.ToString("yyyyMM", CultureInfo.InvariantCulture);
+        AuditPrefix + time.UtcDateTime.ToString("yyyyMM", CultureInfo.InvariantCulture);
 }

@@ -80,6 +80,8 @@ public class FunctionsApp : IAsyncLifetime
             ["Rotation__Schedule"] = "0 0 3 * * *",
             // The anomaly sweep's timer, likewise (a fixture may set a shorter one in MoreSettings).
             ["Anomalies__Schedule"] = "0 */5 * * * *",
+            // The daily retention run's timer, likewise.
+            ["Retention__Schedule"] = "0 0 4 * * *",
             // Everything the worker logs, so the secret canary has the most output to look through.
             ["Logging__LogLevel__Default"] = "Debug",
             ["AzureFunctionsJobHost__logging__logLevel__Function"] = "Debug",

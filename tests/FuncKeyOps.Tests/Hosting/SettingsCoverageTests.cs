@@ -32,6 +32,7 @@ public sealed partial class SettingsCoverageTests
         ["Storage:TableEndpoint"] = "no default, and Storage:ConnectionString (a key) is not allowed in Azure",
         ["Rotation:Schedule"] = "no default for the Functions timer: the host does not index the schedule function without it",
         ["Anomalies:Schedule"] = "no default for the Functions timer: the host does not index the sweep function without it",
+        ["Retention:Schedule"] = "no default for the Functions timer: the host does not index the retention function without it",
         ["AzureWebJobsStorage"] = "the host's and the Durable hub's storage; set in its identity form (__accountName, __credential, __clientId)",
         ["APPLICATIONINSIGHTS_CONNECTION_STRING"] = "absent, the app logs to the console only; Azure reads its logs from Application Insights",
     };

@@ -49,6 +49,8 @@ internal sealed class ServerHost : IAsyncDisposable
         // The anomaly sweep's schedule once a year unless a test asks for it: a host whose fake clock a test moves on
         // would otherwise sweep (and suspend keys, start rotations) behind the test's back every 5 minutes of it.
         config["Anomalies:Schedule"] = "0 0 0 1 1 *";
+        // Retention likewise: a clock moved on by months would drop the audit tables a test seeded.
+        config["Retention:Schedule"] = "0 0 0 1 1 *";
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             config[key] = value;
         // A spill folder of its own, so hosts running in parallel never replay each other's rows.

@@ -1,4 +1,5 @@
 using Cronos;
+using FuncKeyOps.Hosting;
 
 namespace FuncKeyOps.Rotation.Schedule;
 
@@ -13,9 +14,5 @@ public sealed class RotationScheduleOptions
     /// </summary>
     public string Schedule { get; set; } = "0 3 * * *";
 
-    internal CronExpression? TryParse()
-    {
-        var format = Schedule.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length == 6 ? CronFormat.IncludeSeconds : CronFormat.Standard;
-        return CronExpression.TryParse(Schedule, format, out var cron) ? cron : null;
-    }
+    internal CronExpression? TryParse() => CronSchedule.TryParse(Schedule);
 }
