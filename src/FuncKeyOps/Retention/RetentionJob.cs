@@ -73,8 +73,9 @@ public sealed partial class RetentionJob(
             FindingsDeleted = await StepAsync(() => DeleteFindingsAsync(findingsCutoff, cancellationToken), 0).ConfigureAwait(false),
             RollupRowsDeleted = await StepAsync(() => DeleteRollupsAsync(rollupsCutoff, cancellationToken), 0).ConfigureAwait(false),
             BaselineRowsDeleted = await StepAsync(() => DeleteBaselinesAsync(baselinesCutoff, cancellationToken), 0).ConfigureAwait(false),
+            KnownSourcesDeleted = await StepAsync(() => DeleteKnownSourcesAsync(now, cancellationToken), 0).ConfigureAwait(false),
         };
-        LogRan(logger, run.DroppedAuditTables.Count, run.FindingsDeleted, run.RollupRowsDeleted, run.BaselineRowsDeleted);
+        LogRan(logger, run.DroppedAuditTables.Count, run.FindingsDeleted, run.RollupRowsDeleted, run.BaselineRowsDeleted, run.KnownSourcesDeleted);
         if (failures.Count > 0)
             throw new AggregateException("Retention: some steps failed; the next run tries them again.", failures);
         return run;
@@ -122,6 +123,18 @@ public sealed partial class RetentionJob(
             deleted += await RowPurge.DeleteAsync(table, cells, conditional: false, cancellationToken).ConfigureAwait(false);
         }
         return deleted;
+    }
+
+    /// <summary>
+    /// Known sources (<c>new_source</c>) last seen before the detector's horizon: they make nothing known any more. A day
+    /// past it, so a window the sweep is still catching up on never loses a source it would count; deleted only if
+    /// unchanged since read (the sweep may see the source again meanwhile).
+    /// </summary>
+    private async Task<int> DeleteKnownSourcesAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var cutoff = now - Anomalies.KnownSources.KnownSourceStore.Horizon - TimeSpan.FromDays(1);
+        var filter = TableClient.CreateQueryFilter($"LastSeen lt {cutoff}");
+        return await RowPurge.DeleteAsync(Table(TableNames.KnownSources), filter, conditional: true, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -198,6 +211,6 @@ public sealed partial class RetentionJob(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Retention: the admin trail row of dropped audit table {Table} was not stored ({ErrorType})")]
     private static partial void LogNotRecorded(ILogger logger, string table, string errorType);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Retention: {Tables} audit tables dropped, {Findings} findings, {Rollups} rollup rows and {Baselines} baseline rows deleted")]
-    private static partial void LogRan(ILogger logger, int tables, int findings, int rollups, int baselines);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Retention: {Tables} audit tables dropped, {Findings} findings, {Rollups} rollup rows, {Baselines} baseline rows and {KnownSources} known sources deleted")]
+    private static partial void LogRan(ILogger logger, int tables, int findings, int rollups, int baselines, int knownSources);
 }

@@ -19,4 +19,7 @@ public sealed record RetentionRun
 
     /// <summary>Baseline rows (hours-of-week, and the first sighting of a subject with none left).</summary>
     public required int BaselineRowsDeleted { get; init; }
+
+    /// <summary>Sources of relay keys last seen a day past <c>new_source</c>'s 30 days.</summary>
+    public required int KnownSourcesDeleted { get; init; }
 }

@@ -2,6 +2,7 @@ using Azure.Data.Tables;
 using FuncKeyOps.Admin;
 using FuncKeyOps.Anomalies;
 using FuncKeyOps.Anomalies.Baselines;
+using FuncKeyOps.Anomalies.KnownSources;
 using FuncKeyOps.Anomalies.Findings;
 using FuncKeyOps.Anomalies.Rollups;
 using FuncKeyOps.Anomalies.Sweep;
@@ -156,12 +157,31 @@ public sealed class RetentionTests
     }
 
     [Fact]
+    public async Task Known_sources_last_seen_a_day_past_the_new_source_horizon_go_and_the_others_stay()
+    {
+        var tables = await TestTables.CreateAsync();
+        var now = new DateTimeOffset(2027, 5, 20, 12, 30, 0, TimeSpan.Zero);
+        var table = await tables.GetTableAsync(TableNames.KnownSources);
+        foreach (var (source, daysAgo) in new[] { ("192.0.2.1", 31.5), ("192.0.2.2", 30.5), ("2001:db8::/64", 2.0) })
+            await table.AddEntityAsync(KnownSourceRow.First("rk-1", source, now - TimeSpan.FromDays(daysAgo)).ToEntity());
+        var job = Job(tables, new FakeTimeProvider(now));
+
+        Assert.Equal(1, (await job.RunAsync(CancellationToken.None)).KnownSourcesDeleted);
+        Assert.Equal(0, (await job.RunAsync(CancellationToken.None)).KnownSourcesDeleted);
+
+        var left = new List<string>();
+        await foreach (var row in table.QueryAsync<TableEntity>())
+            left.Add(KnownSourceRow.From(row).Source);
+        Assert.Equal(["192.0.2.2", "2001:db8::/64"], left.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task Nothing_written_yet_is_nothing_to_do()
     {
         var tables = await TestTables.CreateAsync();
         var run = await Job(tables, new FakeTimeProvider(new DateTimeOffset(2027, 1, 1, 4, 0, 0, TimeSpan.Zero))).RunAsync(CancellationToken.None);
 
-        Assert.Equal((0, 0, 0, 0), (run.DroppedAuditTables.Count, run.FindingsDeleted, run.RollupRowsDeleted, run.BaselineRowsDeleted));
+        Assert.Equal((0, 0, 0, 0, 0), (run.DroppedAuditTables.Count, run.FindingsDeleted, run.RollupRowsDeleted, run.BaselineRowsDeleted, run.KnownSourcesDeleted));
     }
 
     private static RetentionJob Job(TableStore tables, TimeProvider time) => new(
