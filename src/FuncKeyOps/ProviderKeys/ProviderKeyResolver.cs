@@ -4,7 +4,8 @@ namespace FuncKeyOps.ProviderKeys;
 
 /// <summary>
 /// Chooses a version and resolves its value through the secret cache (never the vault per request). Only a version
-/// that carries routing weight, or is tagged active in the vault, ever serves: a staged (pending) version never does.
+/// that carries routing weight, or (for a row without any weights) is tagged active in the vault, ever serves: a staged
+/// (pending) version never does, nor any version of a row whose weights are all zero.
 /// </summary>
 public sealed class ProviderKeyResolver(SecretCache secrets)
 {
@@ -12,6 +13,11 @@ public sealed class ProviderKeyResolver(SecretCache secrets)
     public async ValueTask<ProviderKeyResolution> ResolveAsync(ProviderKeyConfig config, CancellationToken cancellationToken = default)
     {
         var version = PickVersion(config.Weights, Random.Shared.Next(100));
+        // Weights listed, none positive: every version was taken out of service (an emergency rotation's containment,
+        // whose compromised version stays the latest and tagged active until the provider has revoked it). Falling
+        // back to the latest version here would serve the very key that was contained.
+        if (version is null && config.Weights.Count > 0)
+            return ProviderKeyResolution.NoActiveVersion;
         SecretValue secret;
         try
         {

@@ -2,6 +2,7 @@ using FuncKeyOps.Rotation;
 using FuncKeyOps.Rotation.Connectors;
 using FuncKeyOps.Secrets;
 using FuncKeyOps.Tests.ProviderKeys;
+using System.Net;
 
 namespace FuncKeyOps.Tests.Rotation;
 
@@ -177,6 +178,26 @@ public class RotationStrategyTests
 
         Assert.Equal(RotationStatus.Succeeded, await host.DriveAsync(rotation));
         Assert.Equal(SecretVersionState.Revoked, (await host.VersionsAsync(name))[old].State);
+    }
+
+    [Fact]
+    public async Task While_the_provider_has_not_revoked_the_compromised_key_the_relay_serves_nothing_with_it()
+    {
+        await using var host = await RotationHost.StartAsync();
+        var name = await host.RegisterKeyAsync(stem: "aaa"); // sorts before openai-main: the relay's OpenAI key
+        var (_, relayKey) = await host.Relay.CreateRelayKeyAsync();
+        using (var before = await host.Relay.Client.SendAsync(ProviderKeyCalls.OpenAIChat(relayKey)))
+            Assert.Equal(HttpStatusCode.OK, before.StatusCode);
+        host.Connector.FailRevokes = new ConnectorRevocation(ConnectorRevokeOutcome.Failed, "status 503", Transient: true);
+        var rotation = await host.StartRotationAsync(name, RotationStrategy.Emergency);
+
+        // Contained, the revoke to be asked again: the compromised version is still the latest and still tagged active
+        // in the vault, and its zero weight alone must keep it from serving.
+        Assert.Equal(0, (await host.Runner.RunStepAsync(rotation, 0, CancellationToken.None)).NextIndex);
+        using var during = await host.Relay.Client.SendAsync(ProviderKeyCalls.OpenAIChat(relayKey));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, during.StatusCode);
+        Assert.Contains("no_active_provider_key", await during.Content.ReadAsStringAsync());
     }
 
     [Fact]
