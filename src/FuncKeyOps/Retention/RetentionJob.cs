@@ -146,23 +146,26 @@ public sealed partial class RetentionJob(
     {
         var table = Table(TableNames.Baselines);
         var stale = new List<TableEntity>();
-        var filter = TableClient.CreateQueryFilter($"RowKey lt {BaselineStore.SinceRow} and Hour lt {cutoff}");
         try
         {
-            await foreach (var row in table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, RowPurge.KeysOnly, cancellationToken).ConfigureAwait(false))
+            await foreach (var row in table.QueryAsync<TableEntity>(BaselineRows($"Hour lt {cutoff}"), maxPerPage: 1000, RowPurge.KeysOnly, cancellationToken).ConfigureAwait(false))
                 stale.Add(row);
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {
             return 0; // no baseline was ever written
         }
+        if (stale.Count == 0)
+            return 0;
 
+        // Once a day, every hour's rows (keys only): which subjects still have a baseline computed since the cut-off.
+        var live = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var row in table.QueryAsync<TableEntity>(BaselineRows($"Hour ge {cutoff}"), maxPerPage: 1000, RowPurge.KeysOnly, cancellationToken).ConfigureAwait(false))
+            live.Add(row.RowKey);
         var deleted = 0;
-        foreach (var subject in stale.Select(row => row.PartitionKey).Distinct(StringComparer.Ordinal))
+        foreach (var subject in stale.Select(row => row.RowKey).Distinct(StringComparer.Ordinal).Where(subject => !live.Contains(subject)))
         {
-            if (await HasFreshAsync(table, subject, cutoff, cancellationToken).ConfigureAwait(false))
-                continue;
-            using var response = await table.DeleteEntityAsync(subject, BaselineStore.SinceRow, ETag.All, cancellationToken).ConfigureAwait(false);
+            using var response = await table.DeleteEntityAsync(BaselineStore.SincePartition, subject, ETag.All, cancellationToken).ConfigureAwait(false);
             if (response.Status != 404)
                 deleted++;
         }
@@ -170,13 +173,8 @@ public sealed partial class RetentionJob(
         return deleted;
     }
 
-    private static async Task<bool> HasFreshAsync(TableClient table, string subject, DateTimeOffset cutoff, CancellationToken cancellationToken)
-    {
-        var fresh = TableClient.CreateQueryFilter($"PartitionKey eq {subject} and RowKey lt {BaselineStore.SinceRow} and Hour ge {cutoff}");
-        await foreach (var _ in table.QueryAsync<TableEntity>(fresh, maxPerPage: 1, RowPurge.KeysOnly, cancellationToken).ConfigureAwait(false))
-            return true;
-        return false;
-    }
+    private static string BaselineRows(FormattableString condition) =>
+        BaselineStore.HourPartitionsFilter + " and " + TableClient.CreateQueryFilter(condition);
 
     private async Task RecordAsync(string table, DateTimeOffset now, CancellationToken cancellationToken)
     {
