@@ -106,7 +106,10 @@ public class TenantKeyReplacementTests
     {
         var rotations = services.GetRequiredService<RotationStore>();
         var driver = services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<RotationDriverService>().Single();
-        var deadline = Task.Delay(TimeSpan.FromSeconds(30));
+        // A failsafe, not a timing: the revoke waits out the real grace (ProviderKeyStaleness.Bound, several seconds with
+        // these settings) and then a driver sweep; a fresh-clone run beside other builds (load 40+ on 2 cores) took over
+        // 30 s for it, so the bound only has to tell "never" from "slow".
+        var deadline = Task.Delay(TimeSpan.FromSeconds(120));
         var seen = !waitForOne;
         while (true)
         {
