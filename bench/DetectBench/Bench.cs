@@ -47,6 +47,7 @@ internal sealed class Bench
             throw new InvalidOperationException(error);
         _injector = new Injector(population, _options, seed);
         _baselines = new MemoryBaselines(_options.WarmUp);
+        _known.SeedHistory(population);
         _detectors =
         [
             new VolumeDetector(), new TokensDetector(), new QuietHoursDetector(), new NewSourceDetector(new MemoryAllowList(population)),
@@ -58,6 +59,8 @@ internal sealed class Bench
     public Population Population => _population;
     /// <summary>Every finding by id (re-found ones keep the first), with the window index of the sweep that raised it.</summary>
     public Dictionary<string, (Finding Finding, int SweptWindow)> Findings { get; } = new(StringComparer.Ordinal);
+    /// <summary>A relay key whose calls, tokens and baseline per window are written to stderr (<c>--trace</c>).</summary>
+    public string? Trace { get; set; }
     public long NormalCalls { get; private set; }
     public long Rows { get; private set; }
     public int WindowsSwept { get; private set; }
@@ -97,6 +100,11 @@ internal sealed class Bench
             foreach (var row in authRows)
                 tally.Add(row);
             Rows += tally.Rows;
+            if (Trace is { } traced && tally.RelayKeys.TryGetValue(traced, out var t))
+            {
+                var known = hourBaselines.TryGet(DetectionContext.RelayKeySubject(traced), out var b);
+                Console.Error.WriteLine(FormattableString.Invariant($"{window.Start:yyyy-MM-ddTHH:mm} {window.Start.DayOfWeek} calls={t.Calls} tokens={t.Tokens} baseline={(known ? $"{b.Calls.Median:0.#}/{b.Tokens.Median:0}/{b.Samples}" : "warm-up")}"));
+            }
 
             var now = window.End + _options.SettleDelay;
             var context = new DetectionContext

@@ -24,6 +24,24 @@ internal sealed class MemoryKnownSources : IKnownSourceStore
         return ValueTask.FromResult(known);
     }
 
+    /// <summary>
+    /// The keys in use before the five weeks start were seen from their usual sources the day before (their history
+    /// before the measured weeks); keys that start later begin with nothing known and learn their first sources.
+    /// </summary>
+    public void SeedHistory(Population population)
+    {
+        foreach (var key in population.RelayKeys.Where(k => k.Start == Population.Start))
+        {
+            var sources = key.Sources switch
+            {
+                SourceKind.Fixed => key.Addresses,
+                SourceKind.Ipv6Rotating => [SourceKey.Of(key.Addresses[0] + ":0:0:0:1")],
+                _ => [],
+            };
+            _seen[key.Id] = sources.ToDictionary(s => s, _ => Population.Start.AddDays(-1), StringComparer.Ordinal);
+        }
+    }
+
     public void Learn(WindowTally tally)
     {
         foreach (var (id, key) in tally.RelayKeys)

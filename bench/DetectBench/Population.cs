@@ -108,7 +108,9 @@ internal sealed class Population
             var addresses = sources switch
             {
                 SourceKind.Ipv6Rotating => [$"2001:db8:{i:x}:{i * 3:x}"],
-                SourceKind.Fixed => Enumerable.Range(0, 1 + i % 3).Select(k => $"100.{64 + i % 60}.{i}.{10 + k}").ToArray(),
+                // A late key calls from one address: a second server first seen weeks later is a new source by the
+                // rule (rightly flagged), not noise.
+                SourceKind.Fixed => Enumerable.Range(0, start > Start ? 1 : 1 + i % 3).Select(k => $"100.{64 + i % 60}.{i}.{10 + k}").ToArray(),
                 _ => Array.Empty<string>(),
             };
             // Normal keys stay under half of the absolute tokens bound (1,000,000 in 5 minutes) at their busiest: a key

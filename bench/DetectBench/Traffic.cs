@@ -28,7 +28,8 @@ internal sealed class Traffic(Population population, int seed)
         var holiday = t >= Population.HolidayFrom && t < Population.HolidayTo ? (key.NightShare >= 0.5 ? 0.8 : 0.35) : 1;
         var deploy = key.DeployBursts && t.UtcDateTime.DayOfWeek is DayOfWeek.Tuesday or DayOfWeek.Thursday
             && t.UtcDateTime.Hour == 14 && t.UtcDateTime.Minute < 30 ? 3 : 1;
-        var ramp = Math.Min(1, 0.3 + 0.7 * (t - key.Start).TotalDays / 10);
+        // A key new in these weeks ramps up over its first ten days; the others were in use before them.
+        var ramp = key.Start > Population.Start ? Math.Min(1, 0.3 + 0.7 * (t - key.Start).TotalDays / 10) : 1;
         return key.PeakCalls * daily * weekly * holiday * deploy * ramp;
     }
 
