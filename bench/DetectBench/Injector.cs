@@ -108,7 +108,7 @@ internal sealed class Injector(Population population, AnomalyOptions options, in
             }
             case "auth_failures":
             {
-                incident.FindingSubject = DetectionContext.SourceSubject(incident.Subject);
+                incident.FindingSubject = DetectionContext.SourceSubject(FuncKeyOps.Anomalies.Sweep.SourceKey.Of(incident.Subject));
                 double threshold = options.Thresholds.AuthFailuresPerSource;
                 var target = (int)incident.Target(threshold);
                 var already = authRows.Count(r => r.SourceIp == incident.Subject);

@@ -113,11 +113,12 @@ internal sealed class Population
                 SourceKind.Fixed => Enumerable.Range(0, start > Start ? 1 : 1 + i % 3).Select(k => $"100.{64 + i % 60}.{i}.{10 + k}").ToArray(),
                 _ => Array.Empty<string>(),
             };
-            // Normal keys stay under half of the absolute tokens bound (1,000,000 in 5 minutes) at their busiest: a key
-            // that normally runs near it is given its own TokensPerWindow, as the README says.
-            var tokensPerCall = Math.Min(LogBetween(300, 3000), 400_000 / (peak * 1.3));
+            // Normal keys stay under half of the absolute tokens bound (1,000,000 in 5 minutes) at their busiest, deploy
+            // bursts and noise included: a key that normally runs near it is given its own TokensPerWindow (README).
+            var deploy = i % 3 == 0;
+            var tokensPerCall = Math.Min(LogBetween(300, 3000), 500_000 / (peak * 1.3 * (deploy ? Traffic.DeployFactor : 1)));
             keys.Add(new RelayKeyProfile(i, $"rk{i:D3}", tenant, provider, peak, night, weekend, tokensPerCall,
-                Between(0.002, 0.015), DeployBursts: i % 3 == 0, start, stop, sources, addresses,
+                Between(0.002, 0.015), DeployBursts: deploy, start, stop, sources, addresses,
                 provider.Provider == "anthropic" ? "claude-sonnet-4" : provider.Provider == "gemini" ? "gemini-2.5-flash" : "gpt-4.1-mini"));
         }
         RelayKeys = keys;

@@ -15,7 +15,6 @@ var options = new Dictionary<string, string>(StringComparer.Ordinal);
 for (var i = 0; i + 1 < args.Length; i += 2)
     options[args[i].TrimStart('-')] = args[i + 1];
 var seed = int.Parse(options.GetValueOrDefault("seed") ?? "1", CultureInfo.InvariantCulture);
-var incidentsPath = options.GetValueOrDefault("incidents") ?? throw new ArgumentException("--incidents <file> is required");
 var days = int.Parse(options.GetValueOrDefault("days") ?? Population.Days.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
 
 if (args.Contains("--list-keys"))
@@ -28,6 +27,7 @@ if (args.Contains("--list-keys"))
         Console.WriteLine(FormattableString.Invariant($"{key.Name} {key.Provider} rotated={key.RotatedAt:yyyy-MM-ddTHH:mm} v1 revoked={key.RevokedAt:yyyy-MM-ddTHH:mm} report={key.Reports}"));
     return 0;
 }
+var incidentsPath = options.GetValueOrDefault("incidents") ?? throw new ArgumentException("--incidents <file> is required");
 var started = Stopwatch.GetTimestamp();
 var bench = new Bench(new Population(seed), Incident.Load(incidentsPath), seed) { Trace = options.GetValueOrDefault("trace") };
 await bench.RunAsync(Math.Min(days, Population.Days) * 24 * 12);

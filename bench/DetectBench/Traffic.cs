@@ -11,6 +11,7 @@ namespace FuncKeyOps.Bench.DetectBench;
 internal sealed class Traffic(Population population, int seed)
 {
     private const string UpstreamError = "upstream_error";
+    public const double DeployFactor = 3;
 
     public Population Population => population;
 
@@ -27,7 +28,7 @@ internal sealed class Traffic(Population population, int seed)
         var weekly = local.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday ? key.WeekendShare : 1;
         var holiday = t >= Population.HolidayFrom && t < Population.HolidayTo ? (key.NightShare >= 0.5 ? 0.8 : 0.35) : 1;
         var deploy = key.DeployBursts && t.UtcDateTime.DayOfWeek is DayOfWeek.Tuesday or DayOfWeek.Thursday
-            && t.UtcDateTime.Hour == 14 && t.UtcDateTime.Minute < 30 ? 3 : 1;
+            && t.UtcDateTime.Hour == 14 && t.UtcDateTime.Minute < 30 ? DeployFactor : 1;
         // A key new in these weeks ramps up over its first ten days; the others were in use before them.
         var ramp = key.Start > Population.Start ? Math.Min(1, 0.3 + 0.7 * (t - key.Start).TotalDays / 10) : 1;
         return key.PeakCalls * daily * weekly * holiday * deploy * ramp;
