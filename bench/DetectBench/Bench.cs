@@ -29,7 +29,8 @@ internal sealed class Bench
 
     // Budget: per relay key its daily budget, and the spend of the day so far (what the quotas' usage rows hold).
     private readonly Dictionary<string, long> _dailyBudgets = new(StringComparer.Ordinal);
-    private readonly Dictionary<(string Key, DateTimeOffset Day), long> _spent = [];
+    private readonly Dictionary<string, long> _monthlyBudgets = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Key, UsageWindowKind Kind, DateTimeOffset Start), long> _spent = [];
     // Shadow usage: what the relay sent on each provider key version per hour (the version cells of the rollup).
     private readonly Dictionary<(string Key, string Version, DateTimeOffset Hour), (long Calls, long Unbilled, long Tokens)> _relayHours = [];
 
@@ -68,6 +69,7 @@ internal sealed class Bench
     public async Task RunAsync(int windows)
     {
         SetBudgets();
+        SetMonthlyBudgets(windows);
         var keyRows = _population.RelayKeys.Select(_ => new List<SweepRow>()).ToArray();
         var authRows = new List<SweepRow>();
         var raisedByHour = new Dictionary<DateTimeOffset, List<(string, DateTimeOffset)>>();
@@ -182,18 +184,69 @@ internal sealed class Bench
         }
     }
 
+    /// <summary>
+    /// Each <c>budget_month</c> incident's key gets a monthly budget from its start such that the highest month-to-date
+    /// projection the sweep will make (the same spend, the same clock, <c>BudgetCheck</c>'s straight line) is the
+    /// incident's size times the budget: just over it, or never over it.
+    /// </summary>
+    private void SetMonthlyBudgets(int windows)
+    {
+        var scratch = new List<SweepRow>();
+        foreach (var incident in Incidents.Where(i => i.Kind == "budget_month"))
+        {
+            var key = _population.Key(incident.Subject);
+            var month = UsageWindow.Containing(UsageWindowKind.Month, incident.Start);
+            var from = Math.Max(0, Population.IndexOf(month.Start));
+            var to = Math.Min(windows, Population.IndexOf(month.End));
+            // The surge: twice the spend of the incident's day, over its windows (as for daily budgets).
+            long day = 0;
+            var dayStart = Population.IndexOf(new DateTimeOffset(incident.Start.UtcDateTime.Date, TimeSpan.Zero));
+            for (var w = dayStart; w < dayStart + 288; w++)
+            {
+                scratch.Clear();
+                _traffic.Generate(key, w, scratch);
+                day += scratch.Sum(r => (r.InputTokens ?? 0) + (r.OutputTokens ?? 0));
+            }
+            var perWindow = (long)Math.Ceiling(Math.Max(2 * day, 100_000) / (double)incident.Duration);
+            _injector.BudgetExtra[incident] = perWindow * incident.Duration;
+            long used = 0;
+            long highest = 0;
+            for (var w = from; w < to; w++)
+            {
+                scratch.Clear();
+                _traffic.Generate(key, w, scratch);
+                used += scratch.Sum(r => (r.InputTokens ?? 0) + (r.OutputTokens ?? 0));
+                if (w >= incident.StartWindow && w < incident.StartWindow + incident.Duration)
+                    used += perWindow;
+                var now = Population.WindowAt(w).End + _options.SettleDelay;
+                var elapsed = now - month.Start;
+                if (w < incident.StartWindow || !month.Contains(now) || elapsed < _options.Thresholds.BudgetProjectionAfter || used <= 0)
+                    continue;
+                highest = Math.Max(highest, (long)Math.Ceiling(used * ((month.End - month.Start) / elapsed)));
+            }
+            var budget = incident.Size > 1 ? (long)Math.Floor(highest / incident.Size) : (long)Math.Ceiling(highest / incident.Size);
+            _monthlyBudgets[key.Id] = budget;
+            incident.FindingSubject = DetectionContext.RelayKeySubject(key.Id);
+            incident.Record(highest, budget, highest > budget);
+        }
+    }
+
     private void JudgeBudgets(WindowTally tally, SweepWindow window, DateTimeOffset now, int sweptWindow, Dictionary<DateTimeOffset, List<(string, DateTimeOffset)>> raisedByHour)
     {
-        if (_dailyBudgets.Count == 0)
-            return;
-        var period = UsageWindow.Containing(UsageWindowKind.Day, window.Start);
         var context = new SweepContext { Now = now, Options = _options, LastClosedWindow = window };
         var findings = new List<Finding>();
-        foreach (var (id, budget) in _dailyBudgets)
+        foreach (var (budgets, kind) in new[] { (_dailyBudgets, UsageWindowKind.Day), (_monthlyBudgets, UsageWindowKind.Month) })
         {
-            var spent = _spent.GetValueOrDefault((id, period.Start)) + (tally.RelayKeys.TryGetValue(id, out var key) ? key.Tokens : 0);
-            _spent[(id, period.Start)] = spent;
-            BudgetCheck.Judge(findings, context, new BudgetCheck.BudgetedKey(id, _population.Key(id).Tenant.Id), period, budget, spent);
+            var period = UsageWindow.Containing(kind, window.Start);
+            foreach (var (id, budget) in budgets)
+            {
+                var spent = _spent.GetValueOrDefault((id, kind, period.Start)) + (tally.RelayKeys.TryGetValue(id, out var key) ? key.Tokens : 0);
+                _spent[(id, kind, period.Start)] = spent;
+                // A monthly budget is set at its incident's start: the sweep judges it from then on.
+                if (kind == UsageWindowKind.Month && Incidents.First(i => i.Kind == "budget_month" && i.Subject == id).StartWindow > Population.IndexOf(window.Start))
+                    continue;
+                BudgetCheck.Judge(findings, context, new BudgetCheck.BudgetedKey(id, _population.Key(id).Tenant.Id), period, budget, spent);
+            }
         }
         foreach (var finding in findings)
             Raise(finding, sweptWindow, raisedByHour);

@@ -14,7 +14,7 @@ internal sealed class Incident
     public static readonly IReadOnlyList<string> Kinds =
     [
         "volume", "tokens", "quiet_hours", "new_source", "new_source_spread", "auth_failures", "auth_failures_total",
-        "error_rate", "provider_key_rejected", "budget", "shadow_usage", "retired_key_use",
+        "error_rate", "provider_key_rejected", "budget", "budget_month", "shadow_usage", "retired_key_use",
     ];
 
     public required int Line { get; init; }
@@ -29,6 +29,7 @@ internal sealed class Incident
     {
         "new_source_spread" => Detectors.NewSource,
         "auth_failures_total" => Detectors.AuthFailures,
+        "budget_month" => Detectors.Budget,
         _ => Kind,
     };
 
@@ -89,7 +90,7 @@ internal sealed class Incident
                 Start = DateTimeOffset.Parse(parts[2], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal),
                 Size = double.Parse(relative ? parts[3][1..] : parts[3], CultureInfo.InvariantCulture),
                 Relative = relative,
-                Duration = parts.Length == 5 ? int.Parse(parts[4], CultureInfo.InvariantCulture) : kind == "budget" ? 12 : 1,
+                Duration = parts.Length == 5 ? int.Parse(parts[4], CultureInfo.InvariantCulture) : kind is "budget" or "budget_month" ? 12 : 1,
             });
         }
         return incidents;

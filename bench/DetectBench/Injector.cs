@@ -21,6 +21,31 @@ internal sealed class Injector(Population population, AnomalyOptions options, in
         var random = new Random(unchecked(seed * 31 + incident.Line * 7_919 + windowIndex));
         switch (incident.Kind)
         {
+            case "volume" when incident.Subject.StartsWith("pk", StringComparison.Ordinal):
+            {
+                // A flood on a provider key spread over its relay keys, each staying under its own bound: the provider
+                // key's own volume (global thresholds, its baseline over all versions) is what finds it.
+                var providerKey = population.ProviderKey(incident.Subject);
+                incident.FindingSubject = DetectionContext.ProviderKeySubject(providerKey.Name, providerKey.VersionAt(window.Start));
+                if (!baselines.TryGet(incident.FindingSubject, out var expected))
+                {
+                    incident.Note = "no baseline (warm-up)";
+                    return;
+                }
+                var threshold = Math.Max(options.Thresholds.VolumeMultiple * expected.Calls.Median, options.Thresholds.VolumeMinCalls);
+                var callers = population.RelayKeys.Where(k => k.ProviderKey == providerKey && Traffic.Mean(k, window) > 0).ToList();
+                var current = callers.Sum(k => keyRows[k.Index].Count);
+                var target = (int)incident.Target(threshold);
+                if (target < current)
+                {
+                    incident.Note = $"normal traffic {current} already over the target {target}";
+                    return;
+                }
+                for (var i = 0; current < target; i++, current++)
+                    keyRows[callers[i % callers.Count].Index].Add(Traffic.Call(callers[i % callers.Count], window, random));
+                incident.Record(target, threshold, target > threshold);
+                return;
+            }
             case "volume":
             case "quiet_hours":
             {
@@ -177,6 +202,7 @@ internal sealed class Injector(Population population, AnomalyOptions options, in
                 return;
             }
             case "budget":
+            case "budget_month":
             {
                 // The budget was set ahead (Bench.SetBudgets); here the runaway spend: ten heavy calls a window.
                 var key = population.Key(incident.Subject);

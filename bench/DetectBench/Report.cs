@@ -57,6 +57,12 @@ internal sealed class Report
             return true;
         if (incident.Kind is "auth_failures" or "auth_failures_total")
             return finding.Subject.StartsWith("source:", StringComparison.Ordinal);
+        if (incident.FindingSubject is { } flooded && flooded.StartsWith("provider-key:", StringComparison.Ordinal))
+        {
+            // A provider key's incident touches the relay keys calling it.
+            return finding.Subject.StartsWith("relay-key:", StringComparison.Ordinal)
+                && flooded.StartsWith($"provider-key:{_bench.Population.Key(finding.Subject["relay-key:".Length..]).ProviderKey.Name}/", StringComparison.Ordinal);
+        }
         if (incident.FindingSubject is { } subject && subject.StartsWith("relay-key:", StringComparison.Ordinal))
         {
             var key = _bench.Population.Key(subject["relay-key:".Length..]);
