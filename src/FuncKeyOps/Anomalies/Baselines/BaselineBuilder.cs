@@ -34,8 +34,7 @@ internal sealed class BaselineBuilder(RollupStore rollups, BaselineStore baselin
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(excluded);
-        // Findings about a provider key name its version; its baseline is the key's.
-        var leftOut = excluded.Select(e => (BaselineSubjects.Of(e.Subject), e.Window)).ToHashSet();
+        var leftOut = LeftOut(excluded);
         var target = RollupPeriod.Containing(RollupLevel.Hour, hour);
         var candidates = SampleHours(hour);
         var complete = await rollups.CompleteAsync(RollupLevel.Hour, candidates.Min(), target.Start, cancellationToken).ConfigureAwait(false);
@@ -48,6 +47,29 @@ internal sealed class BaselineBuilder(RollupStore rollups, BaselineStore baselin
             samples[start] = await ReadHourAsync(RollupPeriod.Containing(RollupLevel.Hour, start), cancellationToken).ConfigureAwait(false);
 
         var since = await baselines.SinceAsync(cancellationToken).ConfigureAwait(false);
+        var (firstSeen, computed) = Compute(target.Start, samples, since, leftOut);
+        await baselines.RecordSinceAsync(firstSeen.Select(f => (f.Key, f.Value)), cancellationToken).ConfigureAwait(false);
+        await baselines.WriteAsync(computed, cancellationToken).ConfigureAwait(false);
+        return computed.Count;
+    }
+
+    /// <summary>Findings about a provider key name its version; its baseline is the key's.</summary>
+    internal static HashSet<(string Subject, DateTimeOffset Window)> LeftOut(IReadOnlySet<(string Subject, DateTimeOffset Window)> excluded) =>
+        excluded.Select(e => (BaselineSubjects.Of(e.Subject), e.Window)).ToHashSet();
+
+    /// <summary>
+    /// The statistics themselves, apart from the tables: given the complete sample hours read (subject totals per hour
+    /// start, the hour before <paramref name="target"/> among them), the first sightings known so far (updated in place
+    /// with the ones these hours show) and the windows left out, the first sightings to record and the baselines of
+    /// <paramref name="target"/>. A seam so bench/detect measures this very math over weeks of history held in memory.
+    /// </summary>
+    internal static (Dictionary<string, DateTimeOffset> FirstSeen, List<Baseline> Computed) Compute(
+        DateTimeOffset target,
+        IReadOnlyDictionary<DateTimeOffset, Dictionary<string, (double Calls, double Tokens, double Errors)>> samples,
+        Dictionary<string, DateTimeOffset> since,
+        HashSet<(string Subject, DateTimeOffset Window)> leftOut)
+    {
+        var candidates = SampleHours(target);
         var firstSeen = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         foreach (var (start, subjects) in samples)
         {
@@ -57,22 +79,21 @@ internal sealed class BaselineBuilder(RollupStore rollups, BaselineStore baselin
                     firstSeen[subject] = start;
             }
         }
-        await baselines.RecordSinceAsync(firstSeen.Select(f => (f.Key, f.Value)), cancellationToken).ConfigureAwait(false);
         foreach (var (subject, start) in firstSeen)
             since[subject] = start;
 
-        var hourOfWeek = Baseline.HourOfWeekOf(target.Start);
+        var hourOfWeek = Baseline.HourOfWeekOf(target);
         var computed = new List<Baseline>();
         foreach (var subject in samples.Where(s => candidates.Contains(s.Key)).SelectMany(s => s.Value.Keys).Distinct(StringComparer.Ordinal))
         {
             var first = since[subject];
-            var method = target.Start - first >= WeeklyAfter ? BaselineMethod.HourOfWeek : BaselineMethod.HourOfDay;
+            var method = target - first >= WeeklyAfter ? BaselineMethod.HourOfWeek : BaselineMethod.HourOfDay;
             var step = method == BaselineMethod.HourOfWeek ? Week : Day;
             var count = method == BaselineMethod.HourOfWeek ? Weeks : Days;
             var values = new List<(double Calls, double Tokens, double Errors)>();
             for (var k = 1; k <= count; k++)
             {
-                var start = target.Start - k * step;
+                var start = target - k * step;
                 if (start < first || !samples.TryGetValue(start, out var subjects) || Excluded(leftOut, subject, start))
                     continue;
                 values.Add(subjects.GetValueOrDefault(subject));
@@ -82,11 +103,10 @@ internal sealed class BaselineBuilder(RollupStore rollups, BaselineStore baselin
             var (callsMedian, callsMad) = RobustStats.Of([.. values.Select(v => v.Calls)]);
             var (tokensMedian, tokensMad) = RobustStats.Of([.. values.Select(v => v.Tokens)]);
             var (errorsMedian, errorsMad) = RobustStats.Of([.. values.Select(v => v.Errors)]);
-            computed.Add(new Baseline(subject, hourOfWeek, target.Start, first, method, values.Count,
+            computed.Add(new Baseline(subject, hourOfWeek, target, first, method, values.Count,
                 new BaselineStat(callsMedian, callsMad), new BaselineStat(tokensMedian, tokensMad), new BaselineStat(errorsMedian, errorsMad)));
         }
-        await baselines.WriteAsync(computed, cancellationToken).ConfigureAwait(false);
-        return computed.Count;
+        return (firstSeen, computed);
     }
 
     /// <summary>

@@ -71,7 +71,8 @@ internal sealed class BudgetCheck(TableStore tables) : ISweepCheck
         return earlier == current ? [current] : [earlier, current];
     }
 
-    private static void Judge(List<Finding> findings, SweepContext context, BudgetedKey key, UsageWindow period, long budget, long used)
+    // Internal, not private: bench/detect judges weeks of simulated spend with this very rule, without the usage table.
+    internal static void Judge(List<Finding> findings, SweepContext context, BudgetedKey key, UsageWindow period, long budget, long used)
     {
         var thresholds = context.Options.For(key.Tenant, key.Id);
         var name = period.Kind == UsageWindowKind.Day ? "daily" : "monthly";
@@ -135,5 +136,5 @@ internal sealed class BudgetCheck(TableStore tables) : ISweepCheck
 
     private static string Share(long used, long budget) => ((double)used / budget).ToString("P0", CultureInfo.InvariantCulture);
 
-    private sealed record BudgetedKey(string Id, string? Tenant);
+    internal sealed record BudgetedKey(string Id, string? Tenant);
 }

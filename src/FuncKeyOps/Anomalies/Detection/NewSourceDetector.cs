@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using FuncKeyOps.Anomalies.Sweep;
-using FuncKeyOps.RelayKeys;
 
 namespace FuncKeyOps.Anomalies.Detection;
 
@@ -20,7 +19,7 @@ namespace FuncKeyOps.Anomalies.Detection;
 /// (<see cref="SourceKey.Unknown"/>) is not judged. Both findings have the relay key as subject (what containment
 /// suspends); a single source's id also carries the source, so two new sources in a window are two findings.
 /// </remarks>
-internal sealed class NewSourceDetector(RelayKeyCache relayKeys) : IWindowDetector
+internal sealed class NewSourceDetector(IRelayKeyAllowList relayKeys) : IWindowDetector
 {
     public string Name => Detectors.NewSource;
 
@@ -83,7 +82,7 @@ internal sealed class NewSourceDetector(RelayKeyCache relayKeys) : IWindowDetect
     {
         var configured = options.KnownNetworks(tenant, relayKeyId);
         // A key gone since its calls has no allow-list left to read; its configured blocks still count.
-        var allowed = (await relayKeys.GetAsync(relayKeyId, cancellationToken).ConfigureAwait(false))?.Key.AllowedIps ?? [];
+        var allowed = await relayKeys.AllowedIpsAsync(relayKeyId, cancellationToken).ConfigureAwait(false);
         return allowed.Count == 0 ? configured : [.. configured, .. allowed];
     }
 

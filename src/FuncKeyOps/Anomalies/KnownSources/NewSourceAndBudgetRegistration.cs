@@ -20,6 +20,7 @@ public static class NewSourceAndBudgetRegistration
         services.RemoveAll<IKnownSourceStore>();
         services.AddSingleton<IKnownSourceStore>(sp => sp.GetRequiredService<KnownSourceStore>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IClosedWindowSink, KnownSourceStore>(sp => sp.GetRequiredService<KnownSourceStore>()));
+        services.TryAddSingleton<IRelayKeyAllowList, RelayKeyAllowList>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IWindowDetector, NewSourceDetector>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISweepCheck, BudgetCheck>());
         return services;
