@@ -49,7 +49,7 @@ internal sealed class FunctionsLeakHost(FunctionsApp app) : ILeakHost
     // at least this much of it left.
     private static readonly TimeSpan BurstRoom = TimeSpan.FromSeconds(60);
     // The catch-up over the week's 2016 windows in one run, bounded generously for a loaded machine.
-    private static readonly TimeSpan CatchUp = TimeSpan.FromMinutes(8);
+    private static readonly TimeSpan CatchUp = TimeSpan.FromMinutes(15);
 
     public Uri RelayBase => app.RelayBase("openai");
     public string AdminKey => FunctionsApp.AdminKey;
