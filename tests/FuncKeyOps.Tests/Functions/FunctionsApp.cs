@@ -184,9 +184,10 @@ public class FunctionsApp : IAsyncLifetime
 
     /// <summary>
     /// Polls the app (its storage, its admin API) until <paramref name="read"/> finds what it looks for (at most
-    /// <paramref name="within"/>, 30 s unless told): the app runs in another process, so no signal of its can reach the test.
+    /// <paramref name="within"/>, 30 s unless told; every <paramref name="every"/>, 100 ms unless told): the app runs in
+    /// another process, so no signal of its can reach the test.
     /// </summary>
-    public static async Task<T> EventuallyAsync<T>(Func<Task<T?>> read, string what, TimeSpan? within = null) where T : class
+    public static async Task<T> EventuallyAsync<T>(Func<Task<T?>> read, string what, TimeSpan? within = null, TimeSpan? every = null) where T : class
     {
         var bound = within ?? TimeSpan.FromSeconds(30);
         var deadline = DateTimeOffset.UtcNow + bound;
@@ -196,7 +197,7 @@ public class FunctionsApp : IAsyncLifetime
                 return found;
             if (DateTimeOffset.UtcNow > deadline)
                 throw new TimeoutException($"The Functions app did not store {what} within {bound.TotalSeconds} s.");
-            await Task.Delay(100);
+            await Task.Delay(every ?? TimeSpan.FromMilliseconds(100));
         }
     }
 
