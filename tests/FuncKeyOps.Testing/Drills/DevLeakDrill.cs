@@ -16,9 +16,9 @@ namespace FuncKeyOps.Testing.Drills;
 /// <c>shadow_usage</c> finding appears and follows the emergency rotation it started to its end.
 /// </summary>
 /// <remarks>
-/// Settings come from the environment <c>build.sh</c> reads from dev's <c>dev-parts.env</c>: the vault's URI and
-/// certificate thumbprint, the fake OpenAI's URL, the admin key, the host's port (and the function key under
-/// <c>dev --functions</c>). The leaked value is only ever held in memory: never printed, never on a command line.
+/// Settings come from the environment <c>build.sh</c> reads from dev's <c>dev-parts.env</c> and <c>dev-host.env</c>: the
+/// vault's URI and certificate thumbprint, the admin key, the host's port, its <c>Anomalies:UsageSettle</c> (and the
+/// function key under <c>dev --functions</c>); the fake's URL and the admin key's secret come from the key's registration. The leaked value is only ever held in memory: never printed, never on a command line.
 /// </remarks>
 public static class DevLeakDrill
 {
@@ -40,15 +40,19 @@ public static class DevLeakDrill
         var env = DevEnvironment.Read();
         if (env is null)
         {
-            Console.Error.WriteLine("leak-drill: FKO_DEV_PORT, FKO_ADMIN_KEY, FKO_VAULT_URI, FKO_VAULT_THUMBPRINT and FKO_FAKE_OPENAI_URL must be set (./build.sh leak-drill sets them from a running ./build.sh dev).");
+            Console.Error.WriteLine("leak-drill: FKO_DEV_PORT, FKO_ADMIN_KEY, FKO_VAULT_URI and FKO_VAULT_THUMBPRINT must be set (./build.sh leak-drill sets them from a running ./build.sh dev).");
             return 2;
         }
 
         using var admin = env.AdminClient();
         using var vault = env.VaultClient();
-        using var direct = new HttpClient { BaseAddress = env.FakeOpenAI, Timeout = TimeSpan.FromSeconds(30) };
-
         var key = await GetJsonAsync(admin, $"provider-keys/{KeyName}");
+        // Where the key's calls and its connector's admin calls go, and the admin key's secret: what the sweep reads too.
+        var baseUrl = new Uri(key["key"]!["baseUrl"]!.GetValue<string>());
+        var adminKeySecret = key["key"]!["connectorSettings"]?["adminKeySecret"]?.GetValue<string>()
+            ?? throw new InvalidOperationException($"{KeyName}'s connector names no adminKeySecret: shadow usage could not read its usage report.");
+        using var direct = new HttpClient { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(30) };
+
         var version = key["versions"]!.AsArray().Single(v => v!["state"]?.GetValue<string>() == "active")!["version"]!.GetValue<string>();
         var secret = await GetJsonAsync(vault, $"secrets/{KeyName}/{version}?api-version=7.6");
         var leaked = secret["value"]!.GetValue<string>();
@@ -56,7 +60,7 @@ public static class DevLeakDrill
             ?? throw new InvalidOperationException($"Version {version} of {KeyName} has no providerKeyId tag: shadow usage could not name it.");
         Console.WriteLine($"Leaked: version {version} of {KeyName} (OpenAI key id {providerKeyId}), read from the dev vault.");
 
-        var sentAt = DateTimeOffset.UtcNow;
+        var firstHour = Hour(DateTimeOffset.UtcNow);
         var answered = 0;
         for (var i = 0; i < calls; i++)
         {
@@ -64,15 +68,17 @@ public static class DevLeakDrill
             if (response.StatusCode == HttpStatusCode.OK)
                 answered++;
         }
-        Console.WriteLine($"Sent {calls} chat completions straight to the fake OpenAI at {env.FakeOpenAI}, past the relay: {answered} of {calls} answered 200.");
+        Console.WriteLine($"Sent {calls} chat completions straight to the fake OpenAI at {baseUrl}, past the relay: {answered} of {calls} answered 200.");
 
-        var hour = Hour(sentAt);
-        var adminKey = (await GetJsonAsync(vault, $"secrets/{DevProviders.OpenAIAdminKeySecret}?api-version=7.6"))["value"]!.GetValue<string>();
-        var reported = await ReportedRequestsAsync(direct, adminKey, providerKeyId, hour);
-        Console.WriteLine($"The fake OpenAI's usage report shows {reported} requests on key {providerKeyId} in the hour from {Format(hour)}.");
+        // The calls may have run into the next hour: the report is read over every hour they were sent in.
+        var lastHour = Hour(DateTimeOffset.UtcNow);
+        var hours = lastHour == firstHour ? $"the hour from {Format(firstHour)}" : $"the hours from {Format(firstHour)} to {Format(lastHour.AddHours(1))}";
+        var adminKey = (await GetJsonAsync(vault, $"secrets/{adminKeySecret}?api-version=7.6"))["value"]!.GetValue<string>();
+        var reported = await ReportedRequestsAsync(direct, adminKey, providerKeyId, firstHour, lastHour.AddHours(1));
+        Console.WriteLine($"The fake OpenAI's usage report (read with the admin key in {adminKeySecret}) shows {reported} requests on key {providerKeyId} in {hours}.");
 
         var settle = env.UsageSettle;
-        var due = hour.AddHours(1) + settle;
+        var due = lastHour.AddHours(1) + settle;
         var subject = $"provider-key:{KeyName}/{version}";
         Console.WriteLine($"Shadow usage judges whole hours once settled (Anomalies:UsageSettle {settle}): the first sweep after {Format(due)} finds it (subject {subject}).");
         if (!wait)
@@ -81,7 +87,7 @@ public static class DevLeakDrill
             return answered == calls ? 0 : 1;
         }
 
-        var finding = await WaitForFindingAsync(admin, subject, hour, due);
+        var finding = await WaitForFindingAsync(admin, subject, firstHour, due);
         if (finding is null)
         {
             Console.Error.WriteLine($"No shadow_usage finding on {subject} by {Format(due + FindingPatience)}.");
@@ -138,10 +144,10 @@ public static class DevLeakDrill
     }
 
     /// <summary>What the fake's organization usage API reports for the key in the hour: the same call the sweep makes.</summary>
-    private static async Task<long> ReportedRequestsAsync(HttpClient direct, string adminKey, string providerKeyId, DateTimeOffset hour)
+    private static async Task<long> ReportedRequestsAsync(HttpClient direct, string adminKey, string providerKeyId, DateTimeOffset from, DateTimeOffset to)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get,
-            $"v1/organization/usage/completions?start_time={hour.ToUnixTimeSeconds()}&end_time={hour.AddHours(1).ToUnixTimeSeconds()}" +
+            $"v1/organization/usage/completions?start_time={from.ToUnixTimeSeconds()}&end_time={to.ToUnixTimeSeconds()}" +
             $"&bucket_width=1h&group_by=api_key_id&api_key_ids={Uri.EscapeDataString(providerKeyId)}");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", adminKey);
         using var response = await direct.SendAsync(request);
@@ -209,18 +215,17 @@ public static class DevLeakDrill
     private static string Format(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
 
     /// <summary>What the drill reads from <c>build.sh</c>'s environment.</summary>
-    private sealed record DevEnvironment(Uri Host, string AdminKey, string? FunctionKey, Uri Vault, string VaultThumbprint, Uri FakeOpenAI, TimeSpan UsageSettle)
+    private sealed record DevEnvironment(Uri Host, string AdminKey, string? FunctionKey, Uri Vault, string VaultThumbprint, TimeSpan UsageSettle)
     {
         public static DevEnvironment? Read()
         {
             string? Get(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;
             if (Get("FKO_DEV_PORT") is not { } port || Get("FKO_ADMIN_KEY") is not { } adminKey || Get("FKO_VAULT_URI") is not { } vault
-                || Get("FKO_VAULT_THUMBPRINT") is not { } thumbprint || Get("FKO_FAKE_OPENAI_URL") is not { } openai)
+                || Get("FKO_VAULT_THUMBPRINT") is not { } thumbprint)
                 return null;
             // The settle the host runs with (build.sh exports dev's value before starting it); the product's default otherwise.
             var settle = Get("Anomalies__UsageSettle") is { } text && TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var parsed) ? parsed : TimeSpan.FromHours(2);
-            return new DevEnvironment(new Uri($"http://127.0.0.1:{port}/"), adminKey, Get("FKO_FUNCTION_KEY"), new Uri(vault), thumbprint,
-                new Uri(openai), settle);
+            return new DevEnvironment(new Uri($"http://127.0.0.1:{port}/"), adminKey, Get("FKO_FUNCTION_KEY"), new Uri(vault), thumbprint, settle);
         }
 
         /// <summary>The admin API: <c>/api/admin</c> on the Server host, <c>/api/manage</c> with the function key under <c>dev --functions</c>.</summary>
