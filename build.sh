@@ -3,6 +3,7 @@
 #   ./build.sh test       install tools, start Azurite, build everything, run every test
 #   ./build.sh dev        run the Server host locally on http://127.0.0.1:7071 with Azurite and the test vault
 #   ./build.sh dev --functions   the same with the Functions app under a Functions host (func, or FKO_FUNCTIONS_HOST)
+#   ./build.sh leak-drill [--calls N] [--wait]   beside a running dev: calls straight to the fake OpenAI with openai-dev's key
 #   ./build.sh functions  publish the Azure Functions app's deployable package into .artifacts/functions and check it
 #   ./build.sh infra      build and lint infra/bicep (warnings fail) into .artifacts/infra, actionlint the workflows
 set -euo pipefail
@@ -394,6 +395,10 @@ cmd_dev() {
   export Secrets__Cache__MaxStale="${Secrets__Cache__MaxStale:-00:00:05}"
   export Relay__UpstreamTimeout="${Relay__UpstreamTimeout:-00:00:02}" Relay__MaxRetryAfter="${Relay__MaxRetryAfter:-00:00:00.5}"
   export Relay__RetryBaseDelay="${Relay__RetryBaseDelay:-00:00:00.05}"
+  # Shadow usage judges an hour once the provider's usage report for it has settled (2 h by default: the real reports
+  # run behind). The fakes report a call the moment they answer it, so dev judges an hour a minute after it ends: the
+  # leak drill's finding then comes at the first sweep after the hour of its calls, not two hours later.
+  export Anomalies__UsageSettle="${Anomalies__UsageSettle:-00:01:00}"
   if [[ $functions -eq 1 ]]; then
     DEV_FUNCTION_KEY="$(head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
     start_functions_host "$app"
@@ -422,6 +427,8 @@ cmd_dev() {
     register_fake_providers
     started+=("fake providers            openai $FKO_FAKE_OPENAI_URL, anthropic $FKO_FAKE_ANTHROPIC_URL, gemini $FKO_FAKE_GEMINI_URL, azure-openai $FKO_FAKE_AZURE_OPENAI_URL")
   fi
+  # What `./build.sh leak-drill` needs of this run besides dev-parts.env (owner-only: the function key is in it).
+  (umask 077 && printf 'FKO_FUNCTION_KEY=%s\nAnomalies__UsageSettle=%s\n' "$DEV_FUNCTION_KEY" "$Anomalies__UsageSettle" >"$LOGS/dev-host.env")
   local relay_key=""
   if [[ -n "${FKO_ADMIN_KEY:-}" ]]; then
     relay_key="$(admin POST relay-keys '{"tenant":"dev","name":"demo"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')"
@@ -434,6 +441,9 @@ cmd_dev() {
     echo "FKO_ADMIN_KEY=$FKO_ADMIN_KEY"
     echo "FKO_RELAY_KEY=$relay_key"
     echo "Try: curl -s http://127.0.0.1:$DEV_PORT/api/relay/openai/v1/chat/completions -H \"Authorization: Bearer \$FKO_RELAY_KEY\" -H 'Content-Type: application/json' -d '{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}'"
+    if [[ -n "${FKO_FAKE_OPENAI_URL:-}" ]]; then
+      echo "Leak drill (README, \"Responding to a leak\"): ./build.sh leak-drill --wait   (in another terminal${FKO_DEV_PORT:+, with FKO_DEV_PORT=$DEV_PORT})"
+    fi
     if [[ -n "${FKO_FAKE_ANTHROPIC_NEXT_KEY:-}" ]]; then
       echo "Rotation drill (README, \"Rotating a provider key\"): POST provider-keys/openai-dev/rotations {\"strategy\":\"canary\",\"reason\":\"drill\",\"holds\":\"PT1S\"}"
       echo "FKO_ANTHROPIC_NEXT_KEY=$FKO_FAKE_ANTHROPIC_NEXT_KEY"
@@ -446,13 +456,38 @@ cmd_dev() {
   wait "$server"
 }
 
+# The shadow-usage leak drill (README, "Responding to a leak") against the `./build.sh dev` on FKO_DEV_PORT: reads
+# openai-dev's active value from dev's vault and sends calls with it straight to the fake OpenAI, past the relay; with
+# --wait it sweeps once the hour has settled and follows the emergency rotation the finding starts
+# (tests/FuncKeyOps.Testing/Drills/DevLeakDrill.cs). It uses dev's build: run it beside a dev of the same CONFIGURATION.
+cmd_leak_drill() {
+  LOGS="$ARTIFACTS/dev-$DEV_PORT"
+  local drill="tests/FuncKeyOps.Testing/bin/$CONFIGURATION/net10.0/FuncKeyOps.Testing.dll"
+  if [[ ! -f "$LOGS/dev-parts.env" || ! -f "$LOGS/dev-host.env" ]] || ! curl -fs -o /dev/null "http://127.0.0.1:$DEV_PORT/api/health"; then
+    log "no ./build.sh dev with its local vault and fake providers answers on port $DEV_PORT: start one (or set FKO_DEV_PORT to its port)"
+    exit 1
+  fi
+  [[ -f "$drill" ]] || { log "$drill is missing: ./build.sh dev builds it"; exit 1; }
+  (
+    set -a
+    # shellcheck disable=SC1090,SC1091
+    source <(grep -E '^[A-Za-z_][A-Za-z0-9_]*=' "$LOGS/dev-parts.env")
+    # shellcheck disable=SC1091
+    source "$LOGS/dev-host.env"
+    FKO_DEV_PORT="$DEV_PORT"
+    set +a
+    exec dotnet "$drill" leak-drill "$@"
+  )
+}
+
 case "${1:-}" in
   test) cmd_test ;;
   dev) cmd_dev "${2:-}" ;;
+  leak-drill) shift; cmd_leak_drill "$@" ;;
   functions) publish_functions ;;
   infra) cmd_infra ;;
   *)
-    echo "usage: ./build.sh test | dev [--functions] | functions | infra" >&2
+    echo "usage: ./build.sh test | dev [--functions] | leak-drill [--calls N] [--wait] | functions | infra" >&2
     exit 2
     ;;
 esac

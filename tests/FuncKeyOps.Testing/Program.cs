@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using FuncKeyOps.Testing.Drills;
 using FuncKeyOps.Testing.Providers;
 using FuncKeyOps.Testing.Vault;
 
@@ -7,9 +8,12 @@ using FuncKeyOps.Testing.Vault;
 // KEY=VALUE lines it prints (then READY) to point the Server host at them. The vault starts seeded with an
 // admin key, the fakes' admin credentials, and one staged provider key version per fake provider, each a key its
 // fake's admin API made (so a rotation drill can revoke it) with the connector settings that reach that admin API.
+// `build.sh leak-drill` runs it with `leak-drill`, against a running dev (Drills/DevLeakDrill.cs).
+if (args is ["leak-drill", .. var drillArgs])
+    return await DevLeakDrill.RunAsync(drillArgs);
 if (args is not ["serve"])
 {
-    Console.Error.WriteLine("usage: FuncKeyOps.Testing serve");
+    Console.Error.WriteLine("usage: FuncKeyOps.Testing serve | leak-drill [--calls N] [--wait]");
     return 2;
 }
 

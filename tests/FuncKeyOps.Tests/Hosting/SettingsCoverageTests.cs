@@ -133,6 +133,32 @@ public sealed partial class SettingsCoverageTests
     }
 
     [Fact]
+    public void Every_key_of_a_per_tenant_or_per_relay_key_map_is_named_in_its_READMEs_row()
+    {
+        // A map setting (Anomalies:Tenants, Anomalies:RelayKeys) is one row, and its keys are set under each entry
+        // (Anomalies__Tenants__{tenant}__ErrorRate): the row must name every one of them, or an override is undocumented.
+        var rows = ReadmeRowTexts();
+        var missing = new List<string>();
+        foreach (var (setting, entryType) in OptionsTypes(FunctionsServices()).Concat(OptionsTypes(ServerServices())).Distinct().SelectMany(MapSettings))
+        {
+            if (!rows.TryGetValue(setting, out var row))
+            {
+                missing.Add($"{setting}: no row");
+                continue;
+            }
+            foreach (var key in entryType.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.SetMethod is { IsPublic: true }).Select(p => p.Name))
+            {
+                if (!Regex.IsMatch(row, $"__{key}(?![A-Za-z0-9])"))
+                    missing.Add($"{setting}: __{key} ({entryType.Name}.{key})");
+            }
+        }
+
+        Assert.True(missing.Count == 0, "README.md \"Configuration reference\" rows do not name:\n  " + string.Join("\n  ", missing));
+        // The derivation must find the maps, or the check above would pass on nothing.
+        Assert.Contains(OptionsTypes(FunctionsServices()).SelectMany(MapSettings), m => m.Setting == "Anomalies:Tenants");
+    }
+
+    [Fact]
     public async Task Host_json_names_a_valid_Durable_hub_on_the_identity_based_storage_connection_the_Bicep_sets()
     {
         var host = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(DevScript.RepositoryRoot, "host.json")))!;
@@ -281,14 +307,36 @@ public sealed partial class SettingsCoverageTests
         return site["siteConfig"]!["appSettings"]!.AsArray().Select(s => s!["name"]!.GetValue<string>()).ToHashSet();
     }
 
-    /// <summary>The rows of the table under "## Configuration reference": | `Section:Name` | `Section__Name` | default | Bicep | meaning |.</summary>
-    private static Dictionary<string, ReadmeRow> ReadmeRows()
+    /// <summary>Settings whose value is a map of our own entry type by a name (a tenant, a relay key id), with that type.</summary>
+    private static IEnumerable<(string Setting, Type EntryType)> MapSettings(Type options)
+    {
+        var section = SectionOf(options);
+        return options.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.SetMethod is { IsPublic: true } && p.PropertyType.IsGenericType
+                        && p.PropertyType.GetGenericTypeDefinition() == typeof(Dictionary<,>)
+                        && p.PropertyType.GetGenericArguments()[1].Assembly == options.Assembly)
+            .Select(p => ($"{section}:{p.Name}", p.PropertyType.GetGenericArguments()[1]));
+    }
+
+    /// <summary>Each configuration reference row's whole line, by its setting.</summary>
+    private static Dictionary<string, string> ReadmeRowTexts() =>
+        ReadmeTableLines().Select(l => (Line: l, Match: ReadmeRowPattern().Match(l)))
+            .Where(r => r.Match.Success)
+            .ToDictionary(r => r.Match.Groups["name"].Value, r => r.Line);
+
+    private static IEnumerable<string> ReadmeTableLines()
     {
         var readme = File.ReadAllLines(Path.Combine(DevScript.RepositoryRoot, "README.md"));
         var start = Array.FindIndex(readme, l => l.Trim() == "## Configuration reference");
         Assert.True(start >= 0, "README.md has no \"## Configuration reference\" section");
+        return readme.Skip(start + 1).TakeWhile(l => !l.StartsWith("## ", StringComparison.Ordinal));
+    }
+
+    /// <summary>The rows of the table under "## Configuration reference": | `Section:Name` | `Section__Name` | default | Bicep | meaning |.</summary>
+    private static Dictionary<string, ReadmeRow> ReadmeRows()
+    {
         var rows = new Dictionary<string, ReadmeRow>();
-        foreach (var line in readme.Skip(start + 1).TakeWhile(l => !l.StartsWith("## ", StringComparison.Ordinal)))
+        foreach (var line in ReadmeTableLines())
         {
             if (ReadmeRowPattern().Match(line) is { Success: true } m)
                 rows[m.Groups["name"].Value] = new ReadmeRow(m.Groups["env"].Value, m.Groups["bicep"].Value.Trim() == "yes");
