@@ -4,6 +4,8 @@
 // and projection): the floor. Rounds
 // alternate floor and sweep so both see the same Azurite; the fastest of each counts.
 //   SweepBench --storage <connection string> [--rows 300000] [--keys 2000] [--sources 50] [--rounds 2]
+//   SweepBench --storage <connection string> --mode usage [--keys 2000] [--sources 50] [--rate 1000] [--edge 60] [--repeats 2]
+//     GET usage over 31 days of this traffic (UsageBench.cs).
 using System.Diagnostics;
 using System.Globalization;
 using Azure.Data.Tables;
@@ -12,6 +14,7 @@ using FuncKeyOps.Anomalies.Sweep;
 using FuncKeyOps.Audit;
 using FuncKeyOps.Hosting;
 using FuncKeyOps.Storage;
+using FuncKeyOps.Bench.SweepBench;
 using Microsoft.Extensions.Options;
 
 var options = ParseArgs(args);
@@ -23,6 +26,14 @@ var rounds = int.Parse(options.GetValueOrDefault("rounds") ?? "2", CultureInfo.I
 
 var storage = new StorageOptions { ConnectionString = connection, TablePrefix = "bench" + Guid.NewGuid().ToString("N")[..8] };
 var tables = new TableStore(AzureClientFactory.CreateTableService(storage, () => throw new InvalidOperationException("no credential")), Options.Create(storage));
+if (options.GetValueOrDefault("mode") == "usage")
+{
+    return await UsageBench.RunAsync(tables, keys, sources,
+        perSecond: int.Parse(options.GetValueOrDefault("rate") ?? "1000", CultureInfo.InvariantCulture),
+        edgeSeconds: int.Parse(options.GetValueOrDefault("edge") ?? "60", CultureInfo.InvariantCulture),
+        repeats: int.Parse(options.GetValueOrDefault("repeats") ?? "2", CultureInfo.InvariantCulture));
+}
+
 // A window an hour back, so it is closed by any clock.
 var window = SweepWindow.Containing(DateTimeOffset.UtcNow.AddHours(-1));
 
@@ -55,28 +66,8 @@ static async Task<TimeSpan> SeedAsync(TableStore tables, SweepWindow window, int
 {
     var started = Stopwatch.GetTimestamp();
     var table = await tables.GetTableAsync(TableNames.Audit(window.Start));
-    var step = SweepWindow.Length.Ticks / rows;
     var batches = Enumerable.Range(0, rows)
-        .Select(i => AuditEntity.ToEntity(new AuditRecord
-        {
-            RequestId = Guid.CreateVersion7(window.Start.AddTicks(i * step)).ToString("N"),
-            Time = window.Start.AddTicks(i * step),
-            Tenant = "tenant-" + (i % keys % 20).ToString(CultureInfo.InvariantCulture),
-            RelayKeyId = "rk-" + (i % keys).ToString("D4", CultureInfo.InvariantCulture),
-            Provider = "openai",
-            ProviderKeyName = "openai-main",
-            ProviderKeyVersion = "v1",
-            Model = "gpt-4o-mini",
-            Method = "POST",
-            Path = "/v1/chat/completions",
-            Status = 200,
-            LatencyMs = 120,
-            InputTokens = 200,
-            OutputTokens = 50,
-            CostEstimateUsd = 0.0001m,
-            SourceIp = "198.51.100." + (i % sources).ToString(CultureInfo.InvariantCulture),
-            RequestBytes = 400,
-        }, shards: 16))
+        .Select(i => AuditEntity.ToEntity(Traffic.Call(window.Start, SweepWindow.Length, rows, i, keys, sources), shards: 16))
         .GroupBy(e => e.PartitionKey, StringComparer.Ordinal)
         .SelectMany(p => p.Chunk(100))
         .ToList();

@@ -38,15 +38,17 @@ internal static class AuditSliceReader
     private static readonly TimeSpan FirstSlice = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// Rows with <paramref name="from"/> &lt;= time &lt; <paramref name="to"/>, only the <paramref name="select"/>
-    /// columns, in no particular order; none for a month whose table does not exist.
+    /// Rows with <paramref name="from"/> &lt;= time &lt; <paramref name="to"/> (and matching <paramref name="where"/>
+    /// when given: a filter on other columns, applied by the service), only the <paramref name="select"/> columns, in
+    /// no particular order; none for a month whose table does not exist.
     /// </summary>
     public static async IAsyncEnumerable<TableEntity> ReadAsync(
         TableStore tables,
         DateTimeOffset from,
         DateTimeOffset to,
         IReadOnlyList<string> select,
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken,
+        string? where = null)
     {
         from = from.ToUniversalTime();
         to = to.ToUniversalTime();
@@ -60,7 +62,7 @@ internal static class AuditSliceReader
         });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var plan = new SlicePlan(from, to);
-        var producer = ProduceAsync(tables, plan, select, pages.Writer, stop.Token);
+        var producer = ProduceAsync(tables, plan, where, select, pages.Writer, stop.Token);
         var finished = false;
         try
         {
@@ -93,6 +95,7 @@ internal static class AuditSliceReader
     private static async Task ProduceAsync(
         TableStore tables,
         SlicePlan plan,
+        string? where,
         IReadOnlyList<string> select,
         ChannelWriter<IReadOnlyList<TableEntity>> writer,
         CancellationToken cancellationToken)
@@ -104,7 +107,7 @@ internal static class AuditSliceReader
                 while (plan.TryTake(out var slice))
                 {
                     var rows = 0;
-                    await foreach (var page in PagesAsync(tables, slice.From, slice.To, select, cancellationToken).ConfigureAwait(false))
+                    await foreach (var page in PagesAsync(tables, slice.From, slice.To, where, select, cancellationToken).ConfigureAwait(false))
                     {
                         rows += page.Count;
                         if (page.Count > 0)
@@ -127,12 +130,14 @@ internal static class AuditSliceReader
         TableStore tables,
         DateTimeOffset from,
         DateTimeOffset to,
+        string? where,
         IReadOnlyList<string> select,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        var filter = where is null ? Filter(from, to) : Filter(from, to) + " and (" + where + ")";
         // Not TableStore.GetTableAsync: a read must not create tables.
         var table = tables.Service.GetTableClient(tables.PhysicalName(TableNames.Audit(from)));
-        await using var pages = table.QueryAsync<TableEntity>(Filter(from, to), maxPerPage: TargetRows, select, cancellationToken)
+        await using var pages = table.QueryAsync<TableEntity>(filter, maxPerPage: TargetRows, select, cancellationToken)
             .AsPages()
             .GetAsyncEnumerator(cancellationToken);
         while (true)
