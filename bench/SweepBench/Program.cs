@@ -1,8 +1,11 @@
 // The sweep benchmark (bench/sweep/run.sh): seeds one 5-minute window of audit rows into Table Storage (Azurite), then
 // times the sweep's one pass over it (AuditPass streaming the projected rows into the WindowTally every detector and
-// the rollup read) against a plain read of the same rows with the same SDK, filter and projection: the floor. Rounds
+// the rollup read) against a plain read of the same rows read the same way (the same slices, parallelism, SDK, filters
+// and projection): the floor. Rounds
 // alternate floor and sweep so both see the same Azurite; the fastest of each counts.
 //   SweepBench --storage <connection string> [--rows 300000] [--keys 2000] [--sources 50] [--rounds 2]
+//   SweepBench --storage <connection string> --mode usage [--keys 2000] [--sources 50] [--rate 1000] [--edge 60] [--repeats 2]
+//     GET usage over 31 days of this traffic (UsageBench.cs).
 using System.Diagnostics;
 using System.Globalization;
 using Azure.Data.Tables;
@@ -11,6 +14,7 @@ using FuncKeyOps.Anomalies.Sweep;
 using FuncKeyOps.Audit;
 using FuncKeyOps.Hosting;
 using FuncKeyOps.Storage;
+using FuncKeyOps.Bench.SweepBench;
 using Microsoft.Extensions.Options;
 
 var options = ParseArgs(args);
@@ -22,12 +26,22 @@ var rounds = int.Parse(options.GetValueOrDefault("rounds") ?? "2", CultureInfo.I
 
 var storage = new StorageOptions { ConnectionString = connection, TablePrefix = "bench" + Guid.NewGuid().ToString("N")[..8] };
 var tables = new TableStore(AzureClientFactory.CreateTableService(storage, () => throw new InvalidOperationException("no credential")), Options.Create(storage));
+if (options.GetValueOrDefault("mode") == "usage")
+{
+    return await UsageBench.RunAsync(tables, keys, sources,
+        perSecond: int.Parse(options.GetValueOrDefault("rate") ?? "1000", CultureInfo.InvariantCulture),
+        edgeSeconds: int.Parse(options.GetValueOrDefault("edge") ?? "60", CultureInfo.InvariantCulture),
+        repeats: int.Parse(options.GetValueOrDefault("repeats") ?? "2", CultureInfo.InvariantCulture));
+}
+
 // A window an hour back, so it is closed by any clock.
 var window = SweepWindow.Containing(DateTimeOffset.UtcNow.AddHours(-1));
 
 var seeded = await SeedAsync(tables, window, rows, keys, sources);
 Console.WriteLine(FormattableString.Invariant($"seeded rows={rows} keys={keys} sources={sources} window={window.Id} seconds={seeded.TotalSeconds:F1} rows_per_s={rows / seeded.TotalSeconds:F0}"));
 
+Console.WriteLine(FormattableString.Invariant(
+    $"floor: the window's rows read exactly as the sweep reads them (slices of whole seconds, {AuditSliceReader.Parallelism} at once, one merged stream; same SDK, filters and projection), counted and dropped"));
 var floors = new List<Pass>();
 var sweeps = new List<Pass>();
 for (var round = 0; round < rounds; round++)
@@ -52,28 +66,8 @@ static async Task<TimeSpan> SeedAsync(TableStore tables, SweepWindow window, int
 {
     var started = Stopwatch.GetTimestamp();
     var table = await tables.GetTableAsync(TableNames.Audit(window.Start));
-    var step = SweepWindow.Length.Ticks / rows;
     var batches = Enumerable.Range(0, rows)
-        .Select(i => AuditEntity.ToEntity(new AuditRecord
-        {
-            RequestId = Guid.CreateVersion7(window.Start.AddTicks(i * step)).ToString("N"),
-            Time = window.Start.AddTicks(i * step),
-            Tenant = "tenant-" + (i % keys % 20).ToString(CultureInfo.InvariantCulture),
-            RelayKeyId = "rk-" + (i % keys).ToString("D4", CultureInfo.InvariantCulture),
-            Provider = "openai",
-            ProviderKeyName = "openai-main",
-            ProviderKeyVersion = "v1",
-            Model = "gpt-4o-mini",
-            Method = "POST",
-            Path = "/v1/chat/completions",
-            Status = 200,
-            LatencyMs = 120,
-            InputTokens = 200,
-            OutputTokens = 50,
-            CostEstimateUsd = 0.0001m,
-            SourceIp = "198.51.100." + (i % sources).ToString(CultureInfo.InvariantCulture),
-            RequestBytes = 400,
-        }, shards: 16))
+        .Select(i => AuditEntity.ToEntity(Traffic.Call(window.Start, SweepWindow.Length, rows, i, keys, sources), shards: 16))
         .GroupBy(e => e.PartitionKey, StringComparer.Ordinal)
         .SelectMany(p => p.Chunk(100))
         .ToList();
@@ -82,13 +76,12 @@ static async Task<TimeSpan> SeedAsync(TableStore tables, SweepWindow window, int
     return Stopwatch.GetElapsedTime(started);
 }
 
-// The floor: the same rows through the same SDK with the sweep's own filter and projection, counted and dropped.
+// The floor: the same rows read the same way (AuditPass's slices of the window's seconds, a few at once, merged into one
+// stream; the same SDK, filters and projection), counted and dropped: all the sweep adds is SweepRow and the tally.
 static async Task<long> PlainReadAsync(TableStore tables, SweepWindow window)
 {
-    var filter = AuditQuery.Filter(window.Start, window.End, relayKeyId: null);
-    var table = tables.Service.GetTableClient(tables.PhysicalName(TableNames.Audit(window.Start)));
     long count = 0;
-    await foreach (var _ in table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, SweepRow.Columns))
+    await foreach (var _ in new AuditPass(tables).EntitiesAsync(window, CancellationToken.None))
         count++;
     return count;
 }

@@ -18,12 +18,12 @@ public sealed class UsageQuery(TableStore tables)
     public static readonly TimeSpan MaxRange = AuditAdminHandlers.MaxRange;
 
     /// <summary>
-    /// Windows read at once. Each reads its own hour of partitions, a page (at most 1,000 rows, only the counted
-    /// columns) at a time, so at most this many pages are held however large the window.
+    /// Rollup periods and raw stretches read at once. A period is a partition of cells; a raw stretch is read as
+    /// slices of seconds that grow where rows are few (<see cref="AuditSliceReader"/>), so an empty or sparse month
+    /// costs a few dozen round trips, not one per hour, and a busy edge about a page per request. Only pages in
+    /// flight are held, however large the window.
     /// </summary>
     internal const int MaxParallelReads = 4;
-
-    private static readonly TimeSpan Slice = TimeSpan.FromHours(1);
 
     /// <summary>
     /// Usage of the rows with <paramref name="from"/> &lt;= time &lt; <paramref name="to"/> that name a provider key
@@ -48,7 +48,7 @@ public sealed class UsageQuery(TableStore tables)
         IEnumerable<(RollupPeriod? Period, DateTimeOffset From, DateTimeOffset To)> reads =
         [
             .. coverage.Periods.Select(p => ((RollupPeriod?)p, p.Start, p.End)),
-            .. coverage.Raw.SelectMany(r => Slices(r.From, r.To)).Select(s => ((RollupPeriod?)null, s.From, s.To)),
+            .. coverage.Raw.Select(r => ((RollupPeriod?)null, r.From, r.To)),
         ];
         var total = new UsageTally(groupBy);
         await Parallel.ForEachAsync(
@@ -64,12 +64,9 @@ public sealed class UsageQuery(TableStore tables)
                 }
                 else
                 {
-                    var filter = Filter(read.From, read.To, providerKey);
-                    foreach (var month in AuditQuery.Months(read.From, read.To))
-                    {
-                        await foreach (var row in AuditQuery.ReadAsync(tables, month, filter, UsageTally.Columns, token).ConfigureAwait(false))
-                            tally.Add(row);
-                    }
+                    var where = providerKey is null ? null : TableClient.CreateQueryFilter($"ProviderKeyName eq {providerKey}");
+                    await foreach (var row in AuditSliceReader.ReadAsync(tables, read.From, read.To, UsageTally.Columns, token, where).ConfigureAwait(false))
+                        tally.Add(row);
                 }
                 lock (total)
                     total.Merge(tally);
@@ -106,35 +103,4 @@ public sealed class UsageQuery(TableStore tables)
         UsageGroupBy.Model => "model",
         _ => "providerKey",
     };
-
-    // The provider key is filtered at the service, so rows of other keys never cross the wire.
-    private static string Filter(DateTimeOffset from, DateTimeOffset to, string? providerKey)
-    {
-        var filter = AuditQuery.Filter(from, to, relayKeyId: null);
-        return providerKey is null
-            ? filter
-            : filter + " and " + TableClient.CreateQueryFilter($"ProviderKeyName eq {providerKey}");
-    }
-
-    // Whole UTC hours, several together in a long window (the first and last cut to the window), never across the turn of
-    // a month (monthly tables). A day is 24 range reads to share among the parallel readers; a raw month is about
-    // TargetSlices reads, not 744: on an empty or sparse month each read's round trip is the cost, and 744 of them did
-    // not fit the admin call's 10 s on a loaded machine.
-    private static IEnumerable<(DateTimeOffset From, DateTimeOffset To)> Slices(DateTimeOffset from, DateTimeOffset to)
-    {
-        var hours = Math.Clamp((int)Math.Ceiling((to - from).TotalHours / TargetSlices), 1, 24);
-        var start = from;
-        while (start < to)
-        {
-            var hour = new DateTimeOffset(start.Year, start.Month, start.Day, start.Hour, 0, 0, TimeSpan.Zero);
-            var month = new DateTimeOffset(start.Year, start.Month, 1, 0, 0, 0, TimeSpan.Zero).AddMonths(1);
-            var end = Min(Min(hour + Slice * hours, month), to);
-            yield return (start, end);
-            start = end;
-        }
-    }
-
-    private const int TargetSlices = 32;
-
-    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
 }
