@@ -28,7 +28,8 @@ internal sealed partial class RefreshingCache<TKey, TValue>
     private readonly ConcurrentDictionary<TKey, Entry> _entries;
     private readonly ConcurrentDictionary<TKey, DateTimeOffset> _absentUntil;
     private readonly ConcurrentDictionary<TKey, Load> _loads;
-    // Taken only to store a loaded value and to invalidate, never by a read, so the two cannot interleave.
+    // Taken to store a loaded value, to invalidate, and by a read that missed (to join or start a load); never by a read
+    // served from memory. So a store and an invalidation cannot interleave, nor a store and a missed read's new load.
     private readonly Lock _writes = new();
     // Written only when a value is served stale or a fresh one stored, so reads pay nothing for the staleness gauge.
     private long _servedStaleTicks;
@@ -128,7 +129,8 @@ internal sealed partial class RefreshingCache<TKey, TValue>
 
     private async ValueTask<TValue?> WaitForLoadAsync(TKey key, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var load = StartLoad(key, now, background: false);
+        if (!TryJoinOrStartLoad(key, now, out var load, out var stored))
+            return stored;
         try
         {
             // With a value to fall back on, wait only until the load counts as hung.
@@ -159,6 +161,36 @@ internal sealed partial class RefreshingCache<TKey, TValue>
     // What may still be served: read again at the time of use, so a value invalidated meanwhile is not.
     private Entry? Stale(TKey key) =>
         _entries.TryGetValue(key, out var entry) && _time.GetUtcNow() - entry.LoadedAt < _policy.StalenessBound ? entry : null;
+
+    /// <summary>
+    /// A missed read's load: the one under way, or a new one; false, with the value, when a load stored it since the
+    /// read missed. That load has left <c>_loads</c> by then, so without looking again the read would start a second
+    /// store call for a value just loaded (seen: 20 concurrent misses making 2 vault calls). The look and the new load
+    /// are under the lock <see cref="Store"/> takes, so a store cannot fall between them; only a miss pays for it.
+    /// </summary>
+    private bool TryJoinOrStartLoad(TKey key, DateTimeOffset now, out Load load, out TValue? stored)
+    {
+        lock (_writes)
+        {
+            stored = null;
+            load = null!;
+            if (_entries.TryGetValue(key, out var entry))
+            {
+                if (now - entry.LoadedAt < _policy.RefreshAhead)
+                {
+                    stored = entry.Value;
+                    return false;
+                }
+            }
+            else if (_absentUntil.TryGetValue(key, out var until) && now < until)
+            {
+                return false;
+            }
+            load = _loads.GetOrAdd(key, static (k, state) => new Load(k, state.now, state.cache), (now, cache: this));
+        }
+        load.Start(background: false);
+        return true;
+    }
 
     private Load StartLoad(TKey key, DateTimeOffset now, bool background)
     {
